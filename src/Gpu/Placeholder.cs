@@ -1,0 +1,1 @@
+namespace DeformEngine.Gpu; public static class PlaceholderGpu {}

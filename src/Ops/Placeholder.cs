@@ -1,0 +1,1 @@
+namespace DeformEngine; public static class PlaceholderOps {}

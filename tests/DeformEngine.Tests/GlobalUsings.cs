@@ -1,0 +1,2 @@
+global using Microsoft.VisualStudio.TestTools.UnitTesting;
+[assembly: Parallelize(Scope = ExecutionScope.ClassLevel)]

@@ -1,0 +1,3 @@
+namespace DeformEngine.Tests;
+[TestClass]
+public class SmokeTests { [TestMethod] public void Smoke_Runs_True() => Assert.IsTrue(true); }
