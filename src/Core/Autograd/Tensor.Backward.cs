@@ -1,0 +1,82 @@
+namespace DeformEngine;
+
+public sealed partial class Tensor<T>
+{
+    /// <summary>Back-propagates from a one-element tensor (the gradient seed is 1).</summary>
+    public void Backward(bool retainGraph = false)
+    {
+        if (Numel != 1)
+            throw new InvalidOperationException(
+                $"Backward() without a gradient needs a one-element tensor, got shape {ShapeMath.Format(_shape)}; pass gradOutput.");
+        Backward(Full(T.One, _shape), retainGraph);
+    }
+
+    /// <summary>Back-propagates <paramref name="gradOutput"/> (same shape as this tensor) through the
+    /// recorded graph; leaf gradients accumulate into <see cref="Grad"/>.</summary>
+    public void Backward(Tensor<T> gradOutput, bool retainGraph = false)
+    {
+        ArgumentNullException.ThrowIfNull(gradOutput);
+        if (!RequiresGrad)
+            throw new InvalidOperationException("This tensor does not require a gradient and has no recorded history.");
+        ShapeMath.RequireShape(nameof(gradOutput), gradOutput._shape, _shape);
+
+        var order = TopologicalOrder();
+        var pending = new Dictionary<Tensor<T>, Tensor<T>>(ReferenceEqualityComparer.Instance) { [this] = gradOutput };
+        using (Autograd.NoGrad())
+        {
+            for (int i = order.Count - 1; i >= 0; i--)
+            {
+                var tensor = order[i];
+                if (!pending.Remove(tensor, out var grad)) continue;
+                if (tensor.Node is null)
+                {
+                    tensor.Grad = tensor.Grad is null ? grad.Clone() : tensor.Grad.AddInPlace(grad);
+                    continue;
+                }
+                PropagateThrough(tensor.Node, grad, pending);
+                if (!retainGraph) tensor.Node.Free();
+            }
+        }
+    }
+
+    private static void PropagateThrough(GraphNode<T> node, Tensor<T> grad, Dictionary<Tensor<T>, Tensor<T>> pending)
+    {
+        var inputs = node.Inputs;
+        var needs = new bool[inputs.Length];
+        for (int k = 0; k < inputs.Length; k++) needs[k] = inputs[k].RequiresGrad;
+        var grads = node.Run(grad, needs);
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            if (!needs[k] || grads.Length <= k || grads[k] is not { } g) continue;
+            if (!g._shape.AsSpan().SequenceEqual(inputs[k]._shape))
+                throw new InvalidOperationException(
+                    $"Backward of '{node.OpName}' returned a gradient of shape {ShapeMath.Format(g._shape)} for input {k} of shape {ShapeMath.Format(inputs[k]._shape)}.");
+            // A tensor used twice gets both contributions.
+            pending[inputs[k]] = pending.TryGetValue(inputs[k], out var existing) ? existing.Add(g) : g;
+        }
+    }
+
+    /// <summary>Tensors reachable from this one, each after all of its inputs.</summary>
+    private List<Tensor<T>> TopologicalOrder()
+    {
+        var order = new List<Tensor<T>>();
+        var visited = new HashSet<Tensor<T>>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Tensor<T> Tensor, bool Expanded)>();
+        stack.Push((this, false));
+        while (stack.Count > 0)
+        {
+            var (tensor, expanded) = stack.Pop();
+            if (expanded)
+            {
+                order.Add(tensor);
+                continue;
+            }
+            if (!visited.Add(tensor)) continue;
+            stack.Push((tensor, true));
+            if (tensor.Node is null) continue;
+            foreach (var input in tensor.Node.Inputs)
+                if (input.RequiresGrad && !visited.Contains(input)) stack.Push((input, false));
+        }
+        return order;
+    }
+}

@@ -1,0 +1,46 @@
+namespace DeformEngine;
+
+/// <summary>Where a tensor's storage lives. <see cref="Cpu"/> holds managed arrays; GPU backends
+/// derive their own device and buffer types.</summary>
+public abstract class Device
+{
+    /// <summary>The managed CPU, the home of every tensor unless moved.</summary>
+    public static Device Cpu { get; } = new CpuDevice();
+
+    public abstract string Name { get; }
+
+    public bool IsCpu => ReferenceEquals(this, Cpu);
+
+    /// <summary>True once the device has been released; its buffers are then unusable.</summary>
+    public abstract bool IsDisposed { get; }
+
+    /// <summary>Allocates uninitialised storage for <paramref name="count"/> elements of
+    /// <typeparamref name="T"/>.</summary>
+    public abstract DeviceBuffer Allocate<T>(long count) where T : unmanaged;
+
+    public override string ToString() => Name;
+
+    private sealed class CpuDevice : Device
+    {
+        public override string Name => "cpu";
+        public override bool IsDisposed => false;
+
+        public override DeviceBuffer Allocate<T>(long count) =>
+            throw new NotSupportedException("CPU tensors keep their data in managed arrays, not device buffers.");
+    }
+}
+
+/// <summary>Storage of a tensor on a non-CPU device.</summary>
+public abstract class DeviceBuffer : IDisposable
+{
+    public abstract Device Device { get; }
+
+    /// <summary>Number of elements the buffer holds.</summary>
+    public abstract long Count { get; }
+
+    public abstract void Upload<T>(ReadOnlySpan<T> source) where T : unmanaged;
+
+    public abstract void Download<T>(Span<T> destination) where T : unmanaged;
+
+    public abstract void Dispose();
+}

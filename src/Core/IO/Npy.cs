@@ -1,0 +1,144 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace DeformEngine.IO;
+
+/// <summary>Reads and writes NumPy <c>.npy</c> files (C order, little-endian float32/float64,
+/// format versions 1.0, 2.0 and 3.0).</summary>
+public static partial class Npy
+{
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
+    public static Tensor<T> Load<T>(string path) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var stream = File.OpenRead(path);
+        return Load<T>(stream);
+    }
+
+    /// <summary>Reads one array; float32 data read as double (or the reverse) is converted.</summary>
+    public static Tensor<T> Load<T>(Stream stream) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var (descr, shape) = ReadHeader(stream);
+        int elementSize = descr == "<f4" ? 4 : 8;
+        long count = 1;
+        foreach (long d in shape)
+        {
+            count *= d;
+            if (count > Array.MaxLength)
+                throw new InvalidDataException($"npy: shape ({string.Join(", ", shape)}) has more elements than an array can hold.");
+        }
+        long bytes = count * elementSize;
+        if (stream.CanSeek && stream.Length - stream.Position != bytes)
+            throw new InvalidDataException(
+                $"npy: header shape ({string.Join(", ", shape)}) needs {bytes} data bytes, the file holds {stream.Length - stream.Position}" +
+                (stream.Length - stream.Position < bytes ? " (truncated)." : "."));
+
+        // Read in bounded chunks so a lying header on a non-seekable stream cannot make us allocate
+        // more than the stream really holds.
+        using var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        long remaining = bytes;
+        while (remaining > 0)
+        {
+            int read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, remaining));
+            if (read == 0)
+                throw new InvalidDataException($"npy: data truncated: expected {bytes} bytes, got {bytes - remaining}.");
+            buffer.Write(chunk, 0, read);
+            remaining -= read;
+        }
+        if (stream.CanSeek && stream.Position != stream.Length)
+            throw new InvalidDataException("npy: trailing bytes after the data.");
+
+        var raw = buffer.GetBuffer().AsSpan(0, (int)bytes);
+        var data = new T[count];
+        if (elementSize == 4)
+            for (int i = 0; i < data.Length; i++) data[i] = T.CreateChecked(BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]));
+        else
+            for (int i = 0; i < data.Length; i++) data[i] = T.CreateChecked(BinaryPrimitives.ReadDoubleLittleEndian(raw[(i * 8)..]));
+        return Tensor<T>.Wrap(data, shape.Select(d => (int)d).ToArray());
+    }
+
+    public static void Save<T>(string path, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var stream = File.Create(path);
+        Save(stream, tensor);
+    }
+
+    /// <summary>Writes a version 1.0 file (2.0 when the header does not fit 64 KiB).</summary>
+    public static void Save<T>(Stream stream, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(tensor);
+        string descr = typeof(T) == typeof(float) ? "<f4" : typeof(T) == typeof(double) ? "<f8"
+            : throw new NotSupportedException($"npy: element type {typeof(T).Name} is not supported.");
+        var shape = tensor.ShapeArray;
+        string shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
+        bool v2 = dict.Length + 11 > ushort.MaxValue;
+        int prefix = Magic.Length + 2 + (v2 ? 4 : 2);
+        int total = (prefix + dict.Length + 1 + 63) / 64 * 64;
+        var header = dict.PadRight(total - prefix - 1) + "\n";
+        stream.Write(Magic);
+        stream.WriteByte(v2 ? (byte)2 : (byte)1);
+        stream.WriteByte(0);
+        Span<byte> length = stackalloc byte[4];
+        if (v2) BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)header.Length);
+        else BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
+        stream.Write(length[..(v2 ? 4 : 2)]);
+        stream.Write(Encoding.ASCII.GetBytes(header));
+        stream.Write(MemoryMarshal.AsBytes(tensor.CpuData.AsSpan()));
+    }
+
+    private static (string Descr, long[] Shape) ReadHeader(Stream stream)
+    {
+        Span<byte> prefix = stackalloc byte[8];
+        if (stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8 || !prefix[..6].SequenceEqual(Magic))
+            throw new InvalidDataException("npy: bad magic: not a .npy file.");
+        byte major = prefix[6];
+        if (major is < 1 or > 3)
+            throw new InvalidDataException($"npy: unsupported format version {major}.{prefix[7]}.");
+        Span<byte> lengthBytes = stackalloc byte[4];
+        int lengthSize = major == 1 ? 2 : 4;
+        if (stream.ReadAtLeast(lengthBytes[..lengthSize], lengthSize, throwOnEndOfStream: false) < lengthSize)
+            throw new InvalidDataException("npy: truncated header.");
+        long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthBytes) : BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
+        if (headerLength > 1 << 20)
+            throw new InvalidDataException($"npy: header length {headerLength} is absurd.");
+        var headerBytes = new byte[headerLength];
+        if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
+            throw new InvalidDataException("npy: truncated header.");
+        string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
+
+        var descr = DescrPattern().Match(header);
+        if (!descr.Success) throw new InvalidDataException("npy: header has no 'descr'.");
+        string d = descr.Groups[1].Value;
+        if (d is not ("<f4" or "<f8"))
+            throw new InvalidDataException($"npy: unsupported dtype '{d}'; expected '<f4' (float32) or '<f8' (float64).");
+        var fortran = FortranPattern().Match(header);
+        if (!fortran.Success) throw new InvalidDataException("npy: header has no 'fortran_order'.");
+        if (fortran.Groups[1].Value == "True")
+            throw new InvalidDataException("npy: Fortran-order arrays are not supported; save with C order.");
+        var shapeMatch = ShapePattern().Match(header);
+        if (!shapeMatch.Success) throw new InvalidDataException("npy: header has no 'shape'.");
+        var dims = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new long[dims.Length];
+        for (int i = 0; i < dims.Length; i++)
+            if (!long.TryParse(dims[i].TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]) || shape[i] > int.MaxValue)
+                throw new InvalidDataException($"npy: bad shape dimension '{dims[i]}'.");
+        return (d, shape);
+    }
+
+    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
+    private static partial Regex DescrPattern();
+
+    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
+    private static partial Regex FortranPattern();
+
+    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
+    private static partial Regex ShapePattern();
+}

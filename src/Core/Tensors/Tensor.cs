@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+
+namespace DeformEngine;
+
+/// <summary>A dense, contiguous, row-major (NCHW) tensor of <c>float</c> or <c>double</c> that can
+/// record the operations applied to it for reverse-mode differentiation.</summary>
+public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly int[] _shape;
+    private readonly T[]? _data;
+    private readonly DeviceBuffer? _buffer;
+    private bool _requiresGrad;
+
+    internal Tensor(T[] data, int[] shape)
+    {
+        _shape = shape;
+        _data = data;
+        Numel = data.Length;
+    }
+
+    internal Tensor(DeviceBuffer buffer, int[] shape)
+    {
+        _shape = shape;
+        _buffer = buffer;
+        Numel = ShapeMath.Numel(shape);
+    }
+
+    /// <summary>The dimensions, outermost first. A copy: changing it does not change the tensor.</summary>
+    public int[] Shape => (int[])_shape.Clone();
+
+    public int Rank => _shape.Length;
+
+    public int Numel { get; }
+
+    /// <summary>Size of one dimension (negative counts from the end).</summary>
+    public int Dim(int axis) => _shape[ShapeMath.NormalizeAxis(axis, _shape.Length)];
+
+    internal ReadOnlySpan<int> ShapeSpan => _shape;
+
+    internal int[] ShapeArray => _shape;
+
+    public Device Device => _buffer?.Device ?? Device.Cpu;
+
+    /// <summary>The storage of a tensor that lives on a non-CPU device.</summary>
+    public DeviceBuffer? Buffer => _buffer;
+
+    /// <summary>The gradient accumulated by <see cref="Backward(Tensor{T}?, bool)"/> (leaves only).</summary>
+    public Tensor<T>? Grad { get; set; }
+
+    /// <summary>The operation that produced this tensor, or null for a leaf.</summary>
+    internal GraphNode<T>? Node { get; set; }
+
+    public bool IsLeaf => Node is null;
+
+    /// <summary>Name of the operation that produced this tensor ("leaf" for inputs).</summary>
+    public string Producer => Node?.OpName ?? "leaf";
+
+    /// <summary>Whether gradients flow to this tensor. Settable on leaves only; results of
+    /// operations require a gradient when any input does.</summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (!IsLeaf)
+                throw new InvalidOperationException(
+                    $"RequiresGrad can only be set on leaf tensors; this tensor was produced by '{Node!.OpName}'. Use Detach() first.");
+            _requiresGrad = value;
+        }
+    }
+
+    internal void MarkRequiresGrad() => _requiresGrad = true;
+
+    /// <summary>The data of a CPU tensor. Writing through it bypasses autograd.</summary>
+    public Span<T> AsSpan() => CpuData;
+
+    internal T[] CpuData => _data ?? throw new InvalidOperationException(
+        $"This tensor lives on '{Device.Name}'; move it with To(Device.Cpu) before reading its data on the CPU.");
+
+    // ---- construction -------------------------------------------------------------------
+
+    /// <summary>Copies <paramref name="data"/> into a new tensor of the given shape.</summary>
+    public static Tensor<T> FromArray(T[] data, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(shape);
+        int numel = ShapeMath.Numel(shape);
+        if (numel != data.Length)
+            throw new ArgumentException(
+                $"data: shape {ShapeMath.Format(shape)} needs {numel} elements, got {data.Length}.", nameof(data));
+        return new Tensor<T>((T[])data.Clone(), (int[])shape.Clone());
+    }
+
+    /// <summary>Wraps <paramref name="data"/> without copying; the tensor owns it from now on.</summary>
+    internal static Tensor<T> Wrap(T[] data, params int[] shape) => new(data, shape);
+
+    public static Tensor<T> Zeros(params int[] shape) => new(new T[ShapeMath.Numel(shape)], (int[])shape.Clone());
+
+    public static Tensor<T> Ones(params int[] shape) => Full(T.One, shape);
+
+    public static Tensor<T> Full(T value, params int[] shape)
+    {
+        var data = new T[ShapeMath.Numel(shape)];
+        Array.Fill(data, value);
+        return new Tensor<T>(data, (int[])shape.Clone());
+    }
+
+    /// <summary>A 0-dimensional tensor holding one value.</summary>
+    public static Tensor<T> Scalar(T value) => new([value], []);
+
+    /// <summary>Standard normal values from a seeded, platform-independent generator.</summary>
+    public static Tensor<T> Randn(long seed, params int[] shape)
+    {
+        var rng = new SeededRandom(seed);
+        var data = new T[ShapeMath.Numel(shape)];
+        for (int i = 0; i < data.Length; i++) data[i] = T.CreateChecked(rng.NextNormal());
+        return new Tensor<T>(data, (int[])shape.Clone());
+    }
+
+    /// <summary>Uniform values in [0, 1) from a seeded, platform-independent generator.</summary>
+    public static Tensor<T> Rand(long seed, params int[] shape)
+    {
+        var rng = new SeededRandom(seed);
+        var data = new T[ShapeMath.Numel(shape)];
+        for (int i = 0; i < data.Length; i++) data[i] = T.CreateChecked(rng.NextDouble());
+        return new Tensor<T>(data, (int[])shape.Clone());
+    }
+
+    public static Tensor<T> ZerosLike(Tensor<T> other) => Zeros(other._shape);
+
+    public T[] ToArray()
+    {
+        if (_data is not null) return (T[])_data.Clone();
+        var result = new T[Numel];
+        _buffer!.Download<T>(result);
+        return result;
+    }
+
+    /// <summary>The single value of a one-element tensor.</summary>
+    public T Item()
+    {
+        if (Numel != 1)
+            throw new InvalidOperationException($"Item() needs a one-element tensor, this one has shape {ShapeMath.Format(_shape)}.");
+        return CpuData[0];
+    }
+
+    // ---- element access ----------------------------------------------------------------
+
+    [System.Runtime.CompilerServices.IndexerName("Element")]
+    public T this[params int[] index]
+    {
+        get => CpuData[FlatIndex(index)];
+        set => CpuData[FlatIndex(index)] = value;
+    }
+
+    private int FlatIndex(int[] index)
+    {
+        if (index.Length != _shape.Length)
+            throw new ArgumentException(
+                $"index: expected {_shape.Length} indices for shape {ShapeMath.Format(_shape)}, got {index.Length}.", nameof(index));
+        int flat = 0;
+        for (int d = 0; d < index.Length; d++)
+        {
+            if ((uint)index[d] >= (uint)_shape[d])
+                throw new ArgumentOutOfRangeException(nameof(index), index[d],
+                    $"index {index[d]} is out of range for dimension {d} of size {_shape[d]}.");
+            flat = flat * _shape[d] + index[d];
+        }
+        return flat;
+    }
+
+    // ---- graph control -----------------------------------------------------------------
+
+    /// <summary>A tensor sharing this one's data with no history and no gradient requirement.</summary>
+    public Tensor<T> Detach() => _data is not null ? new Tensor<T>(_data, _shape) : new Tensor<T>(_buffer!, _shape);
+
+    /// <summary>A copy of the data with no history.</summary>
+    public Tensor<T> Clone() => new(ToArray(), (int[])_shape.Clone());
+
+    public void ZeroGrad() => Grad = null;
+
+    /// <summary>Moves (copies) the tensor to <paramref name="device"/>; history is kept so that
+    /// gradients flow back to the source device.</summary>
+    public Tensor<T> To(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (ReferenceEquals(device, Device)) return this;
+        Tensor<T> result;
+        if (device.IsCpu)
+        {
+            result = new Tensor<T>(ToArray(), (int[])_shape.Clone());
+        }
+        else
+        {
+            if (device.IsDisposed)
+                throw new ObjectDisposedException(device.Name, $"Device '{device.Name}' has been disposed.");
+            var buffer = device.Allocate<T>(Numel);
+            buffer.Upload<T>(ToArray());
+            result = new Tensor<T>(buffer, (int[])_shape.Clone());
+        }
+        var source = Device;
+        return Autograd.Record(result, "To", (grad, _) => [grad.To(source)], this);
+    }
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        sb.Append("Tensor<").Append(typeof(T).Name).Append('>').Append(ShapeMath.Format(_shape));
+        if (!Device.IsCpu) sb.Append(" on ").Append(Device.Name);
+        if (_requiresGrad) sb.Append(IsLeaf ? " requiresGrad" : $" producer={Node!.OpName}");
+        if (_data is not null)
+        {
+            const int shown = 6;
+            sb.Append(" [");
+            for (int i = 0; i < Math.Min(shown, Numel); i++)
+            {
+                if (i > 0) sb.Append(", ");
+                sb.Append(double.CreateChecked(_data[i]).ToString("G6", CultureInfo.InvariantCulture));
+            }
+            if (Numel > shown) sb.Append(", …");
+            sb.Append(']');
+        }
+        return sb.ToString();
+    }
+}
