@@ -1,0 +1,91 @@
+using System.Numerics;
+
+namespace DeformEngine;
+
+/// <summary>Maximum over sliding windows of [N, C, H, W]:
+/// out[n, c, oy, ox] = max over (i, j) of input[n, c, oy·sH − pH + i, ox·sW − pW + j], padding
+/// reading −∞. Gradient: ∂L/∂out goes to the position of the maximum (the first one in row-major
+/// window order on ties, as PyTorch), every other input position gets 0.</summary>
+public static partial class Functional
+{
+    public static Tensor<T> MaxPool2d<T>(Tensor<T> input, (int H, int W) kernelSize,
+        (int H, int W)? stride = null, (int H, int W)? padding = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var geometry = PoolGeometry.Create(input, kernelSize, stride, padding);
+        var (n, c, h, w) = (geometry.N, geometry.C, geometry.H, geometry.W);
+        var (outH, outW) = (geometry.OutH, geometry.OutW);
+        var src = input.CpuData;
+        var result = new T[n * c * outH * outW];
+        // NOTE: the argmax of each window is kept so that the backward routes the gradient exactly
+        // where the forward took its value; −1 marks a window with no finite maximum.
+        var argmax = new int[result.Length];
+        for (int plane = 0; plane < n * c; plane++)
+        {
+            int inBase = plane * h * w, outBase = plane * outH * outW;
+            for (int oy = 0; oy < outH; oy++)
+                for (int ox = 0; ox < outW; ox++)
+                {
+                    T best = T.NegativeInfinity;
+                    int bestIndex = -1;
+                    for (int i = 0; i < kernelSize.H; i++)
+                    {
+                        int y = oy * geometry.StrideH - geometry.PadH + i;
+                        if ((uint)y >= (uint)h) continue;
+                        for (int j = 0; j < kernelSize.W; j++)
+                        {
+                            int x = ox * geometry.StrideW - geometry.PadW + j;
+                            if ((uint)x >= (uint)w) continue;
+                            T value = src[inBase + y * w + x];
+                            // NaN propagates, as in PyTorch.
+                            if (value > best || T.IsNaN(value) || bestIndex < 0)
+                            {
+                                best = value;
+                                bestIndex = y * w + x;
+                            }
+                        }
+                    }
+                    result[outBase + oy * outW + ox] = best;
+                    argmax[outBase + oy * outW + ox] = bestIndex;
+                }
+        }
+        var output = Tensor<T>.Wrap(result, n, c, outH, outW);
+        return Autograd.Record(output, "MaxPool2d", (grad, _) =>
+        {
+            var g = grad.CpuData;
+            var gradInput = new T[src.Length];
+            for (int plane = 0; plane < n * c; plane++)
+            {
+                int inBase = plane * h * w, outBase = plane * outH * outW;
+                for (int k = 0; k < outH * outW; k++)
+                    if (argmax[outBase + k] >= 0) gradInput[inBase + argmax[outBase + k]] += g[outBase + k];
+            }
+            return [Tensor<T>.Wrap(gradInput, input.ShapeArray)];
+        }, input);
+    }
+}
+
+/// <summary>Checked window geometry of a 2-D pooling over [N, C, H, W].</summary>
+internal readonly record struct PoolGeometry(int N, int C, int H, int W, int StrideH, int StrideW,
+    int PadH, int PadW, int OutH, int OutW)
+{
+    public static PoolGeometry Create<T>(Tensor<T> input, (int H, int W) kernelSize, (int H, int W)? stride, (int H, int W)? padding)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ShapeMath.RequireRank(nameof(input), input.ShapeSpan, 4, "[N, C, H, W]");
+        OpArgs.RequirePositive(nameof(kernelSize), kernelSize);
+        var s = stride ?? kernelSize;
+        var p = padding ?? (0, 0);
+        OpArgs.RequirePositive(nameof(stride), s);
+        OpArgs.RequireNonNegative(nameof(padding), p);
+        // As PyTorch: a window made mostly of padding would have no input element to pool.
+        if (2 * p.H > kernelSize.H || 2 * p.W > kernelSize.W)
+            throw new ArgumentOutOfRangeException(nameof(padding), p,
+                $"padding: expected at most half the kernel ({kernelSize.H / 2}, {kernelSize.W / 2}), got ({p.H}, {p.W}).");
+        var shape = input.ShapeArray;
+        int outH = OpArgs.WindowCount(nameof(input), shape[2], kernelSize.H, s.H, p.H);
+        int outW = OpArgs.WindowCount(nameof(input), shape[3], kernelSize.W, s.W, p.W);
+        return new PoolGeometry(shape[0], shape[1], shape[2], shape[3], s.H, s.W, p.H, p.W, outH, outW);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Numerics;
+using DeformEngine.NN;
+
+namespace DeformEngine.Optim;
+
+/// <summary>What a learning-rate schedule drives: an optimizer's base learning rate.</summary>
+public interface IHasLearningRate
+{
+    double LearningRate { get; set; }
+}
+
+/// <summary>Base of the optimizers: parameter groups, the base learning rate a schedule changes,
+/// and the loop that hands each parameter with a gradient to <see cref="Update"/> with its group's
+/// learning rate and weight decay. Parameters are updated in place.</summary>
+public abstract class Optimizer<T> : IHasLearningRate where T : unmanaged, IFloatingPointIeee754<T>
+{
+    protected Optimizer(IEnumerable<ParameterGroup<T>> groups, double learningRate, double weightDecay)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        Groups = groups.ToArray();
+        if (Groups.Count == 0 || Groups.All(g => g.Parameters.Count == 0))
+            throw new ArgumentException("groups: the optimizer got no parameters.", nameof(groups));
+        var seen = new HashSet<Parameter<T>>(ReferenceEqualityComparer.Instance);
+        foreach (var parameter in Groups.SelectMany(g => g.Parameters))
+            if (!seen.Add(parameter))
+                throw new ArgumentException($"groups: a parameter of shape {ShapeMath.Format(parameter.Shape)} appears in more than one group (or twice in one).", nameof(groups));
+        LearningRate = learningRate;
+        WeightDecay = weightDecay >= 0 && double.IsFinite(weightDecay)
+            ? weightDecay
+            : throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "weightDecay: expected a finite value ≥ 0.");
+    }
+
+    public IReadOnlyList<ParameterGroup<T>> Groups { get; }
+
+    /// <summary>The base learning rate; a group steps with this times its multiplier.</summary>
+    public double LearningRate
+    {
+        get;
+        set => field = value >= 0 && double.IsFinite(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "LearningRate: expected a finite value ≥ 0.");
+    }
+
+    public double WeightDecay { get; }
+
+    /// <summary>Number of <see cref="Step"/> calls so far.</summary>
+    public int StepCount { get; private set; }
+
+    public void ZeroGrad()
+    {
+        foreach (var parameter in Groups.SelectMany(g => g.Parameters)) parameter.ZeroGrad();
+    }
+
+    /// <summary>Updates every parameter that has a gradient; those without one are left alone.</summary>
+    public void Step()
+    {
+        StepCount++;
+        foreach (var group in Groups)
+        {
+            double learningRate = LearningRate * group.LrMultiplier;
+            double weightDecay = group.WeightDecay ?? WeightDecay;
+            foreach (var parameter in group.Parameters)
+                if (parameter.Grad is { } grad) Update(parameter, grad.AsSpan(), learningRate, weightDecay);
+        }
+    }
+
+    protected abstract void Update(Parameter<T> parameter, ReadOnlySpan<T> grad, double learningRate, double weightDecay);
+
+    internal static ParameterGroup<T>[] SingleGroup(IEnumerable<Parameter<T>> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return [new ParameterGroup<T>(parameters)];
+    }
+}
