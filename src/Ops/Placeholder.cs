@@ -1,1 +1,0 @@
-namespace DeformEngine; public static class PlaceholderOps {}
