@@ -1,0 +1,88 @@
+using System.Numerics;
+
+namespace DeformEngine.Kernels;
+
+/// <summary>The four corners of a bilinear sample at (y, x) in one H×W plane, in the notation of
+/// the DCN write-ups: q_lt = (⌊y⌋, ⌊x⌋), q_rb = q_lt + (1, 1), and the coefficients
+/// g_lt = (1−ly)(1−lx), g_rt = (1−ly)·lx, g_lb = ly·(1−lx), g_rb = ly·lx with ly = y − ⌊y⌋,
+/// lx = x − ⌊x⌋. "Left/right" index x, "top/bottom" index y.</summary>
+public readonly struct BilinearCorners<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>False when the point is outside the open box (−1, H) × (−1, W) or not finite: the
+    /// sample is then 0 and so is every gradient.</summary>
+    public readonly bool Inside;
+    public readonly int Top, Left;
+    /// <summary>Fractional parts ly = y − ⌊y⌋ and lx = x − ⌊x⌋.</summary>
+    public readonly T Ly, Lx;
+    // Whether each corner row/column lies inside the plane; a corner outside reads 0.
+    public readonly bool TopIn, BottomIn, LeftIn, RightIn;
+
+    public BilinearCorners(T y, T x, int height, int width)
+    {
+        // NOTE: written as a positive test so that NaN and ±Inf coordinates fall outside: they
+        // read 0 and carry no gradient (torchvision's `h <= -1 || height <= h` lets NaN through).
+        Inside = y > -T.One && y < T.CreateTruncating(height) && x > -T.One && x < T.CreateTruncating(width);
+        if (!Inside)
+        {
+            this = default;
+            return;
+        }
+        // NOTE: ⌊y⌋ is a step function: the integer corner indices carry no gradient. Offsets
+        // reach the loss only through Ly and Lx inside the four coefficients.
+        T top = T.Floor(y), left = T.Floor(x);
+        Top = int.CreateTruncating(top);
+        Left = int.CreateTruncating(left);
+        Ly = y - top;
+        Lx = x - left;
+        TopIn = Top >= 0;
+        BottomIn = Top + 1 <= height - 1;
+        LeftIn = Left >= 0;
+        RightIn = Left + 1 <= width - 1;
+    }
+
+    public T Glt => (T.One - Ly) * (T.One - Lx);
+    public T Grt => (T.One - Ly) * Lx;
+    public T Glb => Ly * (T.One - Lx);
+    public T Grb => Ly * Lx;
+
+    /// <summary>Values of the four corners (0 for a corner outside the plane).</summary>
+    public (T Lt, T Rt, T Lb, T Rb) Values(ReadOnlySpan<T> plane, int width)
+    {
+        int row = Top * width, next = row + width;
+        return (
+            TopIn && LeftIn ? plane[row + Left] : T.Zero,
+            TopIn && RightIn ? plane[row + Left + 1] : T.Zero,
+            BottomIn && LeftIn ? plane[next + Left] : T.Zero,
+            BottomIn && RightIn ? plane[next + Left + 1] : T.Zero);
+    }
+
+    /// <summary>Σ g_q · v_q.</summary>
+    public T Sample(ReadOnlySpan<T> plane, int width)
+    {
+        if (!Inside) return T.Zero;
+        var (lt, rt, lb, rb) = Values(plane, width);
+        return Glt * lt + Grt * rt + Glb * lb + Grb * rb;
+    }
+
+    /// <summary>∂sample/∂y and ∂sample/∂x: the derivatives of the four coefficients,
+    /// ∂g_lt/∂y = −(1−lx), ∂g_rt/∂y = −lx, ∂g_lb/∂y = 1−lx, ∂g_rb/∂y = lx (and likewise in x).</summary>
+    public (T Dy, T Dx) Gradient(ReadOnlySpan<T> plane, int width)
+    {
+        if (!Inside) return (T.Zero, T.Zero);
+        var (lt, rt, lb, rb) = Values(plane, width);
+        T dy = (T.One - Lx) * (lb - lt) + Lx * (rb - rt);
+        T dx = (T.One - Ly) * (rt - lt) + Ly * (rb - lb);
+        return (dy, dx);
+    }
+
+    /// <summary>Adds g_q · value to each corner inside the plane (the adjoint of <see cref="Sample"/>).</summary>
+    public void Scatter(Span<T> plane, int width, T value)
+    {
+        if (!Inside) return;
+        int row = Top * width, next = row + width;
+        if (TopIn && LeftIn) plane[row + Left] += Glt * value;
+        if (TopIn && RightIn) plane[row + Left + 1] += Grt * value;
+        if (BottomIn && LeftIn) plane[next + Left] += Glb * value;
+        if (BottomIn && RightIn) plane[next + Left + 1] += Grb * value;
+    }
+}

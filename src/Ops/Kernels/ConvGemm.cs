@@ -1,0 +1,67 @@
+using DeformEngine.Cpu;
+
+namespace DeformEngine.Kernels;
+
+/// <summary>The three grouped matrix products shared by Conv2d and DeformConv2d, on one image's
+/// column matrix [rows = C_in·kh·kw, cols = OutH·OutW] and a weight [C_out, C_in/groups·kh·kw].</summary>
+internal static class ConvGemm
+{
+    /// <summary>out_g = W_g · columns_g.</summary>
+    public static void Forward<T>(int groups, int outChannels, int rows, int cols, ReadOnlySpan<T> weight,
+        ReadOnlySpan<T> columns, Span<T> output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int og = outChannels / groups, rg = rows / groups;
+        for (int g = 0; g < groups; g++)
+            Gemm.Multiply(false, false, og, cols, rg, T.One,
+                weight.Slice(g * og * rg, og * rg), rg, columns.Slice(g * rg * cols, rg * cols), cols,
+                T.Zero, output.Slice(g * og * cols, og * cols), cols);
+    }
+
+    /// <summary>gradWeight_g += gradOut_g · columns_gᵀ.</summary>
+    public static void GradWeight<T>(int groups, int outChannels, int rows, int cols, ReadOnlySpan<T> gradOut,
+        ReadOnlySpan<T> columns, Span<T> gradWeight) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int og = outChannels / groups, rg = rows / groups;
+        for (int g = 0; g < groups; g++)
+            Gemm.Multiply(false, true, og, rg, cols, T.One,
+                gradOut.Slice(g * og * cols, og * cols), cols, columns.Slice(g * rg * cols, rg * cols), cols,
+                T.One, gradWeight.Slice(g * og * rg, og * rg), rg);
+    }
+
+    /// <summary>gradColumns_g = W_gᵀ · gradOut_g.</summary>
+    public static void GradColumns<T>(int groups, int outChannels, int rows, int cols, ReadOnlySpan<T> weight,
+        ReadOnlySpan<T> gradOut, Span<T> gradColumns) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int og = outChannels / groups, rg = rows / groups;
+        for (int g = 0; g < groups; g++)
+            Gemm.Multiply(true, false, rg, cols, og, T.One,
+                weight.Slice(g * og * rg, og * rg), rg, gradOut.Slice(g * og * cols, og * cols), cols,
+                T.Zero, gradColumns.Slice(g * rg * cols, rg * cols), cols);
+    }
+
+    public static void AddBias<T>(ReadOnlySpan<T> bias, Span<T> output, int batch, int plane)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int n = 0; n < batch; n++)
+            for (int o = 0; o < bias.Length; o++)
+            {
+                var row = output.Slice((n * bias.Length + o) * plane, plane);
+                for (int i = 0; i < row.Length; i++) row[i] += bias[o];
+            }
+    }
+
+    public static T[] GradBias<T>(ReadOnlySpan<T> gradOut, int batch, int outChannels, int plane)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = new T[outChannels];
+        for (int n = 0; n < batch; n++)
+            for (int o = 0; o < outChannels; o++)
+            {
+                var row = gradOut.Slice((n * outChannels + o) * plane, plane);
+                T sum = T.Zero;
+                foreach (var v in row) sum += v;
+                result[o] += sum;
+            }
+        return result;
+    }
+}
