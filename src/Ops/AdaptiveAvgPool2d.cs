@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine;
 
 /// <summary>Mean pooling of [N, C, H, W] to a fixed [outH, outW]: output row oy averages input rows

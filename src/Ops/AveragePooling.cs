@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine;
 
 /// <summary>The loops shared by <see cref="Functional.AvgPool2d{T}"/> and

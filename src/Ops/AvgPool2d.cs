@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine;
 
 /// <summary>Mean over sliding windows of [N, C, H, W]:

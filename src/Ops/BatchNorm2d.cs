@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine;
 
 /// <summary>Batch normalisation of [N, C, H, W] per channel c, over M = N·H·W values:
@@ -28,8 +26,8 @@ public static partial class Functional
             throw new ArgumentException("runningVar: runningMean and runningVar must be given together.", nameof(runningVar));
         if (!(momentum >= 0 && momentum <= 1))
             throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum: expected a value in [0, 1].");
-        if (!(eps > 0))
-            throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps: expected a positive value.");
+        if (!(eps >= 0 && double.IsFinite(eps)))
+            throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps: expected a finite value ≥ 0.");
         if (!training && runningMean is null)
             throw new ArgumentException("runningMean: evaluation mode normalises with the running statistics, which are null.", nameof(runningMean));
         if (training && count <= 1)

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine;
 
 /// <summary>The feature-mimicking loss of DCNv2: rows a_n, b_n of [N, ...] (everything after the

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine;
 
 /// <summary>Cross-entropy of logits [N, C] against class indices: ℓ_n = −log softmax(z_n)[t_n]

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine;
 
 /// <summary>Inverted dropout: in training each element is kept with probability 1 − p and scaled by

@@ -1,4 +1,3 @@
-using System.Numerics;
 using DeformEngine.Cpu;
 
 namespace DeformEngine;

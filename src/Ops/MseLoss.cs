@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine;
 
 /// <summary>Squared error (x − y)² per element, reduced by <see cref="Reduction"/> (mean by default).

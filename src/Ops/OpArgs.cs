@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine;
 
 /// <summary>Argument checks shared by the NN functional operators (pooling windows, probabilities,

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine.NN;
 
 /// <summary>Batch normalisation over the channels of [N, C, H, W] with PyTorch's state:

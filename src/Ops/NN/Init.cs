@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine.NN;
 
 /// <summary>Seeded weight initialisers with PyTorch's formulas. A module built without an explicit

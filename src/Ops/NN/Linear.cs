@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine.NN;
 
 /// <summary>y = x·Wᵀ + b with W [out, in] (<c>weight</c>) and b [out] (<c>bias</c>), PyTorch's init

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine.NN;
 
 /// <summary>Base of the layers: parameters, buffers and child modules registered by name, so that

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine.NN;
 
 /// <summary>A learnable tensor of a module: a leaf that requires a gradient. Optimizers update it in

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine.NN;
 
 /// <summary>Max pooling; the stride defaults to the kernel size, as in PyTorch.</summary>

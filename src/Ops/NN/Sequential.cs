@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DeformEngine.NN;
 
 /// <summary>Runs its children in order; they are named "0", "1", … as in PyTorch.</summary>

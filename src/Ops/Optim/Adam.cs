@@ -1,4 +1,3 @@
-using System.Numerics;
 using DeformEngine.NN;
 
 namespace DeformEngine.Optim;

@@ -1,0 +1,58 @@
+namespace DeformEngine.NN;
+
+/// <summary>2-D convolution with <c>weight</c> [out, in/groups, kh, kw] and optional <c>bias</c>
+/// [out], PyTorch's default init U(−1/√fanIn, 1/√fanIn) for both.</summary>
+public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public Conv2d(int inChannels, int outChannels, Size2 kernelSize, Size2? stride = null, Size2? padding = null,
+        Size2? dilation = null, int groups = 1, bool bias = true, SeededRandom? random = null)
+    {
+        ConvShape.Check(inChannels, outChannels, kernelSize, stride, padding, dilation, groups);
+        random ??= Init.DefaultRandom;
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        KernelSize = kernelSize;
+        Stride = stride ?? 1;
+        Padding = padding ?? 0;
+        Dilation = dilation ?? 1;
+        Groups = groups;
+        int[] weightShape = [outChannels, inChannels / groups, kernelSize.H, kernelSize.W];
+        Weight = RegisterParameter("weight", Init.DefaultWeight<T>(random, weightShape));
+        if (bias) Bias = RegisterParameter("bias", Init.Uniform<T>(random, 1 / Math.Sqrt(Init.FanIn(weightShape)), outChannels));
+    }
+
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public Size2 KernelSize { get; }
+    public Size2 Stride { get; }
+    public Size2 Padding { get; }
+    public Size2 Dilation { get; }
+    public int Groups { get; }
+    public Parameter<T> Weight { get; }
+    public Parameter<T>? Bias { get; }
+
+    public override Tensor<T> Forward(Tensor<T> input) =>
+        Functional.Conv2d(input, Weight, Bias?.Value, Stride, Padding, Dilation, Groups);
+}
+
+/// <summary>Checks of the constructor arguments shared by the convolution modules.</summary>
+internal static class ConvShape
+{
+    public static void Check(int inChannels, int outChannels, Size2 kernelSize, Size2? stride, Size2? padding, Size2? dilation, int groups)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(groups);
+        if (kernelSize.H < 1 || kernelSize.W < 1)
+            throw new ArgumentOutOfRangeException(nameof(kernelSize), kernelSize, $"kernelSize: expected positive sizes, got {kernelSize}.");
+        if (stride is { } s && (s.H < 1 || s.W < 1))
+            throw new ArgumentOutOfRangeException(nameof(stride), s, $"stride: expected positive values, got {s}.");
+        if (padding is { } p && (p.H < 0 || p.W < 0))
+            throw new ArgumentOutOfRangeException(nameof(padding), p, $"padding: expected non-negative values, got {p}.");
+        if (dilation is { } d && (d.H < 1 || d.W < 1))
+            throw new ArgumentOutOfRangeException(nameof(dilation), d, $"dilation: expected positive values, got {d}.");
+        if (inChannels % groups != 0 || outChannels % groups != 0)
+            throw new ArgumentException(
+                $"groups: inChannels ({inChannels}) and outChannels ({outChannels}) must both be divisible by groups ({groups}).", nameof(groups));
+    }
+}
