@@ -1,0 +1,68 @@
+using System.Globalization;
+
+namespace DeformedFashion;
+
+/// <summary>Command-line settings. The defaults keep the whole run (three models) under five
+/// minutes on two cores with the reference kernels.</summary>
+internal sealed record Options
+{
+    public int Train { get; init; } = 2000;
+    public int Test { get; init; } = 1000;
+    public int Epochs { get; init; } = 3;
+    public int BatchSize { get; init; } = 32;
+    public double BudgetSeconds { get; init; } = 210;
+    public double LearningRate { get; init; } = 3e-3;
+    public double OffsetLrMultiplier { get; init; } = 0.1;
+    public long Seed { get; init; } = 1;
+    public string DataDirectory { get; init; } = "/usr/share/datasets/fashion-mnist";
+    public string? SaveWeights { get; init; }
+    public bool Synthetic { get; init; }
+
+    public const string Usage = """
+        DeformedFashion: a plain CNN, the same with DCNv1 and with DCNv2, trained on randomly
+        rotated/scaled/sheared Fashion-MNIST images.
+
+          --train N             training images (default 2000)
+          --test N              test images (default 1000)
+          --epochs E            epochs per model (default 3)
+          --budget-seconds S    training time for all three models together; each gets an equal
+                                share of what is left and stops early when it is spent (default 210)
+          --batch B             batch size (default 32)
+          --lr X                Adam learning rate (default 0.003, cosine-annealed per epoch)
+          --offset-lr-mult X    learning-rate multiplier of the offset/mask branches (default 0.1)
+          --seed S              seed of data subset, deformations, init and shuffling (default 1)
+          --data DIR            Fashion-MNIST folder (default /usr/share/datasets/fashion-mnist)
+          --synthetic           use the built-in synthetic shapes instead of Fashion-MNIST
+          --save-weights PATH   save the DCNv2 model's weights as safetensors
+        """;
+
+    public static Options Parse(string[] args)
+    {
+        var options = new Options();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string flag = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{flag} needs a value.");
+            int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0
+                ? v : throw new ArgumentException($"{flag} needs a positive integer, got '{args[i]}'.");
+            double Real() => double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0
+                ? v : throw new ArgumentException($"{flag} needs a non-negative number, got '{args[i]}'.");
+            options = flag switch
+            {
+                "--train" => options with { Train = Int() },
+                "--test" => options with { Test = Int() },
+                "--epochs" => options with { Epochs = Int() },
+                "--budget-seconds" => options with { BudgetSeconds = Real() },
+                "--batch" => options with { BatchSize = Int() },
+                "--lr" => options with { LearningRate = Real() },
+                "--offset-lr-mult" => options with { OffsetLrMultiplier = Real() },
+                "--seed" => options with { Seed = long.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--data" => options with { DataDirectory = Value() },
+                "--synthetic" => options with { Synthetic = true },
+                "--save-weights" => options with { SaveWeights = Value() },
+                _ => throw new ArgumentException($"unknown option '{flag}'."),
+            };
+        }
+        return options;
+    }
+}
