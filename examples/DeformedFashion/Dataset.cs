@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace DeformedFashion;
+namespace DeformEngine.Examples.DeformedFashion;
 
 /// <summary>28×28 grey images in [0, 1] (row-major, one after another) with their class indices.</summary>
 internal sealed record Dataset(float[] Pixels, int[] Labels, string[] ClassNames, string Source)

@@ -1,7 +1,7 @@
 using DeformEngine;
 using DeformEngine.NN;
 
-namespace DeformedFashion;
+namespace DeformEngine.Examples.DeformedFashion;
 
 internal enum Deformable { None, V1, V2 }
 

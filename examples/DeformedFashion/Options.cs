@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DeformedFashion;
+namespace DeformEngine.Examples.DeformedFashion;
 
 /// <summary>Command-line settings. The defaults keep the whole run (three models) under five
 /// minutes on two cores with the reference kernels.</summary>

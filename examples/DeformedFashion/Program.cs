@@ -1,5 +1,5 @@
 using System.Globalization;
-using DeformedFashion;
+using DeformEngine.Examples.DeformedFashion;
 using DeformEngine;
 using DeformEngine.IO;
 using Spectre.Console;

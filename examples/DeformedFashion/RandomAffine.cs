@@ -1,6 +1,6 @@
 using DeformEngine;
 
-namespace DeformedFashion;
+namespace DeformEngine.Examples.DeformedFashion;
 
 /// <summary>Warps each image by its own random affine map about the centre: rotation within ±35°,
 /// scale 0.75–1.15, shear within ±0.35 and a shift of up to ±2 pixels, read back with bilinear

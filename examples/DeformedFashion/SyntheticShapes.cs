@@ -1,6 +1,6 @@
 using DeformEngine;
 
-namespace DeformedFashion;
+namespace DeformEngine.Examples.DeformedFashion;
 
 /// <summary>A stand-in data set when Fashion-MNIST is not installed: six outline and filled shapes
 /// drawn at random sizes and positions on 28×28 images.</summary>

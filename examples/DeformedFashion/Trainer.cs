@@ -2,7 +2,7 @@ using System.Diagnostics;
 using DeformEngine;
 using DeformEngine.Optim;
 
-namespace DeformedFashion;
+namespace DeformEngine.Examples.DeformedFashion;
 
 /// <summary>What one model reached.</summary>
 internal sealed record RunResult(string Model, long Parameters, double TestAccuracy, double EpochsDone,
