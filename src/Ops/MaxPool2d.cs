@@ -63,27 +63,3 @@ public static partial class Functional
         }, input);
     }
 }
-
-/// <summary>Checked window geometry of a 2-D pooling over [N, C, H, W].</summary>
-internal readonly record struct PoolGeometry(int N, int C, int H, int W, int StrideH, int StrideW,
-    int PadH, int PadW, int OutH, int OutW)
-{
-    public static PoolGeometry Create<T>(Tensor<T> input, (int H, int W) kernelSize, (int H, int W)? stride, (int H, int W)? padding)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ShapeMath.RequireRank(nameof(input), input.ShapeSpan, 4, "[N, C, H, W]");
-        OpArgs.RequirePositive(nameof(kernelSize), kernelSize);
-        var s = stride ?? kernelSize;
-        var p = padding ?? (0, 0);
-        OpArgs.RequirePositive(nameof(stride), s);
-        OpArgs.RequireNonNegative(nameof(padding), p);
-        // As PyTorch: a window made mostly of padding would have no input element to pool.
-        if (2 * p.H > kernelSize.H || 2 * p.W > kernelSize.W)
-            throw new ArgumentOutOfRangeException(nameof(padding), p,
-                $"padding: expected at most half the kernel ({kernelSize.H / 2}, {kernelSize.W / 2}), got ({p.H}, {p.W}).");
-        var shape = input.ShapeArray;
-        int outH = OpArgs.WindowCount(nameof(input), shape[2], kernelSize.H, s.H, p.H);
-        int outW = OpArgs.WindowCount(nameof(input), shape[3], kernelSize.W, s.W, p.W);
-        return new PoolGeometry(shape[0], shape[1], shape[2], shape[3], s.H, s.W, p.H, p.W, outH, outW);
-    }
-}

@@ -6,8 +6,6 @@ namespace DeformEngine.Tests.NN;
 [TestClass]
 public class ModuleTests
 {
-    private const double Exact = 1e-12;
-
     [TestMethod]
     public void Linear_Forward_ShapeAndParameterCount()
     {
@@ -122,6 +120,5 @@ public class ModuleTests
         Init.ManualSeed(42);
         CollectionAssert.AreEqual(first, new Linear<float>(3, 3).Weight.Value.ToArray());
         Assert.AreEqual(0.0, Init.Normal<double>(new SeededRandom(9), 2.0, 20000).Mean().Item(), 0.05);
-        Assert.AreEqual(Exact, Exact);
     }
 }
