@@ -33,7 +33,7 @@ public sealed class GradCheckResult(IReadOnlyList<GradCheckInputReport> inputs, 
         sb.AppendLine(string.Format(CultureInfo.InvariantCulture, "{0,-12} {1,-16} {2,12} {3,12} {4,8} {5,14} {6,14} {7,4}",
             "input", "shape", "max |abs err|", "max rel err", "worst", "analytic", "numeric", "ok"));
         foreach (var r in Inputs)
-            sb.AppendLine(string.Format(CultureInfo.InvariantCulture, "{0,-12} {1,-16} {2,12:E2} {3,12:E2} {4,8} {5,14:G6} {6,14:G6} {7,4}",
+            sb.AppendLine(string.Format(CultureInfo.InvariantCulture, "{0,-12} {1,-16} {2,12:0.00E+00} {3,12:0.00E+00} {4,8} {5,14:G6} {6,14:G6} {7,4}",
                 r.Name, ShapeMath.Format(r.Shape), r.MaxAbsError, r.MaxRelError, r.WorstIndex, r.AnalyticAtWorst, r.NumericAtWorst, r.Passed ? "yes" : "NO"));
         return sb.ToString();
     }

@@ -33,6 +33,9 @@ public static partial class Npy
                 throw new InvalidDataException($"npy: shape ({string.Join(", ", shape)}) has more elements than an array can hold.");
         }
         long bytes = count * elementSize;
+        // The data is staged in one byte buffer before conversion.
+        if (bytes > Array.MaxLength)
+            throw new InvalidDataException($"npy: shape ({string.Join(", ", shape)}) needs {bytes} data bytes, more than one load can hold ({Array.MaxLength}).");
         if (stream.CanSeek && stream.Length - stream.Position != bytes)
             throw new InvalidDataException(
                 $"npy: header shape ({string.Join(", ", shape)}) needs {bytes} data bytes, the file holds {stream.Length - stream.Position}" +
@@ -109,6 +112,8 @@ public static partial class Npy
         long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthBytes) : BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
         if (headerLength > 1 << 20)
             throw new InvalidDataException($"npy: header length {headerLength} is absurd.");
+        if (stream.CanSeek && headerLength > stream.Length - stream.Position)
+            throw new InvalidDataException($"npy: truncated header: {headerLength} bytes announced, {stream.Length - stream.Position} left.");
         var headerBytes = new byte[headerLength];
         if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
             throw new InvalidDataException("npy: truncated header.");

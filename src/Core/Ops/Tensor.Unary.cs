@@ -10,7 +10,8 @@ public sealed partial class Tensor<T>
     private Tensor<T> Unary(string name, SpanFunction forward, Func<Tensor<T>, Tensor<T>, Tensor<T>> backward)
     {
         var result = new T[Numel];
-        forward(CpuData, result);
+        // Some TensorPrimitives functions (Sigmoid) reject empty spans; an empty tensor maps to itself.
+        if (result.Length > 0) forward(CpuData, result);
         var output = Wrap(result, _shape);
         var input = this;
         return Autograd.Record(output, name, (g, _) => [backward(g, output)], input);

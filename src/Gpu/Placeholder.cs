@@ -1,1 +1,0 @@
-namespace DeformEngine.Gpu; public static class PlaceholderGpu {}

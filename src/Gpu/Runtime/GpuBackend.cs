@@ -1,0 +1,8 @@
+namespace DeformEngine.Gpu;
+
+/// <summary>The native runtimes a <see cref="GpuContext"/> can sit on.</summary>
+public enum GpuBackend
+{
+    OpenCL,
+    Cuda,
+}
