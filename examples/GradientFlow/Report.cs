@@ -53,9 +53,9 @@ internal static class Report
                               $"{p.GradDy,16:F10}{f.Dy,16:F10}{p.GradDx,16:F10}{f.Dx,16:F10}");
         }
         Console.WriteLine(Rule);
-        Console.WriteLine($"max |corner sums − engine backward| over the whole offset tensor: {agreement.OffsetError:E1}" +
-                          (agreement.MaskError is { } m ? $" (mask: {m:E1}, output: {agreement.OutputError:E1})" : ""));
-        Console.WriteLine($"max |corner sums − central differences| for this unit: {worstFd:E1}");
+        Console.WriteLine($"max |corner sums − engine backward| over the whole offset tensor: {agreement.OffsetError:0.0E+00}" +
+                          (agreement.MaskError is { } m ? $" (mask: {m:0.0E+00}, output: {agreement.OutputError:0.0E+00})" : ""));
+        Console.WriteLine($"max |corner sums − central differences| for this unit: {worstFd:0.0E+00}");
         Console.WriteLine();
     }
 
