@@ -90,7 +90,7 @@ internal sealed record Network(IReadOnlyList<DcnLayer> Layers, string Origin)
     public static Network Random(long seed) => new(
     [
         DcnLayer.Random("dcn1", seed, 1, 4, dilation: 1, offsetScale: 1.2),
-        DcnLayer.Random("dcn2", seed + 10, 4, 4, dilation: 2, offsetScale: 1.2),
+        DcnLayer.Random("dcn2", seed + 10, 4, 4, dilation: 2, offsetScale: 3.0),
     ], $"random weights (seed {seed})");
 
     /// <summary>The DCN layers of a weights file (mmcv naming: P.weight, P.bias, P.conv_offset.weight,
