@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace GradientFlow;
+
+/// <summary>Command-line options.</summary>
+internal sealed record Options(string Out, string? Weights, string Image, int Index, long Seed, (int Y, int X)? Unit, bool Help)
+{
+    public const string Usage =
+        """
+        usage: dotnet run -c Release --project examples/GradientFlow -- [options]
+          --out DIR          where the pictures go (default ./gradient-flow-output)
+          --weights FILE     a .safetensors file with trained DCN layers (mmcv names: P.weight,
+                             P.conv_offset.weight, ...) whose first layer reads a 1-channel image;
+                             shows the learned offsets instead of random ones
+          --image NAME       synthetic (default) or fashion-mnist (needs Debian's dataset-fashion-mnist)
+          --index N          which Fashion-MNIST test image (default 0)
+          --seed S           seed of the random weights (default 7)
+          --unit Y,X         the first layer's output unit for the tables (default: the one with the
+                             largest offset gradient)
+        """;
+
+    public static Options Parse(string[] args)
+    {
+        var options = new Options(Path.Combine(".", "gradient-flow-output"), null, "synthetic", 0, 7, null, false);
+        for (int a = 0; a < args.Length; a++)
+        {
+            string Value() => a + 1 < args.Length ? args[++a] : throw new ArgumentException($"{args[a]}: missing value.");
+            options = args[a] switch
+            {
+                "--out" => options with { Out = Value() },
+                "--weights" => options with { Weights = Value() },
+                "--image" => options with { Image = ParseImage(Value()) },
+                "--index" => options with { Index = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--seed" => options with { Seed = long.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--unit" => options with { Unit = ParseUnit(Value()) },
+                "--help" or "-h" => options with { Help = true },
+                _ => throw new ArgumentException($"unknown option '{args[a]}'."),
+            };
+        }
+        return options;
+    }
+
+    private static string ParseImage(string text) => text is "synthetic" or "fashion-mnist"
+        ? text
+        : throw new ArgumentException($"--image: expected synthetic or fashion-mnist, got '{text}'.");
+
+    private static (int, int) ParseUnit(string text)
+    {
+        var parts = text.Split(',');
+        if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int y) ||
+            !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int x))
+            throw new ArgumentException($"--unit: expected Y,X (two integers), got '{text}'.");
+        return (y, x);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text;
+using DeformEngine;
+using DeformEngine.Explain;
+using GradientFlow;
+
+// How the offsets of a deformable convolution get their gradient, made visible and checked:
+// per-corner terms of ∂out/∂Δp for one sampling point, the engine's backward and central
+// differences beside them, the index-only ablation, and pictures of where the layers sample.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+Console.OutputEncoding = Encoding.UTF8;
+
+Options options;
+try
+{
+    options = Options.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine(Options.Usage);
+    return 2;
+}
+if (options.Help)
+{
+    Console.WriteLine(Options.Usage);
+    return 0;
+}
+
+var (image, imageName) = LoadImage(options);
+Network network;
+try
+{
+    network = options.Weights is null ? Network.Random(options.Seed) : Network.FromWeights(options.Weights, Console.Out);
+}
+catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"--weights: {e.Message}");
+    return 1;
+}
+Console.WriteLine($"input: {imageName}, 28×28; network: {string.Join(" → ReLU → ", network.Layers.Select(Describe))}, {network.Origin}");
+Console.WriteLine();
+
+var runs = network.Run(image);
+var firstCall = runs[0].Call;
+var unit = options.Unit is { } chosen ? new OutputUnit(0, 0, chosen.Y, chosen.X) : StrongestUnit(firstCall);
+var explanation = DeformConvExplainer.Explain(firstCall, unit);
+var point = explanation.Points.Where(p => p.Inside).MaxBy(p => Math.Abs(p.GradDy) + Math.Abs(p.GradDx)) ?? explanation.Points[0];
+var agreement = DeformConvExplainer.CompareWithEngine(firstCall, explanation);
+var (_, engineGradOffset, engineGradMask) = DeformConvExplainer.EngineGradients(firstCall, unit);
+var finiteDifferences = DeformConvExplainer.FiniteDifferences(firstCall, unit);
+
+Report.CornerTable(network.Layers[0], explanation, point, engineGradOffset, engineGradMask,
+    finiteDifferences.Single(f => f.KernelRow == point.KernelRow && f.KernelColumn == point.KernelColumn && f.OffsetGroup == point.OffsetGroup));
+Report.AllPoints(explanation, agreement, finiteDifferences);
+Report.Ablation(IndexPathAblation.Run(firstCall, unit));
+
+Directory.CreateDirectory(options.Out);
+var gray = GrayImage.From(image);
+var layers = runs.Select(r => SamplingLayer.From(r.Call)).ToList();
+var plotUnits = imageName.StartsWith("synthetic", StringComparison.Ordinal)
+    ? new List<(int Y, int X)> { (11, 10), (21, 21), (4, 23) }
+    : [(14, 14), (8, 14), (2, 2)];
+var written = new List<string>();
+void Save(Canvas canvas, string name)
+{
+    string path = Path.Combine(options.Out, name);
+    canvas.SavePng(path);
+    written.Add(path);
+}
+string stack = string.Join(" + ", network.Layers.Select(l => $"{l.Name} (3x3, dilation {l.Dilation})"));
+Save(Plots.SamplingLocations(gray, layers, plotUnits, $"Sampling locations of {stack}, {network.Origin}"), "sampling-locations.png");
+for (int l = 0; l < layers.Count; l++)
+    Save(Plots.OffsetField(gray, layers[l],
+        $"Offsets of {network.Layers[l].Name} per kernel point: regular grid point -> deformed sample" +
+        (l > 0 ? " (over the image: same grid)" : "")), $"offset-field-{network.Layers[l].Name}.png");
+var erfUnit = new OutputUnit(0, 0, plotUnits[0].Y, plotUnits[0].X);
+Save(Plots.ReceptiveField(gray.Height, gray.Width,
+    [
+        ("regular conv (offsets 0)", network.ReceptiveField(image, erfUnit, regular: true)),
+        ("deformable", network.ReceptiveField(image, erfUnit, regular: false)),
+    ],
+    (erfUnit.Y, erfUnit.X), $"Effective receptive field |d out{erfUnit} / d input| of {network.Layers[^1].Name}"),
+    "effective-receptive-field.png");
+
+Console.WriteLine();
+Console.WriteLine("pictures:");
+foreach (var path in written) Console.WriteLine($"  {path}");
+return agreement.MaxError <= 1e-9 ? 0 : 1;
+
+static string Describe(DcnLayer layer) =>
+    $"{layer.Name} (DCN{(layer.Modulated ? "v2" : "v1")} {layer.Weight.Dim(1)}→{layer.Weight.Dim(0)}, 3x3, dilation {layer.Dilation})";
+
+static (Tensor<double> Image, string Name) LoadImage(Options options)
+{
+    if (options.Image == "fashion-mnist")
+    {
+        var fashion = Images.FashionMnist(options.Index);
+        if (fashion is not null) return (fashion, $"Fashion-MNIST test image {options.Index}");
+        Console.WriteLine($"note: {Images.FashionMnistPath} not found (apt-get install dataset-fashion-mnist); using the synthetic image.");
+    }
+    return (Images.Synthetic(), "synthetic ellipse and square");
+}
+
+// The unit of output channel 0 whose strongest sampling point has the largest offset gradient;
+// points within 0.01 of an integer coordinate are passed over (central differences need room).
+static OutputUnit StrongestUnit(DeformConvCall<double> call)
+{
+    var cp = call.Params().Conv;
+    OutputUnit best = new(0, 0, cp.OutH / 2, cp.OutW / 2);
+    double bestNorm = -1;
+    for (int y = 0; y < cp.OutH; y++)
+        for (int x = 0; x < cp.OutW; x++)
+        {
+            var e = DeformConvExplainer.Explain(call, new OutputUnit(0, 0, y, x));
+            if (e.Points.Any(p => p.Inside && (Near(p.Ly) || Near(p.Lx)))) continue;
+            double norm = e.Points.Max(p => Math.Abs(p.GradDy) + Math.Abs(p.GradDx));
+            if (norm > bestNorm) (best, bestNorm) = (e.Unit, norm);
+        }
+    return best;
+    static bool Near(double fraction) => fraction < 0.01 || fraction > 0.99;
+}

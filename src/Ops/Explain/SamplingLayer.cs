@@ -1,0 +1,69 @@
+using DeformEngine.Kernels;
+
+namespace DeformEngine.Explain;
+
+/// <summary>A grayscale picture for the plots: <see cref="Pixels"/> row-major, any range (the
+/// plots stretch min..max to black..white).</summary>
+public sealed record GrayImage(int Height, int Width, double[] Pixels)
+{
+    public static GrayImage From<T>(Tensor<T> image, int n = 0, int channel = 0) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ShapeMath.RequireRank(nameof(image), image.ShapeSpan, 4, "[N, C, H, W]");
+        int h = image.Dim(2), w = image.Dim(3);
+        var pixels = image.CpuData.AsSpan(((n * image.Dim(1)) + channel) * h * w, h * w).ToArray()
+            .Select(v => double.CreateChecked(v)).ToArray();
+        return new GrayImage(h, w, pixels);
+    }
+
+    public double this[int row, int column] => Pixels[row * Width + column];
+}
+
+/// <summary>Where one deformable layer samples, for one image and offset group: the geometry and
+/// that image's offsets [2·G·kh·kw, OutH, OutW].</summary>
+public sealed record SamplingLayer(DeformConv2dParams Geometry, double[] Offset, int OffsetGroup = 0)
+{
+    public static SamplingLayer From<T>(DeformConvCall<T> call, int n = 0, int offsetGroup = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var dp = call.Params();
+        int size = 2 * dp.OffsetGroups * dp.KernelPoints * dp.Conv.ColumnCols;
+        return new SamplingLayer(dp, call.Offset.CpuData.AsSpan(n * size, size).ToArray().Select(v => double.CreateChecked(v)).ToArray(),
+            offsetGroup);
+    }
+
+    /// <summary>The same layer with every offset 0: a regular convolution's grid.</summary>
+    public SamplingLayer Regular() => this with { Offset = new double[Offset.Length] };
+
+    /// <summary>The kh·kw sampling positions of output (y, x), in this layer's input coordinates.</summary>
+    public (double Y, double X)[] Positions(int y, int x)
+    {
+        var cp = Geometry.Conv;
+        var result = new (double, double)[Geometry.KernelPoints];
+        for (int i = 0; i < cp.KernelH; i++)
+            for (int j = 0; j < cp.KernelW; j++)
+                result[i * cp.KernelW + j] = DeformConv2dKernels.SamplingPoint<double>(Geometry, Offset, OffsetGroup, i, j, y, x);
+        return result;
+    }
+
+    /// <summary>Output coordinates (fractional allowed) to the input position at the centre of
+    /// that unit's regular window: y·stride − pad + dilation·(kh − 1)/2 (x likewise).</summary>
+    public (double Y, double X) OutputToInput(double y, double x)
+    {
+        var cp = Geometry.Conv;
+        return (y * cp.Stride.H - cp.Padding.H + (cp.KernelH - 1) * cp.Dilation.H / 2.0,
+                x * cp.Stride.W - cp.Padding.W + (cp.KernelW - 1) * cp.Dilation.W / 2.0);
+    }
+
+    /// <summary>The output unit nearest to input position (y, x): the unit whose window is centred
+    /// there, clamped into the output. Used to follow a sample down to the layer below.</summary>
+    public (int Y, int X) NearestUnit(double y, double x)
+    {
+        var cp = Geometry.Conv;
+        double centerY = (cp.KernelH - 1) * cp.Dilation.H / 2.0 - cp.Padding.H;
+        double centerX = (cp.KernelW - 1) * cp.Dilation.W / 2.0 - cp.Padding.W;
+        int uy = (int)Math.Round((y - centerY) / cp.Stride.H), ux = (int)Math.Round((x - centerX) / cp.Stride.W);
+        return (Math.Clamp(uy, 0, cp.OutH - 1), Math.Clamp(ux, 0, cp.OutW - 1));
+    }
+}
