@@ -1,8 +1,8 @@
 namespace DeformEngine;
 
 /// <summary>Where a tensor's storage lives. <see cref="Cpu"/> holds managed arrays; GPU backends
-/// derive their own device and buffer types.</summary>
-public abstract class Device
+/// derive their own device and buffer types; the primitives they run are in Device.Primitives.cs.</summary>
+public abstract partial class Device
 {
     /// <summary>The managed CPU, the home of every tensor unless moved.</summary>
     public static Device Cpu { get; } = new CpuDevice();

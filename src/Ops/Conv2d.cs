@@ -77,6 +77,7 @@ public static partial class Functional
     {
         if (groups < 1) throw new ArgumentOutOfRangeException(nameof(groups), groups, "groups must be at least 1.");
         var cp = Conv2dParams.Create(input, weight, bias, stride, padding, dilation, groups);
+        if (!input.Device.IsCpu) return Conv2dOnDevice(cp, input, weight, bias);
         var src = input.CpuData;
         var w = weight.CpuData;
         var columns = new T[cp.ColumnRows * cp.ColumnCols];

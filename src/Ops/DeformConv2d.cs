@@ -61,6 +61,7 @@ public static partial class Functional
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var dp = DeformConv2dParams.Create(input, offset, weight, bias, stride, padding, dilation, mask);
+        if (!input.Device.IsCpu) return DeformConv2dOnDevice(dp, input, offset, weight, bias, mask);
         var cp = dp.Conv;
         var src = input.CpuData;
         var off = offset.CpuData;

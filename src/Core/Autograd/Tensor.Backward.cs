@@ -8,7 +8,8 @@ public sealed partial class Tensor<T>
         if (Numel != 1)
             throw new InvalidOperationException(
                 $"Backward() without a gradient needs a one-element tensor, got shape {ShapeMath.Format(_shape)}; pass gradOutput.");
-        Backward(Full(T.One, _shape), retainGraph);
+        var seed = Full(T.One, _shape);
+        Backward(IsOnDevice ? seed.To(Device) : seed, retainGraph);
     }
 
     /// <summary>Back-propagates <paramref name="gradOutput"/> (same shape as this tensor) through the
@@ -19,6 +20,7 @@ public sealed partial class Tensor<T>
         if (!RequiresGrad)
             throw new InvalidOperationException("This tensor does not require a gradient and has no recorded history.");
         ShapeMath.RequireShape(nameof(gradOutput), gradOutput._shape, _shape);
+        RequireSameDevice(this, gradOutput, nameof(gradOutput));
 
         var order = TopologicalOrder();
         var pending = new Dictionary<Tensor<T>, Tensor<T>>(ReferenceEqualityComparer.Instance) { [this] = gradOutput };

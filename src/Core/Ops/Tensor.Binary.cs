@@ -30,23 +30,19 @@ public sealed partial class Tensor<T>
 
     public Tensor<T> AddScalar(T value)
     {
-        var result = new T[Numel];
-        TensorPrimitives.Add(CpuData, value, result);
-        return Autograd.Record(Wrap(result, _shape), "AddScalar", (g, _) => [g], this);
+        var output = IsOnDevice ? DeviceScalar(DeviceScalarOp.Add, value) : CpuMap((x, d) => TensorPrimitives.Add(x, value, d));
+        return Autograd.Record(output, "AddScalar", (g, _) => [g], this);
     }
 
     public Tensor<T> MulScalar(T value)
     {
-        var result = new T[Numel];
-        TensorPrimitives.Multiply(CpuData, value, result);
-        return Autograd.Record(Wrap(result, _shape), "MulScalar", (g, _) => [g.MulScalar(value)], this);
+        var output = IsOnDevice ? DeviceScalar(DeviceScalarOp.Mul, value) : CpuMap((x, d) => TensorPrimitives.Multiply(x, value, d));
+        return Autograd.Record(output, "MulScalar", (g, _) => [g.MulScalar(value)], this);
     }
 
     public Tensor<T> Reciprocal()
     {
-        var result = new T[Numel];
-        TensorPrimitives.Divide(T.One, CpuData, result);
-        var output = Wrap(result, _shape);
+        var output = IsOnDevice ? DeviceUnary(DeviceUnaryOp.Reciprocal) : CpuMap((x, d) => TensorPrimitives.Divide(T.One, x, d));
         // d(1/x)/dx = −1/x² = −out²
         return Autograd.Record(output, "Reciprocal", (g, _) => [g.Mul(output.Mul(output)).Neg()], this);
     }
@@ -55,7 +51,8 @@ public sealed partial class Tensor<T>
     internal Tensor<T> AddInPlace(Tensor<T> other)
     {
         ShapeMath.RequireShape(nameof(other), other._shape, _shape);
-        TensorPrimitives.Add(CpuData, other.CpuData, CpuData);
+        if (IsOnDevice || other.IsOnDevice) DeviceAddInPlace(other);
+        else TensorPrimitives.Add(CpuData, other.CpuData, CpuData);
         return this;
     }
 
@@ -64,7 +61,7 @@ public sealed partial class Tensor<T>
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         var shape = ShapeMath.Broadcast(a._shape, b._shape, "other");
-        var output = Wrap(BroadcastApply(a, b, shape, op), shape);
+        var output = a.IsOnDevice || b.IsOnDevice ? DeviceBinary(a, b, shape, op) : Wrap(BroadcastApply(a, b, shape, op), shape);
         return Autograd.Record(output, op.ToString(), (g, needs) =>
         {
             Tensor<T>? ga = null, gb = null;

@@ -9,6 +9,8 @@ public sealed partial class Tensor<T>
     public Tensor<T> MatMul(Tensor<T> other)
     {
         ArgumentNullException.ThrowIfNull(other);
+        RequireCpu("MatMul");
+        other.RequireCpu("MatMul");
         var a = _shape;
         var b = other._shape;
         if (a.Length < 2 || b.Length < 2)

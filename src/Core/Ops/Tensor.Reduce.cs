@@ -8,9 +8,9 @@ public sealed partial class Tensor<T>
     /// <summary>Sum of all elements as a 0-dimensional tensor.</summary>
     public Tensor<T> Sum()
     {
-        var output = Scalar(TensorPrimitives.Sum<T>(CpuData));
+        var output = IsOnDevice ? DeviceSum() : Scalar(TensorPrimitives.Sum<T>(CpuData));
         var shape = _shape;
-        return Autograd.Record(output, "Sum", (g, _) => [Full(g.CpuData[0], shape)], this);
+        return Autograd.Record(output, "Sum", (g, _) => [g.IsOnDevice ? g.DeviceBroadcastFirst(shape) : Full(g.CpuData[0], shape)], this);
     }
 
     public Tensor<T> Mean() => Sum().MulScalar(T.One / T.CreateChecked(Math.Max(Numel, 1)));
@@ -19,6 +19,7 @@ public sealed partial class Tensor<T>
     /// <paramref name="keepDim"/>.</summary>
     public Tensor<T> Sum(int axis, bool keepDim = false)
     {
+        RequireCpu("Sum along an axis");
         int ax = ShapeMath.NormalizeAxis(axis, _shape.Length, nameof(axis));
         var (outer, size, inner) = Split(ax);
         var src = CpuData;

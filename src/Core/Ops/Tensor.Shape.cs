@@ -49,6 +49,7 @@ public sealed partial class Tensor<T>
     public Tensor<T> Permute(params int[] perm)
     {
         ArgumentNullException.ThrowIfNull(perm);
+        RequireCpu("Permute");
         int rank = _shape.Length;
         if (perm.Length != rank || perm.Any(p => p < 0 || p >= rank) || perm.Distinct().Count() != rank)
             throw new ArgumentException(
@@ -89,6 +90,7 @@ public sealed partial class Tensor<T>
         int total = 0;
         foreach (var t in tensors)
         {
+            t.RequireCpu("Cat");
             bool ok = t._shape.Length == first.Length;
             for (int d = 0; ok && d < first.Length; d++) ok = d == ax || t._shape[d] == first[d];
             if (!ok)
@@ -126,6 +128,7 @@ public sealed partial class Tensor<T>
     /// <summary>Elements <paramref name="start"/> .. start+length−1 along <paramref name="axis"/>.</summary>
     public Tensor<T> Slice(int axis, int start, int length)
     {
+        RequireCpu("Slice");
         int ax = ShapeMath.NormalizeAxis(axis, _shape.Length, nameof(axis));
         if (start < 0 || length < 0 || start + length > _shape[ax])
             throw new ArgumentOutOfRangeException(nameof(start),

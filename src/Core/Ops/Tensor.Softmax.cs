@@ -27,6 +27,7 @@ public sealed partial class Tensor<T>
 
     private Tensor<T> SoftmaxCore(int axis, bool log, out int ax)
     {
+        RequireCpu(log ? "LogSoftmax" : "Softmax");
         ax = ShapeMath.NormalizeAxis(axis, _shape.Length, nameof(axis));
         var (outer, size, inner) = Split(ax);
         var src = CpuData;

@@ -9,12 +9,18 @@ public sealed partial class Tensor<T>
 
     private Tensor<T> Unary(string name, SpanFunction forward, Func<Tensor<T>, Tensor<T>, Tensor<T>> backward)
     {
+        var output = IsOnDevice ? DeviceUnary(name) : CpuMap(forward);
+        var input = this;
+        return Autograd.Record(output, name, (g, _) => [backward(g, output)], input);
+    }
+
+    /// <summary>A new CPU tensor of this shape holding forward(this).</summary>
+    private Tensor<T> CpuMap(SpanFunction forward)
+    {
         var result = new T[Numel];
         // Some TensorPrimitives functions (Sigmoid) reject empty spans; an empty tensor maps to itself.
         if (result.Length > 0) forward(CpuData, result);
-        var output = Wrap(result, _shape);
-        var input = this;
-        return Autograd.Record(output, name, (g, _) => [backward(g, output)], input);
+        return Wrap(result, _shape);
     }
 
     public Tensor<T> Neg() => Unary("Neg", TensorPrimitives.Negate, (g, _) => g.Neg());
@@ -46,6 +52,7 @@ public sealed partial class Tensor<T>
         var input = this;
         return Unary("Relu", (x, d) => TensorPrimitives.Max(x, T.Zero, d), (g, _) =>
         {
+            if (input.IsOnDevice) return g.DeviceBinary(DeviceBinaryOp.ReluBackward, input, input._shape);
             var grad = g.ToArray();
             var x = input.CpuData;
             for (int i = 0; i < grad.Length; i++)
@@ -66,6 +73,7 @@ public sealed partial class Tensor<T>
         var input = this;
         return Unary("Abs", TensorPrimitives.Abs, (g, _) =>
         {
+            if (input.IsOnDevice) return g.DeviceBinary(DeviceBinaryOp.AbsBackward, input, input._shape);
             var grad = g.ToArray();
             var x = input.CpuData;
             for (int i = 0; i < grad.Length; i++)

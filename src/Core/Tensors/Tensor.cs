@@ -76,8 +76,8 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>The data of a CPU tensor. Writing through it bypasses autograd.</summary>
     public Span<T> AsSpan() => CpuData;
 
-    internal T[] CpuData => _data ?? throw new InvalidOperationException(
-        $"This tensor lives on '{Device.Name}'; move it with To(Device.Cpu) before reading its data on the CPU.");
+    internal T[] CpuData => _data ?? throw new NotSupportedException(
+        $"This tensor lives on '{Device.Name}' and the operation runs on the CPU only; move it with To(Device.Cpu) first.");
 
     // ---- construction -------------------------------------------------------------------
 
@@ -143,7 +143,7 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     {
         if (Numel != 1)
             throw new InvalidOperationException($"Item() needs a one-element tensor, this one has shape {ShapeMath.Format(_shape)}.");
-        return CpuData[0];
+        return _data is not null ? _data[0] : ToArray()[0];
     }
 
     // ---- element access ----------------------------------------------------------------
@@ -177,7 +177,7 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     public Tensor<T> Detach() => _data is not null ? new Tensor<T>(_data, _shape) : new Tensor<T>(_buffer!, _shape);
 
     /// <summary>A copy of the data with no history.</summary>
-    public Tensor<T> Clone() => new(ToArray(), (int[])_shape.Clone());
+    public Tensor<T> Clone() => IsOnDevice ? DeviceClone() : new(ToArray(), (int[])_shape.Clone());
 
     public void ZeroGrad() => Grad = null;
 

@@ -4,6 +4,9 @@ namespace DeformEngine.Gpu.Kernels;
 /// The macro header that lets one kernel text compile as CUDA C (NVRTC) and as OpenCL C 1.2.
 /// Kernels write <c>KERNEL void f(GLOBAL real* x, int n)</c>, index with <c>GLOBAL_ID</c>, and
 /// use <c>real</c> for every floating value so the same text serves float and double.
+/// Math goes through <c>R_EXP</c>, <c>R_FLOOR</c> … (CUDA's float functions carry an f suffix);
+/// <c>ATOMIC_ADD_L</c> adds to a 64-bit integer (the deterministic fixed-point accumulation; on
+/// OpenCL it needs cl_khr_int64_base_atomics).
 /// </summary>
 internal static class KernelHeader
 {
@@ -18,6 +21,22 @@ internal static class KernelHeader
         #define GROUP_ID ((long)blockIdx.x)
         #define SYNC_THREADS __syncthreads();
         #define ATOMIC_ADD_F(p, v) atomicAdd((p), (v))
+        #define ATOMIC_ADD_L(p, v) atomicAdd((unsigned long long*)(p), (unsigned long long)(v))
+        #ifdef REAL_IS_DOUBLE
+        #define R_EXP exp
+        #define R_LOG log
+        #define R_SQRT sqrt
+        #define R_TANH tanh
+        #define R_FLOOR floor
+        #define R_FABS fabs
+        #else
+        #define R_EXP expf
+        #define R_LOG logf
+        #define R_SQRT sqrtf
+        #define R_TANH tanhf
+        #define R_FLOOR floorf
+        #define R_FABS fabsf
+        #endif
 
         """;
 
@@ -34,8 +53,14 @@ internal static class KernelHeader
         #define LOCAL_SIZE ((int)get_local_size(0))
         #define GROUP_ID ((long)get_group_id(0))
         #define SYNC_THREADS barrier(CLK_LOCAL_MEM_FENCE);
-        #ifdef REAL_IS_DOUBLE
+        #ifdef cl_khr_int64_base_atomics
         #pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable
+        #define ATOMIC_ADD_L(p, v) atom_add((volatile GLOBAL long*)(p), (long)(v))
+        #else
+        /* Without 64-bit atomics the fixed-point path is never taken (deterministic mode is refused). */
+        #define ATOMIC_ADD_L(p, v) ((void)(p), (void)(v))
+        #endif
+        #ifdef REAL_IS_DOUBLE
         DEVICE_FUNC void atomic_add_real(volatile GLOBAL double* p, double v) {
             union { ulong u; double f; } expected, desired;
             do { expected.f = *p; desired.f = expected.f + v; }
@@ -49,6 +74,12 @@ internal static class KernelHeader
         }
         #endif
         #define ATOMIC_ADD_F(p, v) atomic_add_real((p), (v))
+        #define R_EXP exp
+        #define R_LOG log
+        #define R_SQRT sqrt
+        #define R_TANH tanh
+        #define R_FLOOR floor
+        #define R_FABS fabs
 
         """;
 

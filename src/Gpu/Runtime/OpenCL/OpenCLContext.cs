@@ -21,6 +21,7 @@ public sealed unsafe class OpenCLContext : GpuContext
         Name = OpenCLDevices.String(device, DeviceName);
         PlatformName = OpenCLDevices.PlatformNameOf(device);
         SupportsDouble = OpenCLDevices.SupportsDouble(device);
+        SupportsInt64Atomics = OpenCLDevices.HasExtension(device, "cl_khr_int64_base_atomics");
         MaxLocalSize = (int)Math.Min(OpenCLDevices.Number(device, DeviceMaxWorkGroupSize), int.MaxValue);
         MaxAllocationBytes = (long)OpenCLDevices.Number(device, DeviceMaxMemAllocSize);
     }
@@ -35,6 +36,9 @@ public sealed unsafe class OpenCLContext : GpuContext
     public override bool SupportsDouble { get; }
 
     public override int MaxLocalSize { get; }
+
+    /// <summary>cl_khr_int64_base_atomics: what the deterministic fixed-point accumulation needs.</summary>
+    public bool SupportsInt64Atomics { get; }
 
     /// <summary>CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest single buffer the device accepts.</summary>
     public long MaxAllocationBytes { get; }

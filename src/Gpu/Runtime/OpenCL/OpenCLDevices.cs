@@ -60,11 +60,11 @@ internal static unsafe class OpenCLDevices
         (long)Number(device, DeviceGlobalMemSize), SupportsDouble(device));
 
     /// <summary>Double kernels need cl_khr_fp64 for arithmetic and 64-bit CAS for ATOMIC_ADD_F.</summary>
-    public static bool SupportsDouble(nint device)
-    {
-        string[] extensions = String(device, DeviceExtensions).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return extensions.Contains("cl_khr_fp64") && extensions.Contains("cl_khr_int64_base_atomics");
-    }
+    public static bool SupportsDouble(nint device) =>
+        HasExtension(device, "cl_khr_fp64") && HasExtension(device, "cl_khr_int64_base_atomics");
+
+    public static bool HasExtension(nint device, string extension) =>
+        String(device, DeviceExtensions).Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(extension);
 
     public static string PlatformNameOf(nint device)
     {

@@ -1,0 +1,157 @@
+using DeformEngine.Gpu;
+
+namespace DeformEngine.Tests.Gpu;
+
+/// <summary>Opening and listing devices, and the errors of bad use: mixed devices, a disposed device,
+/// absurd allocations, operations a device does not implement.</summary>
+[TestClass]
+public class GpuDeviceTests
+{
+    [TestMethod]
+    [DataRow("OpenCL")]
+    [DataRow("CUDA")]
+    public void ListDevices_WhenDeviceOpens_ListsItWithItsBackend(string backend)
+    {
+        using var device = GpuTestDevices.OpenNew(backend);
+        var listed = backend == "OpenCL" ? OpenCLDevice.ListDevices() : CudaDevice.ListDevices();
+        Assert.IsNotEmpty(listed);
+        Assert.AreEqual(device.Backend, listed[0].Backend);
+        CollectionAssert.IsSubsetOf(listed.ToList(), GpuDevice.ListDevices().ToList());
+        StringAssert.Contains(device.Name, listed[0].Name);
+        Assert.IsFalse(device.IsCpu);
+    }
+
+    [TestMethod]
+    [DataRow("OpenCL")]
+    [DataRow("CUDA")]
+    public void Open_IndexPastLastDevice_ThrowsNotSupportedWithCount(string backend)
+    {
+        GpuTestDevices.OpenNew(backend).Dispose();
+        var error = Assert.ThrowsExactly<NotSupportedException>(() =>
+        {
+            using GpuDevice _ = backend == "OpenCL" ? OpenCLDevice.Open(1000) : CudaDevice.Open(1000);
+        });
+        StringAssert.Contains(error.Message, "1000");
+    }
+
+    [TestMethod]
+    public void Open_NoCudaDriver_ThrowsNotSupportedNotDllNotFound()
+    {
+        if (CudaDevice.ListDevices().Count > 0) Assert.Inconclusive("a CUDA device exists on this machine");
+        var error = Assert.ThrowsExactly<NotSupportedException>(() => CudaDevice.Open());
+        StringAssert.Contains(error.Message, "CUDA");
+    }
+
+    [TestMethod]
+    [DataRow("OpenCL")]
+    [DataRow("CUDA")]
+    public void DeformConv2d_WeightOnCpu_ThrowsArgumentNamingWeight(string backend)
+    {
+        var device = GpuTestDevices.Shared(backend);
+        var input = Tensor<float>.Randn(1, 1, 2, 5, 5).To(device);
+        var offset = Tensor<float>.Zeros(1, 18, 3, 3).To(device);
+        var weight = Tensor<float>.Randn(2, 2, 2, 3, 3);
+        var error = Assert.ThrowsExactly<ArgumentException>(() => Functional.DeformConv2d(input, offset, weight));
+        Assert.AreEqual("weight", error.ParamName);
+        StringAssert.Contains(error.Message, device.Name);
+        StringAssert.Contains(error.Message, "cpu");
+    }
+
+    [TestMethod]
+    [DataRow("OpenCL")]
+    [DataRow("CUDA")]
+    public void Ops_TensorsOnTwoDevices_ThrowArgumentNamingTheArgument(string backend)
+    {
+        var first = GpuTestDevices.Shared(backend);
+        using var second = GpuTestDevices.OpenNew(backend);
+        Assert.AreNotEqual(first.Name, second.Name, "two handles on one device have distinct names");
+        var input = Tensor<float>.Randn(1, 1, 2, 5, 5).To(first);
+        var offset = Tensor<float>.Zeros(1, 18, 3, 3).To(second);
+        var weight = Tensor<float>.Randn(2, 2, 2, 3, 3).To(first);
+        var error = Assert.ThrowsExactly<ArgumentException>(() => Functional.DeformConv2d(input, offset, weight));
+        Assert.AreEqual("offset", error.ParamName);
+        StringAssert.Contains(error.Message, second.Name);
+        var coords = Tensor<float>.Zeros(1, 4, 2).To(second);
+        Assert.AreEqual("coords", Assert.ThrowsExactly<ArgumentException>(() => Functional.BilinearSample(input, coords)).ParamName);
+        var other = Tensor<float>.Randn(3, 1, 2, 5, 5).To(second);
+        Assert.AreEqual("other", Assert.ThrowsExactly<ArgumentException>(() => input.Add(other)).ParamName);
+        Assert.AreEqual("other", Assert.ThrowsExactly<ArgumentException>(() => input.Add(Tensor<float>.Randn(4, 1, 2, 5, 5))).ParamName);
+    }
+
+    [TestMethod]
+    [DataRow("OpenCL")]
+    [DataRow("CUDA")]
+    public void Device_DisposedWhileTensorsLive_LaterUseThrowsObjectDisposed(string backend)
+    {
+        var device = GpuTestDevices.OpenNew(backend);
+        var input = Tensor<float>.Randn(5, 1, 2, 5, 5).To(device);
+        var offset = Tensor<float>.Zeros(1, 18, 3, 3).To(device);
+        var weight = Tensor<float>.Randn(6, 2, 2, 3, 3).To(device);
+        device.Dispose();
+        device.Dispose();
+        Assert.IsTrue(device.IsDisposed);
+        var read = Assert.ThrowsExactly<ObjectDisposedException>(() => input.ToArray());
+        StringAssert.Contains(read.Message, device.Name);
+        StringAssert.Contains(read.Message, "disposed");
+        Assert.ThrowsExactly<ObjectDisposedException>(() => Functional.DeformConv2d(input, offset, weight));
+        Assert.ThrowsExactly<ObjectDisposedException>(() => input.Add(input));
+        Assert.ThrowsExactly<ObjectDisposedException>(() => Tensor<float>.Zeros(3).To(device));
+        Assert.ThrowsExactly<ObjectDisposedException>(() => device.Allocate<float>(4));
+    }
+
+    [TestMethod]
+    [DataRow("OpenCL")]
+    [DataRow("CUDA")]
+    public void Allocate_Absurd_ThrowsInsufficientMemoryAndDeviceStaysUsable(string backend)
+    {
+        var device = GpuTestDevices.Shared(backend);
+        const long count = 1L << 50;
+        var error = Assert.ThrowsExactly<InsufficientMemoryException>(() => device.Allocate<float>(count));
+        StringAssert.Contains(error.Message, device.Name);
+        StringAssert.Contains(error.Message, (count * sizeof(float)).ToString());
+        Assert.IsInstanceOfType<GpuException>(error.InnerException);
+        var overflow = Assert.ThrowsExactly<InsufficientMemoryException>(() => device.Allocate<double>(long.MaxValue / 2));
+        StringAssert.Contains(overflow.Message, "overflows");
+        CollectionAssert.AreEqual(new[] { 1f, 2f }, Tensor<float>.FromArray([1f, 2f], 2).To(device).ToArray());
+    }
+
+    [TestMethod]
+    [DataRow("OpenCL")]
+    [DataRow("CUDA")]
+    public void CpuOnlyOps_OnDevice_ThrowNotSupportedNamingOpAndDevice(string backend)
+    {
+        var device = GpuTestDevices.Shared(backend);
+        var x = Tensor<float>.Randn(7, 3, 4).To(device);
+        (string Op, Action Call)[] cases =
+        [
+            ("MatMul", () => x.MatMul(x.Reshape(4, 3))),
+            ("Softmax", () => x.Softmax()),
+            ("Permute", () => x.Transpose(0, 1)),
+            ("Slice", () => x.Slice(0, 0, 1)),
+            ("Cat", () => Tensor<float>.Cat([x, x])),
+            ("Sum along an axis", () => x.Sum(0)),
+            ("Pow", () => x.Pow(2f)),
+            ("broadcasting", () => x.Add(Tensor<float>.Randn(8, 1, 4).To(device))),
+            ("CPU only", () => x.AsSpan()),
+        ];
+        foreach (var (op, call) in cases)
+        {
+            var error = Assert.ThrowsExactly<NotSupportedException>(call, op);
+            StringAssert.Contains(error.Message, op);
+            StringAssert.Contains(error.Message, device.Name);
+        }
+    }
+
+    [TestMethod]
+    [DataRow("OpenCL")]
+    [DataRow("CUDA")]
+    public void Backward_GradOutputOnCpuForDeviceTensor_ThrowsArgument(string backend)
+    {
+        var device = GpuTestDevices.Shared(backend);
+        var x = Tensor<float>.Randn(9, 3).To(device);
+        x.RequiresGrad = true;
+        var y = x.MulScalar(2f);
+        var error = Assert.ThrowsExactly<ArgumentException>(() => y.Backward(Tensor<float>.Ones(3)));
+        Assert.AreEqual("gradOutput", error.ParamName);
+    }
+}
