@@ -1,5 +1,6 @@
 using DeformEngine;
 using DeformEngine.Explain;
+using DeformEngine.IO;
 
 namespace GradientFlow;
 
@@ -44,9 +45,20 @@ internal sealed record DcnLayer(string Name, Tensor<double> Weight, Tensor<doubl
     }
 }
 
-/// <summary>Two stacked DCN layers with a ReLU between them: image → DCN 1 → ReLU → DCN 2.</summary>
-internal sealed record Network(IReadOnlyList<DcnLayer> Layers, string Origin)
+/// <summary>What runs before a DCN layer: <see cref="Apply"/> turns the previous layer's output (the
+/// image for the first) into this layer's input; <see cref="Pool"/> is the max-pool factor it
+/// contains (1 for none), which the plots need to place the layer on the image.</summary>
+internal sealed record Prelude(string Text, Func<Tensor<double>, Tensor<double>> Apply, int Pool)
 {
+    public static readonly Prelude None = new("", x => x, 1);
+    public static readonly Prelude Relu = new("ReLU", x => x.Relu(), 1);
+}
+
+/// <summary>DCN layers, each with what runs before it: image → [prelude 1] → DCN 1 → [prelude 2] → DCN 2.</summary>
+internal sealed record Network(IReadOnlyList<(Prelude Before, DcnLayer Layer)> Stages, string Origin)
+{
+    public IReadOnlyList<DcnLayer> Layers => Stages.Select(s => s.Layer).ToList();
+
     /// <summary>The output of every layer and the deformable call each made (offsets and masks
     /// detached: what the explainer and the plots read).</summary>
     public List<(Tensor<double> Output, DeformConvCall<double> Call)> Run(Tensor<double> image)
@@ -54,11 +66,11 @@ internal sealed record Network(IReadOnlyList<DcnLayer> Layers, string Origin)
         var result = new List<(Tensor<double>, DeformConvCall<double>)>();
         using var _ = Autograd.NoGrad();
         var x = image;
-        for (int l = 0; l < Layers.Count; l++)
+        foreach (var (before, layer) in Stages)
         {
-            var (output, call) = Layers[l].Forward(x);
+            var (output, call) = layer.Forward(before.Apply(x));
             result.Add((output, call));
-            x = l + 1 < Layers.Count ? output.Relu() : output;
+            x = output;
         }
         return result;
     }
@@ -71,10 +83,10 @@ internal sealed record Network(IReadOnlyList<DcnLayer> Layers, string Origin)
         var leaf = image.Detach();
         leaf.RequiresGrad = true;
         Tensor<double> x = leaf;
-        for (int l = 0; l < Layers.Count; l++)
+        foreach (var (before, layer) in Stages)
         {
-            var output = regular ? Layers[l].ForwardRegular(x) : Layers[l].Forward(x).Output;
-            x = l + 1 < Layers.Count ? output.Relu() : output;
+            var input = before.Apply(x);
+            x = regular ? layer.ForwardRegular(input) : layer.Forward(input).Output;
         }
         var grad = Tensor<double>.Zeros(x.Shape);
         grad[unit.N, unit.O, unit.Y, unit.X] = 1;
@@ -87,21 +99,40 @@ internal sealed record Network(IReadOnlyList<DcnLayer> Layers, string Origin)
         return map;
     }
 
+    /// <summary>The layers for the plots, bottom first, with a <see cref="SamplingLayer.Pooling"/>
+    /// step wherever a prelude pools.</summary>
+    public List<SamplingLayer> SamplingStack(Tensor<double> image, IReadOnlyList<(Tensor<double> Output, DeformConvCall<double> Call)> runs)
+    {
+        var stack = new List<SamplingLayer>();
+        int height = image.Dim(2), width = image.Dim(3);
+        for (int l = 0; l < Stages.Count; l++)
+        {
+            int pool = Stages[l].Before.Pool;
+            if (pool > 1) stack.Add(SamplingLayer.Pooling(height, width, pool, pool));
+            var layer = SamplingLayer.From(runs[l].Call);
+            stack.Add(layer);
+            (height, width) = (layer.Geometry.Conv.OutH, layer.Geometry.Conv.OutW);
+        }
+        return stack;
+    }
+
     public static Network Random(long seed) => new(
     [
-        DcnLayer.Random("dcn1", seed, 1, 4, dilation: 1, offsetScale: 1.2),
-        DcnLayer.Random("dcn2", seed + 10, 4, 4, dilation: 2, offsetScale: 3.0),
+        (Prelude.None, DcnLayer.Random("dcn1", seed, 1, 4, dilation: 1, offsetScale: 1.2)),
+        (Prelude.Relu, DcnLayer.Random("dcn2", seed + 10, 4, 4, dilation: 2, offsetScale: 3.0)),
     ], $"random weights (seed {seed})");
 
     /// <summary>The DCN layers of a weights file (mmcv naming: P.weight, P.bias, P.conv_offset.weight,
-    /// P.conv_offset.bias). The first layer must read a one-channel image; a following layer is
-    /// stacked on it (with a ReLU between) when its input channels match. Stride 1 and 'same'
-    /// padding are assumed, as the file does not record them.</summary>
+    /// P.conv_offset.bias), in the order of the file. Two layouts are understood:
+    /// DCN layers whose first reads a one-channel image, a following one stacked on it (with a ReLU
+    /// between) when its input channels match; and the DeformedFashion model (conv1 → bn1 → ReLU →
+    /// 2×2 max pool → conv2 (DCN) → bn2 → ReLU → 2×2 max pool → conv3 (DCN)), whose plain stem and
+    /// BatchNorms (running statistics, as in evaluation) are rebuilt from the file. Stride 1 and
+    /// 'same' padding are assumed for the DCN layers, as the file does not record them.</summary>
     public static Network FromWeights(string path, TextWriter log)
     {
-        var entries = SafeTensorsReader.Read(path);
-        var tensors = entries.ToDictionary(e => e.Name, e => e.Tensor);
-        var order = entries.Select(e => e.Name).ToList();
+        var tensors = SafeTensors.Load<double>(path);
+        var order = tensors.Keys.ToList();
         const string suffix = ".conv_offset.weight";
         var prefixes = order.Where(n => n.EndsWith(suffix, StringComparison.Ordinal)).Select(n => n[..^suffix.Length])
             .Where(p => tensors.ContainsKey(p + ".weight")).ToList();
@@ -109,24 +140,71 @@ internal sealed record Network(IReadOnlyList<DcnLayer> Layers, string Origin)
             throw new InvalidDataException(
                 $"{path}: no deformable layer found (expected tensors named P.weight and P.conv_offset.weight, mmcv's naming); " +
                 $"the file has {string.Join(", ", order.Take(8))}{(order.Count > 8 ? ", …" : "")}.");
-        var layers = new List<DcnLayer>();
+        var stages = new List<(Prelude, DcnLayer)>();
         foreach (var prefix in prefixes)
         {
-            var weight = tensors[prefix + ".weight"];
-            int wantInput = layers.Count == 0 ? 1 : layers[^1].Weight.Dim(0);
-            if (weight.Dim(1) != wantInput || weight.Dim(2) != weight.Dim(3)) continue;
-            var layer = new DcnLayer(prefix, weight, tensors.GetValueOrDefault(prefix + ".bias"),
-                tensors[prefix + suffix], tensors.GetValueOrDefault(prefix + ".conv_offset.bias"), (weight.Dim(2) - 1) / 2, 1);
-            if (layer.OffsetWeight.Dim(0) != 2 * layer.KernelPoints && !layer.Modulated) continue;
-            layers.Add(layer);
-            if (layers.Count == 2) break;
+            var layer = Layer(tensors, prefix);
+            if (layer is null) continue;
+            Prelude? before = stages.Count == 0
+                ? (layer.Weight.Dim(1) == 1 ? Prelude.None : FashionStem(tensors, prefix))
+                : (layer.Weight.Dim(1) != stages[^1].Item2.Weight.Dim(0) ? null
+                    : FashionBetween(tensors, stages[^1].Item2.Name) ?? Prelude.Relu);
+            if (before is null) continue;
+            stages.Add((before, layer));
+            if (stages.Count == 2) break;
         }
-        if (layers.Count == 0)
+        if (stages.Count == 0)
             throw new InvalidDataException(
-                $"{path}: found deformable layers {string.Join(", ", prefixes)}, but none reads a one-channel image directly, " +
-                "so this example cannot reproduce its input; it shows only layers applied to the image.");
-        log.WriteLine($"weights: {path}: using {string.Join(" → ReLU → ", layers.Select(l => l.Name))} " +
-                      "(stride 1 and 'same' padding assumed)");
-        return new Network(layers, $"trained weights from {Path.GetFileName(path)}");
+                $"{path}: found deformable layers {string.Join(", ", prefixes)}, but none reads a one-channel image directly " +
+                "or through DeformedFashion's stem (conv1 → bn1 → ReLU → max pool), so this example cannot reproduce its input.");
+        var model = SafeTensors.ReadMetadata(path).GetValueOrDefault("model");
+        log.WriteLine($"weights: {path}{(model is null ? "" : $" ({model})")}: using " +
+                      string.Join(" → ", stages.Select(s => s.Item1.Text.Length == 0 ? s.Item2.Name : $"{s.Item1.Text} → {s.Item2.Name}")) +
+                      " (stride 1 and 'same' padding assumed for the DCN layers)");
+        return new Network(stages, $"trained weights from {Path.GetFileName(path)}");
+    }
+
+    /// <summary>The square-kernel DCN layer P of the file, or null when its offset branch does not fit it.</summary>
+    private static DcnLayer? Layer(IReadOnlyDictionary<string, Tensor<double>> tensors, string prefix)
+    {
+        var weight = tensors[prefix + ".weight"];
+        if (weight.Rank != 4 || weight.Dim(2) != weight.Dim(3)) return null;
+        var layer = new DcnLayer(prefix, weight, tensors.GetValueOrDefault(prefix + ".bias"),
+            tensors[prefix + ".conv_offset.weight"], tensors.GetValueOrDefault(prefix + ".conv_offset.bias"), (weight.Dim(2) - 1) / 2, 1);
+        return layer.OffsetWeight.Dim(0) == 2 * layer.KernelPoints || layer.Modulated ? layer : null;
+    }
+
+    /// <summary>DeformedFashion's stem before DCN layer "convN": conv(N−1) (one input channel, 'same'
+    /// padding) → bn(N−1) → ReLU → 2×2 max pool; null when the file does not hold it.</summary>
+    private static Prelude? FashionStem(IReadOnlyDictionary<string, Tensor<double>> tensors, string dcnName)
+    {
+        if (Previous(dcnName) is not { } index || !tensors.TryGetValue($"conv{index}.weight", out var weight) || weight.Rank != 4 ||
+            weight.Dim(1) != 1 || weight.Dim(2) % 2 == 0 || weight.Dim(3) % 2 == 0 || BatchNorm(tensors, $"bn{index}") is not { } norm)
+            return null;
+        var bias = tensors.GetValueOrDefault($"conv{index}.bias");
+        var padding = (weight.Dim(2) / 2, weight.Dim(3) / 2);
+        return new Prelude($"conv{index} → bn{index} → ReLU → max pool 2x2",
+            x => Functional.MaxPool2d(norm(Functional.Conv2d(x, weight, bias, padding: padding)).Relu(), (2, 2)), 2);
+    }
+
+    /// <summary>DeformedFashion's step after DCN layer "convN": bnN → ReLU → 2×2 max pool; null when
+    /// the file has no bnN.</summary>
+    private static Prelude? FashionBetween(IReadOnlyDictionary<string, Tensor<double>> tensors, string dcnName)
+    {
+        if (!dcnName.StartsWith("conv", StringComparison.Ordinal) || BatchNorm(tensors, "bn" + dcnName[4..]) is not { } norm) return null;
+        return new Prelude($"bn{dcnName[4..]} → ReLU → max pool 2x2", x => Functional.MaxPool2d(norm(x).Relu(), (2, 2)), 2);
+    }
+
+    private static int? Previous(string dcnName) =>
+        dcnName.StartsWith("conv", StringComparison.Ordinal) && int.TryParse(dcnName[4..], out int n) && n > 1 ? n - 1 : null;
+
+    /// <summary>BatchNorm B in evaluation (running statistics, eps 1e-5), or null when the file lacks it.</summary>
+    private static Func<Tensor<double>, Tensor<double>>? BatchNorm(IReadOnlyDictionary<string, Tensor<double>> tensors, string name)
+    {
+        if (!tensors.TryGetValue(name + ".running_mean", out var mean) || !tensors.TryGetValue(name + ".running_var", out var variance))
+            return null;
+        var weight = tensors.GetValueOrDefault(name + ".weight");
+        var bias = tensors.GetValueOrDefault(name + ".bias");
+        return x => Functional.BatchNorm2d(x, mean, variance, weight, bias);
     }
 }

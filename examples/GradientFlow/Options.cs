@@ -10,8 +10,9 @@ internal sealed record Options(string Out, string? Weights, string Image, int In
         usage: dotnet run -c Release --project examples/GradientFlow -- [options]
           --out DIR          where the pictures go (default ./gradient-flow-output)
           --weights FILE     a .safetensors file with trained DCN layers (mmcv names: P.weight,
-                             P.conv_offset.weight, ...) whose first layer reads a 1-channel image;
-                             shows the learned offsets instead of random ones
+                             P.conv_offset.weight, ...) whose first layer reads a 1-channel image,
+                             or DeformedFashion's --save-weights file (conv2, conv3 behind its
+                             conv1/bn/max-pool stem); shows the learned offsets instead of random ones
           --image NAME       synthetic (default) or fashion-mnist (needs Debian's dataset-fashion-mnist)
           --index N          which Fashion-MNIST test image (default 0)
           --seed S           seed of the random weights (default 7)

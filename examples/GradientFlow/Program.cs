@@ -38,7 +38,9 @@ catch (Exception e) when (e is IOException or InvalidDataException or System.Tex
     Console.Error.WriteLine($"--weights: {e.Message}");
     return 1;
 }
-Console.WriteLine($"input: {imageName}, 28×28; network: {string.Join(" → ReLU → ", network.Layers.Select(Describe))}, {network.Origin}");
+Console.WriteLine($"input: {imageName}, 28×28; network: " +
+                  string.Join(" → ", network.Stages.Select(s => s.Before.Text.Length == 0 ? Describe(s.Layer) : $"{s.Before.Text} → {Describe(s.Layer)}")) +
+                  $", {network.Origin}");
 Console.WriteLine();
 
 var runs = network.Run(image);
@@ -57,10 +59,13 @@ Report.Ablation(IndexPathAblation.Run(firstCall, unit));
 
 Directory.CreateDirectory(options.Out);
 var gray = GrayImage.From(image);
-var layers = runs.Select(r => SamplingLayer.From(r.Call)).ToList();
-var plotUnits = imageName.StartsWith("synthetic", StringComparison.Ordinal)
-    ? new List<(int Y, int X)> { (11, 10), (21, 21), (4, 23) }
-    : [(14, 14), (8, 14), (2, 2)];
+var stack = network.SamplingStack(image, runs);
+// The plot units are picked in image coordinates and followed up the stack (through any pooling) to
+// the top layer's unit whose window is centred nearest.
+var plotUnits = (imageName.StartsWith("synthetic", StringComparison.Ordinal)
+        ? new List<(int Y, int X)> { (11, 10), (21, 21), (4, 23) }
+        : [(14, 14), (8, 14), (2, 2)])
+    .Select(p => stack.Aggregate(p, (position, layer) => layer.NearestUnit(position.Y, position.X))).Distinct().ToList();
 var written = new List<string>();
 void Save(Canvas canvas, string name)
 {
@@ -68,19 +73,30 @@ void Save(Canvas canvas, string name)
     canvas.SavePng(path);
     written.Add(path);
 }
-string stack = string.Join(" + ", network.Layers.Select(l => $"{l.Name} (3x3, dilation {l.Dilation})"));
-Save(Plots.SamplingLocations(gray, layers, plotUnits, $"Sampling locations of {stack}, {network.Origin}"), "sampling-locations.png");
-for (int l = 0; l < layers.Count; l++)
-    Save(Plots.OffsetField(gray, layers[l],
-        $"Offsets of {network.Layers[l].Name} per kernel point: regular grid point -> deformed sample" +
-        (l > 0 ? " (over the image: same grid)" : "")), $"offset-field-{network.Layers[l].Name}.png");
+string stackText = string.Join(" + ", network.Layers.Select(l => $"{l.Name} (3x3, dilation {l.Dilation})")) +
+                   (network.Stages.Any(s => s.Before.Pool > 1) ? " with the max pools" : "");
+Save(Plots.SamplingLocations(gray, stack, plotUnits, $"Sampling locations of {stackText}, {network.Origin}"), "sampling-locations.png");
+foreach (var (layer, name) in stack.Where(l => l.DrawsSamples).Zip(network.Layers.Select(l => l.Name)))
+{
+    // A layer behind pooling reads a coarser grid: it is drawn over the image average-pooled to that
+    // grid, enlarged so that the panels keep the image's size.
+    int factor = image.Dim(2) / layer.Geometry.Conv.Height;
+    var background = factor > 1 ? GrayImage.From(Functional.AvgPool2d(image, (factor, factor))) : gray;
+    string over = factor > 1
+        ? $" (over its {layer.Geometry.Conv.Height}x{layer.Geometry.Conv.Width} input grid; the image average-pooled {factor}x{factor})"
+        : name == network.Layers[0].Name ? "" : " (over the image: same grid)";
+    Save(Plots.OffsetField(background, layer, $"Offsets of {name} per kernel point: regular grid point -> deformed sample{over}",
+        step: factor switch { 1 => 3, 2 => 2, _ => 1 }, scale: 6 * factor), $"offset-field-{name}.png");
+}
 var erfUnit = new OutputUnit(0, 0, plotUnits[0].Y, plotUnits[0].X);
+var erfCenter = Enumerable.Range(0, stack.Count).Reverse()
+    .Aggregate(((double Y, double X))(erfUnit.Y, erfUnit.X), (position, l) => stack[l].OutputToInput(position.Y, position.X));
 Save(Plots.ReceptiveField(gray.Height, gray.Width,
     [
         ("regular conv (offsets 0)", network.ReceptiveField(image, erfUnit, regular: true)),
         ("deformable", network.ReceptiveField(image, erfUnit, regular: false)),
     ],
-    (erfUnit.Y, erfUnit.X), $"Effective receptive field |d out{erfUnit} / d input| of {network.Layers[^1].Name}"),
+    erfCenter, $"Effective receptive field |d out{erfUnit} / d input| of {network.Layers[^1].Name}"),
     "effective-receptive-field.png");
 
 Console.WriteLine();

@@ -20,7 +20,8 @@ public static class Plots
     /// of the layer below, whose own samples are then drawn). One row per unit: regular grid (all
     /// offsets 0) on the left, deformable on the right.</summary>
     /// <param name="image">The bottom layer's input, drawn in gray.</param>
-    /// <param name="layers">Bottom (reads the image) first.</param>
+    /// <param name="layers">Bottom (reads the image) first; <see cref="SamplingLayer.Pooling"/> steps
+    /// may sit between them (and below the first).</param>
     /// <param name="units">Output units (y, x) of the top layer, one row each.</param>
     /// <param name="title">First line of the picture.</param>
     /// <param name="scale">Screen pixels per image pixel.</param>
@@ -33,7 +34,9 @@ public static class Plots
         if (layers.Count == 0) throw new ArgumentException("layers: expected at least one layer.", nameof(layers));
         if (units.Count == 0) throw new ArgumentException("units: expected at least one output unit.", nameof(units));
         int panelW = image.Width * scale, panelH = image.Height * scale;
-        int legendHeight = 14 * (layers.Count + 1) + 6;
+        var drawn = layers.Where(l => l.DrawsSamples).ToList();
+        if (drawn.Count == 0) throw new ArgumentException("layers: expected at least one layer with samples (not only pooling).", nameof(layers));
+        int legendHeight = 14 * (drawn.Count + 1) + 6;
         int width = Math.Max(2 * (Margin + panelW) + Gap + 8, Canvas.TextWidth(title) + 8);
         int rowHeight = TitleHeight + panelH + 22;
         var canvas = new Canvas(width, TitleHeight + 6 + units.Count * rowHeight + legendHeight, Rgb.White);
@@ -74,10 +77,11 @@ public static class Plots
 
         int legendTop = canvas.Height - legendHeight + 4;
         LegendSquare(canvas, 8, legendTop, "output unit of the top layer (image coordinates of its centre)");
-        for (int level = 0; level < layers.Count; level++)
+        long count = 1;
+        for (int level = 0; level < drawn.Count; level++)
         {
-            int count = (int)Math.Pow(layers[0].Geometry.KernelPoints, level + 1);
-            int layerNumber = layers.Count - level;
+            int layerNumber = drawn.Count - level;
+            count *= drawn[layerNumber - 1].Geometry.KernelPoints;
             LegendDot(canvas, 8, legendTop + 14 * (level + 1), LevelColors[Math.Min(level, LevelColors.Length - 1)],
                 $"samples of layer {layerNumber} ({(level == 0 ? "" : "up to ")}{count} points)");
         }
@@ -172,15 +176,20 @@ public static class Plots
     }
 
     /// <summary>Positions per level in image coordinates: level 0 = the top layer's samples of
-    /// (y, x), level 1 = the samples of the units those land on in the layer below, and so on.</summary>
+    /// (y, x), level 1 = the samples of the units those land on in the layer below, and so on;
+    /// pooling steps (<see cref="SamplingLayer.DrawsSamples"/> false) map units but make no level.</summary>
     private static List<List<(double Y, double X)>> TraceLevels(IReadOnlyList<SamplingLayer> layers, int y, int x)
     {
         var levels = new List<List<(double, double)>>();
         var units = new List<(int Y, int X)> { (y, x) };
         for (int layer = layers.Count - 1; layer >= 0; layer--)
         {
-            var positions = units.SelectMany(u => layers[layer].Positions(u.Y, u.X)).ToList();
-            levels.Add(positions.Select(p => ToImage(layers, layer, p.Y, p.X)).ToList());
+            var source = layers[layer];
+            // A pooling step passes each unit on through the centre of its window, drawing nothing.
+            var positions = source.DrawsSamples
+                ? units.SelectMany(u => source.Positions(u.Y, u.X)).ToList()
+                : units.Select(u => source.OutputToInput(u.Y, u.X)).ToList();
+            if (source.DrawsSamples) levels.Add(positions.Select(p => ToImage(layers, layer, p.Y, p.X)).ToList());
             if (layer > 0) units = positions.Select(p => layers[layer - 1].NearestUnit(p.Y, p.X)).Distinct().ToList();
         }
         return levels;

@@ -33,6 +33,27 @@ public sealed record SamplingLayer(DeformConv2dParams Geometry, double[] Offset,
             offsetGroup);
     }
 
+    /// <summary>False for a <see cref="Pooling"/> step: it maps coordinates between the deformable
+    /// layers around it but has no samples of its own to draw.</summary>
+    public bool DrawsSamples { get; init; } = true;
+
+    /// <summary>A pooling step (max or average) between deformable layers: a kernel × kernel window
+    /// with this stride and no padding over an H×W input. It places an output unit at the centre of
+    /// its window, as a layer's regular window is placed, so a stack such as DCN → 2×2 max pool → DCN
+    /// maps to image coordinates.</summary>
+    public static SamplingLayer Pooling(int inputHeight, int inputWidth, int kernel, int stride)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
+        if (inputHeight < kernel || inputWidth < kernel)
+            throw new ArgumentException($"inputHeight, inputWidth: expected at least the kernel ({kernel}), got {inputHeight}×{inputWidth}.", nameof(inputHeight));
+        var conv = new Conv2dParams(1, 1, inputHeight, inputWidth, 1, kernel, kernel, (stride, stride), (0, 0), (1, 1), 1);
+        return new SamplingLayer(new DeformConv2dParams(conv, 1, false), new double[2 * kernel * kernel * conv.ColumnCols])
+        {
+            DrawsSamples = false,
+        };
+    }
+
     /// <summary>The same layer with every offset 0: a regular convolution's grid.</summary>
     public SamplingLayer Regular() => this with { Offset = new double[Offset.Length] };
 

@@ -31,3 +31,9 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
 
     public override Tensor<T> Forward(Tensor<T> input) => Functional.Dropout(input, P, Training, _random);
 }
+
+/// <summary>1 / (1 + e^(−x)) elementwise.</summary>
+public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public override Tensor<T> Forward(Tensor<T> input) => input.Sigmoid();
+}

@@ -79,6 +79,31 @@ public class PngTests
         Assert.IsGreaterThanOrEqualTo(2 * image.Width * 4, one.Width, "two panels side by side");
     }
 
+    [TestMethod]
+    public void SamplingLayer_Pooling_PlacesUnitsAtWindowCentres()
+    {
+        var pool = SamplingLayer.Pooling(28, 28, kernel: 2, stride: 2);
+        Assert.IsFalse(pool.DrawsSamples);
+        Assert.AreEqual(14, pool.Geometry.Conv.OutH);
+        Assert.AreEqual((6.5, 8.5), pool.OutputToInput(3, 4), "a 2×2 window covers pixels 2y, 2y + 1");
+        Assert.AreEqual((3, 4), pool.NearestUnit(6.5, 8.5));
+        Assert.AreEqual("kernel", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SamplingLayer.Pooling(28, 28, 0, 2)).ParamName);
+        Assert.AreEqual("inputHeight", Assert.ThrowsExactly<ArgumentException>(() => SamplingLayer.Pooling(1, 28, 2, 2)).ParamName);
+    }
+
+    [TestMethod]
+    public void Plots_SamplingLocations_PoolingStepsDrawNothing()
+    {
+        var (image, layers) = Scene(seed: 5);
+        var coarse = new DeformConvCall<double>(Tensor<double>.Zeros(1, 1, 6, 6), Tensor<double>.Randn(55, 1, 18, 6, 6),
+            Tensor<double>.Zeros(1, 1, 3, 3), Padding: (1, 1));
+        var pooled = new List<SamplingLayer> { layers[0], SamplingLayer.Pooling(12, 12, 2, 2), SamplingLayer.From(coarse) };
+        var direct = Plots.SamplingLocations(image, layers, [(2, 3)], "t", scale: 4);
+        var throughPool = Plots.SamplingLocations(image, pooled, [(2, 3)], "t", scale: 4);
+        Assert.AreEqual(direct.Height, throughPool.Height, "two drawn layers: the same legend");
+        Assert.ThrowsExactly<ArgumentException>(() => Plots.SamplingLocations(image, [SamplingLayer.Pooling(12, 12, 2, 2)], [(0, 0)], "t"));
+    }
+
     private static List<(Canvas Canvas, byte[] Bytes)> MakePlots(long seed)
     {
         var (image, layers) = Scene(seed);

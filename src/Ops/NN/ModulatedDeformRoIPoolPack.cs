@@ -1,0 +1,72 @@
+namespace DeformEngine.NN;
+
+/// <summary>Modulated deformable RoI pooling that predicts its own bin offsets and masks (DCNv2),
+/// mmcv's <c>ModulatedDeformRoIPoolPack</c>: as <see cref="DeformRoIPoolPack{T}"/>, plus
+/// mask = mask_fc(flatten(x)) reshaped to [K, 1, PH, PW] and
+/// out = DeformRoIPool(input, rois, offset) · mask.
+/// <para><c>mask_fc</c> is Linear(PH·PW·C → F), ReLU, Linear(F → PH·PW), Sigmoid with its last
+/// Linear at zero, so the masks start at σ(0) = ½ and the first output is half of aligned RoI
+/// Align. State names are mmcv's: <c>offset_fc.{0,2,4}.*</c>, <c>mask_fc.{0,2}.*</c>.</para></summary>
+public sealed class ModulatedDeformRoIPoolPack<T> : RoIPoolModule<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <param name="outputSize">Bins per RoI (PH, PW).</param>
+    /// <param name="outputChannels">Channels C of the input (and the output).</param>
+    /// <param name="deformFcChannels">Width F of the hidden layers of the offset and mask branches.</param>
+    /// <param name="spatialScale">Feature-map pixels per image pixel.</param>
+    /// <param name="samplingRatio">Samples per bin side; ≤ 0 chooses ⌈roi size / bins⌉ per RoI.</param>
+    /// <param name="gamma">Scale of the offsets relative to the RoI size.</param>
+    /// <param name="random">Generator of the hidden layers' init; null means <see cref="Init.DefaultRandom"/>.</param>
+    public ModulatedDeformRoIPoolPack(Size2 outputSize, int outputChannels, int deformFcChannels = 1024,
+        double spatialScale = 1.0, int samplingRatio = 0, double gamma = 0.1, SeededRandom? random = null)
+    {
+        RequirePositive(nameof(outputSize), Math.Min(outputSize.H, outputSize.W));
+        RequirePositive(nameof(outputChannels), outputChannels);
+        RequirePositive(nameof(deformFcChannels), deformFcChannels);
+        random ??= Init.DefaultRandom;
+        OutputSize = outputSize;
+        OutputChannels = outputChannels;
+        DeformFcChannels = deformFcChannels;
+        SpatialScale = spatialScale;
+        SamplingRatio = samplingRatio;
+        Gamma = gamma;
+        int bins = outputSize.H * outputSize.W;
+        OffsetFc = RegisterModule("offset_fc", ZeroEndedFc(bins * outputChannels, deformFcChannels, bins * 2, 3, random));
+        MaskFc = RegisterModule("mask_fc", ZeroEndedFc(bins * outputChannels, deformFcChannels, bins, 2, random).Add(new Sigmoid<T>()));
+    }
+
+    public Size2 OutputSize { get; }
+    public int OutputChannels { get; }
+    public int DeformFcChannels { get; }
+    public double SpatialScale { get; }
+    public int SamplingRatio { get; }
+    public double Gamma { get; }
+
+    /// <summary>The offset branch, named <c>offset_fc</c>.</summary>
+    public Sequential<T> OffsetFc { get; }
+
+    /// <summary>The mask branch, named <c>mask_fc</c>, ending in a sigmoid.</summary>
+    public Sequential<T> MaskFc { get; }
+
+    /// <summary>The parameters of the offset and mask branches, for a parameter group of their own
+    /// (mmdetection trains them at the base learning rate).</summary>
+    public IEnumerable<Parameter<T>> OffsetParameters => OffsetFc.Parameters().Concat(MaskFc.Parameters());
+
+    /// <summary>The offsets [K, 2, PH, PW] of the last forward (no history).</summary>
+    public Tensor<T>? LastOffset { get; private set; }
+
+    /// <summary>The masks [K, 1, PH, PW] of the last forward (no history).</summary>
+    public Tensor<T>? LastMask { get; private set; }
+
+    public override Tensor<T> Forward(Tensor<T> input, Tensor<T> rois)
+    {
+        RequireChannels(input, OutputChannels);
+        var pooled = Functional.DeformRoIPool(input, rois, null, OutputSize, SpatialScale, SamplingRatio, Gamma);
+        int count = pooled.Dim(0);
+        var features = pooled.Flatten();
+        var offset = OffsetFc.Forward(features).Reshape(count, 2, OutputSize.H, OutputSize.W);
+        var mask = MaskFc.Forward(features).Reshape(count, 1, OutputSize.H, OutputSize.W);
+        LastOffset = offset.Detach();
+        LastMask = mask.Detach();
+        return Functional.ModulatedDeformRoIPool(input, rois, offset, mask, OutputSize, SpatialScale, SamplingRatio, Gamma);
+    }
+}
