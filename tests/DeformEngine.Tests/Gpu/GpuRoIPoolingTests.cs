@@ -15,7 +15,7 @@ public class GpuRoIPoolingTests
     private const double DoubleTolerance = 1e-10;
 
     /// <summary>A call of RoIAlign, PSRoIAlign (C output channels, C·PH·PW input channels),
-    /// DeformRoIPool or ModulatedDeformRoIPool. Sampling ≤ 0 is adaptive; Degenerate adds a RoI of zero extent.</summary>
+    /// DeformRoIPool or ModulatedDeformRoIPool (composed: DeformRoIPool times a broadcast mask). Sampling ≤ 0 is adaptive; Degenerate adds a RoI of zero extent.</summary>
     public sealed record AlignCase(string Name, string Op, int N, int C, int H, int W, int K, int PH, int PW,
         double Scale, int Sampling, bool Aligned = true, bool Offset = true, double Gamma = 0.1, bool Degenerate = false)
     {
@@ -39,6 +39,8 @@ public class GpuRoIPoolingTests
         new("deformroipool_offset", "DeformRoIPool", 2, 3, 9, 8, 5, 3, 3, 0.5, 0),
         new("deformroipool_large_offset_ratio2", "DeformRoIPool", 1, 2, 7, 7, 6, 2, 3, 0.8, 2, Gamma: 0.6),
         new("deformroipool_no_offset", "DeformRoIPool", 2, 2, 6, 7, 4, 3, 2, 0.45, 0, Offset: false),
+        new("modulated_offset", "ModulatedDeformRoIPool", 2, 3, 8, 9, 5, 3, 2, 0.55, 0),
+        new("modulated_no_offset_ratio2", "ModulatedDeformRoIPool", 1, 2, 7, 6, 4, 2, 2, 0.9, 2, Offset: false),
     ];
 
     /// <summary>The fixed cases and seeded random ones of each operator.</summary>
@@ -48,6 +50,7 @@ public class GpuRoIPoolingTests
         .. RandomAlignCases("RoIAlign", 3, seed: 601),
         .. RandomAlignCases("PSRoIAlign", 3, seed: 602),
         .. RandomAlignCases("DeformRoIPool", 3, seed: 603),
+        .. RandomAlignCases("ModulatedDeformRoIPool", 2, seed: 608),
     ];
 
     public static readonly PSCase[] PSCases =
