@@ -28,11 +28,12 @@ public enum DeviceBinaryOp
     AbsBackward,
 }
 
-/// <summary>Tensor-with-scalar functions a device may run.</summary>
+/// <summary>Tensor-with-scalar functions a device may run (<see cref="Pow"/>: x to the scalar power).</summary>
 public enum DeviceScalarOp
 {
     Add,
     Mul,
+    Pow,
 }
 
 /// <summary>The primitives the Core tensor operations need from a non-CPU device: enough for a

@@ -3,7 +3,7 @@ namespace DeformEngine;
 /// <summary>The loops shared by <see cref="Functional.AvgPool2d{T}"/> and
 /// <see cref="Functional.AdaptiveAvgPool2d{T}"/>: each output is the sum of a rectangle of its
 /// input plane divided by a divisor; the backward spreads ∂L/∂out / divisor over the rectangle.</summary>
-internal static class AveragePooling
+internal static partial class AveragePooling
 {
     /// <summary>A pooling window clipped to the input, and what its sum is divided by.</summary>
     public readonly record struct Window(int YStart, int YEnd, int XStart, int XEnd, int Divisor);
@@ -11,6 +11,7 @@ internal static class AveragePooling
     public static Tensor<T> Run<T>(Tensor<T> input, Window[] windows, int outH, int outW, string opName)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (!input.Device.IsCpu) return RunOnDevice(input, windows, outH, outW, opName);
         var shape = input.ShapeArray;
         int planes = shape[0] * shape[1], h = shape[2], w = shape[3];
         var src = input.CpuData;

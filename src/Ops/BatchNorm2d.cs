@@ -33,6 +33,7 @@ public static partial class Functional
         if (training && count <= 1)
             throw new ArgumentException(
                 $"input: training needs more than one value per channel to compute a variance, got shape {ShapeMath.Format(shape)}.", nameof(input));
+        if (!input.Device.IsCpu) return BatchNorm2dOnDevice(input, runningMean, runningVar, weight, bias, training, momentum, eps);
 
         var mean = new T[channels];
         var variance = new T[channels];

@@ -19,6 +19,7 @@ public static partial class Functional
                 throw new ArgumentOutOfRangeException(nameof(targets), targets[i], $"targets[{i}]: expected a class index in [0, {classes - 1}], got {targets[i]}.");
         if (reduction == Reduction.Mean && n == 0)
             throw new ArgumentException("logits: the mean cross-entropy of an empty batch is undefined.", nameof(logits));
+        if (!logits.Device.IsCpu) return CrossEntropyOnDevice(logits, targets, reduction);
 
         var z = logits.CpuData;
         var probabilities = new T[z.Length];

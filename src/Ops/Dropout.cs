@@ -20,6 +20,7 @@ public static partial class Functional
         T keptScale = p == 1 ? T.Zero : T.One / T.CreateChecked(1 - p);
         var scale = new T[input.Numel];
         for (int i = 0; i < scale.Length; i++) scale[i] = random.NextDouble() < p ? T.Zero : keptScale;
+        if (!input.Device.IsCpu) return DropoutOnDevice(input, scale);
         var src = input.CpuData;
         var result = new T[src.Length];
         for (int i = 0; i < result.Length; i++) result[i] = src[i] * scale[i];

@@ -17,7 +17,7 @@ public readonly record struct BilinearSampleShape(int Batch, int Channels, int H
 /// (<c>DeformEngine.Kernels</c>); "images [first, first + images)" are batch entries and the column
 /// buffers hold those images back to back, [images, C_in·kh·kw, OutH·OutW]. Methods that produce a
 /// gradient write it (they do not accumulate); a null destination is not computed.</summary>
-public interface IOpsDevice
+public partial interface IOpsDevice
 {
     /// <summary>C_b = op(A_b)·op(B_b) + beta·C_b for every b = (outer, inner) in
     /// batchOuter × batchInner, op(A) m×k and op(B) k×n. Each C_b is summed in a fixed order.</summary>

@@ -20,6 +20,9 @@ public static partial class Functional
         OpArgs.RequireChannelVector(nameof(bias), bias, outFeatures);
 
         int rows = inFeatures == 0 ? ShapeMath.Numel(input.ShapeSpan[..^1]) : input.Numel / inFeatures;
+        var outShape = input.Shape;
+        outShape[^1] = outFeatures;
+        if (!input.Device.IsCpu) return LinearOnDevice(input, weight, bias, rows, outShape);
         var x = input.CpuData;
         var w = weight.CpuData;
         var result = new T[rows * outFeatures];
@@ -30,8 +33,6 @@ public static partial class Functional
             for (int r = 0; r < rows; r++)
                 for (int o = 0; o < outFeatures; o++) result[r * outFeatures + o] += b[o];
         }
-        var outShape = input.Shape;
-        outShape[^1] = outFeatures;
 
         return Autograd.Record(Tensor<T>.Wrap(result, outShape), "Linear", (grad, needs) =>
         {

@@ -14,6 +14,7 @@ public static partial class Functional
         var geometry = PoolGeometry.Create(input, kernelSize, stride, padding);
         var (n, c, h, w) = (geometry.N, geometry.C, geometry.H, geometry.W);
         var (outH, outW) = (geometry.OutH, geometry.OutW);
+        if (!input.Device.IsCpu) return MaxPool2dOnDevice(input, geometry, kernelSize);
         var src = input.CpuData;
         var result = new T[n * c * outH * outW];
         // NOTE: the argmax of each window is kept so that the backward routes the gradient exactly

@@ -12,6 +12,7 @@ public static partial class Functional
         ShapeMath.RequireShape(nameof(target), target.ShapeSpan, input.ShapeSpan);
         if (reduction == Reduction.Mean && input.Numel == 0)
             throw new ArgumentException("input: the mean squared error of an empty tensor is undefined.", nameof(input));
+        if (!input.Device.IsCpu || !target.Device.IsCpu) return MseLossOnDevice(input, target, reduction);
         var x = input.CpuData;
         var y = target.CpuData;
         var difference = new T[x.Length];

@@ -176,6 +176,7 @@ public sealed partial class Tensor<T>
     internal Tensor<T> SumToShape(int[] shape)
     {
         if (_shape.AsSpan().SequenceEqual(shape)) return this;
+        if (IsOnDevice) return DeviceSumToShape(shape);
         var result = new T[ShapeMath.Numel(shape)];
         var src = CpuData;
         if (result.Length == 1)

@@ -19,12 +19,6 @@ public sealed partial class Tensor<T>
 
     private bool IsOnDevice => _buffer is not null;
 
-    /// <summary>Refuses an operation that only the CPU implements.</summary>
-    private void RequireCpu(string operation)
-    {
-        if (_buffer is not null) throw Device.Unsupported(operation);
-    }
-
     private static void RequireSameDevice(Tensor<T> a, Tensor<T> b, string argumentName)
     {
         if (!ReferenceEquals(a.Device, b.Device))
@@ -35,9 +29,6 @@ public sealed partial class Tensor<T>
     private static Tensor<T> DeviceBinary(Tensor<T> a, Tensor<T> b, int[] shape, BinaryOp op)
     {
         RequireSameDevice(a, b, "other");
-        if (!a._shape.AsSpan().SequenceEqual(b._shape))
-            throw a.Device.Unsupported(
-                $"{op} with broadcasting ({ShapeMath.Format(a._shape)} and {ShapeMath.Format(b._shape)})");
         var deviceOp = op switch
         {
             BinaryOp.Add => DeviceBinaryOp.Add,
@@ -45,7 +36,8 @@ public sealed partial class Tensor<T>
             BinaryOp.Mul => DeviceBinaryOp.Mul,
             _ => DeviceBinaryOp.Div,
         };
-        return a.DeviceBinary(deviceOp, b, shape);
+        bool sameShapes = a._shape.AsSpan().SequenceEqual(b._shape);
+        return sameShapes ? a.DeviceBinary(deviceOp, b, shape) : DeviceBroadcastBinary(a, b, shape, deviceOp);
     }
 
     private Tensor<T> DeviceBinary(DeviceBinaryOp op, Tensor<T> other, int[] shape)

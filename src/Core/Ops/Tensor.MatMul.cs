@@ -9,8 +9,6 @@ public sealed partial class Tensor<T>
     public Tensor<T> MatMul(Tensor<T> other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        RequireCpu("MatMul");
-        other.RequireCpu("MatMul");
         var a = _shape;
         var b = other._shape;
         if (a.Length < 2 || b.Length < 2)
@@ -25,6 +23,7 @@ public sealed partial class Tensor<T>
         int batch = Numel == 0 ? ShapeMath.Numel(a.AsSpan(0, a.Length - 2)) : Numel / Math.Max(m * k, 1);
         var outShape = (int[])a.Clone();
         outShape[^1] = n;
+        if (IsOnDevice || other.IsOnDevice) return DeviceMatMul(other, batch, m, n, k, sharedRight, outShape);
         var result = new T[ShapeMath.Numel(outShape)];
         BatchedProduct(false, false, batch, m, n, k, CpuData, sharedRight ? 0 : k * n, other.CpuData, result, accumulate: false);
         var left = this;

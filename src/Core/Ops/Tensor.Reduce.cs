@@ -19,8 +19,8 @@ public sealed partial class Tensor<T>
     /// <paramref name="keepDim"/>.</summary>
     public Tensor<T> Sum(int axis, bool keepDim = false)
     {
-        RequireCpu("Sum along an axis");
         int ax = ShapeMath.NormalizeAxis(axis, _shape.Length, nameof(axis));
+        if (IsOnDevice) return DeviceSumAlongAxis(ax, keepDim);
         var (outer, size, inner) = Split(ax);
         var src = CpuData;
         var result = new T[outer * inner];

@@ -49,13 +49,13 @@ public sealed partial class Tensor<T>
     public Tensor<T> Permute(params int[] perm)
     {
         ArgumentNullException.ThrowIfNull(perm);
-        RequireCpu("Permute");
         int rank = _shape.Length;
         if (perm.Length != rank || perm.Any(p => p < 0 || p >= rank) || perm.Distinct().Count() != rank)
             throw new ArgumentException(
                 $"perm: expected a permutation of 0..{rank - 1}, got {ShapeMath.Format(perm)}.", nameof(perm));
         var outShape = new int[rank];
         for (int i = 0; i < rank; i++) outShape[i] = _shape[perm[i]];
+        if (IsOnDevice) return DevicePermute(perm, outShape);
         var srcStrides = ShapeMath.Strides(_shape);
         var gather = new int[rank];
         for (int i = 0; i < rank; i++) gather[i] = srcStrides[perm[i]];
@@ -90,7 +90,7 @@ public sealed partial class Tensor<T>
         int total = 0;
         foreach (var t in tensors)
         {
-            t.RequireCpu("Cat");
+            RequireSameDevice(tensors[0], t, nameof(tensors));
             bool ok = t._shape.Length == first.Length;
             for (int d = 0; ok && d < first.Length; d++) ok = d == ax || t._shape[d] == first[d];
             if (!ok)
@@ -100,18 +100,8 @@ public sealed partial class Tensor<T>
         }
         var outShape = (int[])first.Clone();
         outShape[ax] = total;
-        var result = new T[ShapeMath.Numel(outShape)];
-        var (outer, _, inner) = Wrap(result, outShape).Split(ax);
-        int start = 0;
-        foreach (var t in tensors)
-        {
-            int width = t._shape[ax] * inner;
-            var src = t.CpuData;
-            for (int o = 0; o < outer; o++)
-                src.AsSpan(o * width, width).CopyTo(result.AsSpan(o * total * inner + start * inner, width));
-            start += t._shape[ax];
-        }
-        return Autograd.Record(Wrap(result, outShape), "Cat", (g, needs) =>
+        var output = tensors[0].IsOnDevice ? DeviceCat(tensors, ax, outShape) : CpuCat(tensors, ax, outShape);
+        return Autograd.Record(output, "Cat", (g, needs) =>
         {
             var grads = new Tensor<T>?[tensors.Length];
             int offset = 0;
@@ -125,14 +115,30 @@ public sealed partial class Tensor<T>
         }, tensors);
     }
 
+    private static Tensor<T> CpuCat(Tensor<T>[] tensors, int ax, int[] outShape)
+    {
+        var result = new T[ShapeMath.Numel(outShape)];
+        var (outer, total, inner) = Wrap(result, outShape).Split(ax);
+        int start = 0;
+        foreach (var t in tensors)
+        {
+            int width = t._shape[ax] * inner;
+            var src = t.CpuData;
+            for (int o = 0; o < outer; o++)
+                src.AsSpan(o * width, width).CopyTo(result.AsSpan(o * total * inner + start * inner, width));
+            start += t._shape[ax];
+        }
+        return Wrap(result, outShape);
+    }
+
     /// <summary>Elements <paramref name="start"/> .. start+length−1 along <paramref name="axis"/>.</summary>
     public Tensor<T> Slice(int axis, int start, int length)
     {
-        RequireCpu("Slice");
         int ax = ShapeMath.NormalizeAxis(axis, _shape.Length, nameof(axis));
         if (start < 0 || length < 0 || start + length > _shape[ax])
             throw new ArgumentOutOfRangeException(nameof(start),
                 $"slice [{start}, {start + length}) does not fit axis {ax} of size {_shape[ax]} (shape {ShapeMath.Format(_shape)}).");
+        if (IsOnDevice) return DeviceSlice(ax, start, length);
         var (outer, size, inner) = Split(ax);
         var outShape = (int[])_shape.Clone();
         outShape[ax] = length;

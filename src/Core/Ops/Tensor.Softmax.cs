@@ -27,8 +27,8 @@ public sealed partial class Tensor<T>
 
     private Tensor<T> SoftmaxCore(int axis, bool log, out int ax)
     {
-        RequireCpu(log ? "LogSoftmax" : "Softmax");
         ax = ShapeMath.NormalizeAxis(axis, _shape.Length, nameof(axis));
+        if (IsOnDevice) return DeviceSoftmax(ax, log);
         var (outer, size, inner) = Split(ax);
         var src = CpuData;
         var result = new T[Numel];

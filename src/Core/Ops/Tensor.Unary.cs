@@ -7,9 +7,10 @@ public sealed partial class Tensor<T>
 {
     private delegate void SpanFunction(ReadOnlySpan<T> x, Span<T> destination);
 
-    private Tensor<T> Unary(string name, SpanFunction forward, Func<Tensor<T>, Tensor<T>, Tensor<T>> backward)
+    private Tensor<T> Unary(string name, SpanFunction forward, Func<Tensor<T>, Tensor<T>, Tensor<T>> backward,
+        Func<Tensor<T>>? onDevice = null)
     {
-        var output = IsOnDevice ? DeviceUnary(name) : CpuMap(forward);
+        var output = IsOnDevice ? onDevice?.Invoke() ?? DeviceUnary(name) : CpuMap(forward);
         var input = this;
         return Autograd.Record(output, name, (g, _) => [backward(g, output)], input);
     }
@@ -43,7 +44,7 @@ public sealed partial class Tensor<T>
     {
         var input = this;
         return Unary("Pow", (x, d) => TensorPrimitives.Pow(x, exponent, d),
-            (g, _) => g.Mul(input.Pow(exponent - T.One)).MulScalar(exponent));
+            (g, _) => g.Mul(input.Pow(exponent - T.One)).MulScalar(exponent), () => DeviceScalar(DeviceScalarOp.Pow, exponent));
     }
 
     /// <summary>NOTE: the subgradient at 0 is taken as 0, as in PyTorch.</summary>

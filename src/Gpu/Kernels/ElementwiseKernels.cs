@@ -100,10 +100,10 @@ public static class ElementwiseKernels
             y[i] = r;
         }
 
-        /* op: DeformEngine.DeviceScalarOp (0 add, 1 multiply). */
+        /* op: DeformEngine.DeviceScalarOp (0 add, 1 multiply, 2 power). */
         KERNEL void scalar_op(GLOBAL const real* x, GLOBAL real* y, real value, int op, long n) {
             long i = GLOBAL_ID;
-            if (i < n) y[i] = op == 0 ? x[i] + value : x[i] * value;
+            if (i < n) y[i] = op == 0 ? x[i] + value : op == 1 ? x[i] * value : R_POW(x[i], value);
         }
 
         /* partial[g] = max |x| over group g; NaN wins, so a NaN anywhere reaches the host. */

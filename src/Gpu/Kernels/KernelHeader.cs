@@ -29,6 +29,7 @@ internal static class KernelHeader
         #define R_TANH tanh
         #define R_FLOOR floor
         #define R_FABS fabs
+        #define R_POW pow
         #else
         #define R_EXP expf
         #define R_LOG logf
@@ -36,6 +37,7 @@ internal static class KernelHeader
         #define R_TANH tanhf
         #define R_FLOOR floorf
         #define R_FABS fabsf
+        #define R_POW powf
         #endif
 
         """;
@@ -80,6 +82,7 @@ internal static class KernelHeader
         #define R_TANH tanh
         #define R_FLOOR floor
         #define R_FABS fabs
+        #define R_POW pow
 
         """;
 

@@ -68,6 +68,9 @@ public static partial class Functional
                     $"trans: its {shape[1]} channels make {classes} classes, which do not divide outputDim = {outputDim}.", nameof(trans));
         }
 
+        if (!input.Device.IsCpu)
+            return DeformPSRoIPoolOnDevice(input, rois, noTrans ? null : trans, spatialScale,
+                new DeformPSRoIPoolShape(n, c, h, w, k, outputDim, groupSize, pooledSize, parts, samplePerPart, classes, transStd));
         var geometry = new DeformPSRoIPoolGeometry<T>(rois, spatialScale, outputDim, groupSize, pooledSize, parts,
             samplePerPart, transStd, classes, noTrans ? null : trans!.CpuData);
         var src = input.CpuData;
@@ -160,7 +163,7 @@ internal sealed class DeformPSRoIPoolGeometry<T> where T : unmanaged, IFloatingP
     public DeformPSRoIPoolGeometry(Tensor<T> rois, double spatialScale, int outputDim, int groupSize, int pooledSize,
         int parts, int samplePerPart, double transStd, int classes, T[]? trans)
     {
-        var data = rois.CpuData;
+        var data = RoIChecks.HostRois(rois);
         int count = rois.ShapeArray[0];
         _batch = new int[count];
         _startY = new T[count];
@@ -195,6 +198,8 @@ internal sealed class DeformPSRoIPoolGeometry<T> where T : unmanaged, IFloatingP
     public int Batch(int roi) => _batch[roi];
     public T Width(int roi) => _width[roi];
     public T Height(int roi) => _height[roi];
+    public T StartY(int roi) => _startY[roi];
+    public T StartX(int roi) => _startX[roi];
 
     public int TransIndex(int roi, int cls, int axis, int partY, int partX) =>
         (((roi * _classes + cls) * 2 + axis) * _parts + partY) * _parts + partX;

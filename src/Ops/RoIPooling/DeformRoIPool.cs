@@ -38,6 +38,7 @@ public static partial class Functional
         RoIChecks.RequireSamplingRatio(samplingRatio);
         RoIChecks.RequireFinite(nameof(gamma), gamma);
         var windows = RoIChecks.AlignWindows(rois, outputSize, spatialScale, samplingRatio, aligned: true);
+        if (!input.Device.IsCpu) return DeformRoIPoolOnDevice(input, offset, windows, new RoIPoolShape(n, c, h, w, k, ph, pw), gamma);
 
         var src = input.CpuData;
         var offsets = offset?.CpuData;

@@ -37,6 +37,7 @@ public static partial class Functional
         // NOTE: torchvision divides by rH·rW without the max(…, 1): adaptive sampling of a RoI of
         // zero extent gives 0/0 = NaN there and 0 here.
         var windows = RoIChecks.AlignWindows(rois, outputSize, spatialScale, samplingRatio, aligned: true);
+        if (!input.Device.IsCpu) return PSRoIAlignOnDevice(input, windows, new RoIPoolShape(n, c, h, w, k, ph, pw));
 
         var src = input.CpuData;
         int plane = h * w;

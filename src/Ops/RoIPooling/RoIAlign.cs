@@ -32,6 +32,7 @@ public static partial class Functional
         RoIChecks.RequireSpatialScale(spatialScale);
         RoIChecks.RequireSamplingRatio(samplingRatio);
         var windows = RoIChecks.AlignWindows(rois, outputSize, spatialScale, samplingRatio, aligned);
+        if (!input.Device.IsCpu) return RoIAlignOnDevice(input, windows, new RoIPoolShape(n, c, h, w, k, outputSize.H, outputSize.W));
 
         var src = input.CpuData;
         var (ph, pw) = outputSize;

@@ -36,7 +36,7 @@ internal static class RoIChecks
         if (shape.Length != 2 || shape[1] != 5)
             throw new ArgumentException(
                 $"rois: expected shape [K, 5] with rows (batch index, x1, y1, x2, y2), got {ShapeMath.Format(shape)}.", nameof(rois));
-        var data = rois.CpuData;
+        var data = HostRois(rois);
         for (int k = 0; k < shape[0]; k++)
         {
             double b = double.CreateChecked(data[k * 5]);
@@ -57,6 +57,11 @@ internal static class RoIChecks
         }
         return shape[0];
     }
+
+    /// <summary>The rois' values on the host, where the checks and the RoI geometry read them (a device
+    /// tensor's K×5 values are read back).</summary>
+    public static T[] HostRois<T>(Tensor<T> rois) where T : unmanaged, IFloatingPointIeee754<T> =>
+        rois.Device.IsCpu ? rois.CpuData : rois.ToArray();
 
     /// <summary>A tensor argument: not null, on the device of input.</summary>
     public static void RequireTensor<T>(string argumentName, Tensor<T> tensor, Tensor<T> input)
@@ -120,7 +125,7 @@ internal static class RoIChecks
     public static RoIWindow<T>[] AlignWindows<T>(Tensor<T> rois, (int H, int W) outputSize, double spatialScale,
         int samplingRatio, bool aligned) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var data = rois.CpuData;
+        var data = HostRois(rois);
         int count = rois.ShapeArray[0];
         var windows = new RoIWindow<T>[count];
         T scale = T.CreateChecked(spatialScale);

@@ -124,15 +124,9 @@ public class GpuDeviceTests
         var x = Tensor<float>.Randn(7, 3, 4).To(device);
         (string Op, Action Call)[] cases =
         [
-            ("MatMul", () => x.MatMul(x.Reshape(4, 3))),
-            ("Softmax", () => x.Softmax()),
-            ("Permute", () => x.Transpose(0, 1)),
-            ("Slice", () => x.Slice(0, 0, 1)),
-            ("Cat", () => Tensor<float>.Cat([x, x])),
-            ("Sum along an axis", () => x.Sum(0)),
-            ("Pow", () => x.Pow(2f)),
-            ("broadcasting", () => x.Add(Tensor<float>.Randn(8, 1, 4).To(device))),
             ("CPU only", () => x.AsSpan()),
+            ("CPU only", () => _ = x[0, 0]),
+            ("CPU only", () => Functional.CosineMimicLoss(x, x)),
         ];
         foreach (var (op, call) in cases)
         {
