@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DeformEngine.Kernels;
 
 namespace DeformEngine;
@@ -53,7 +54,11 @@ public sealed record DeformConv2dParams(Conv2dParams Conv, int OffsetGroups, boo
 /// Computed as deformable im2col followed by a grouped GEMM. Backward: the GEMM gives ∂L/∂columns
 /// and ∂L/∂weight; one pass over the sampling points then scatters ∂L/∂columns into the input
 /// through the corner coefficients and gives ∂L/∂Δp = m · Σ_c ∂L/∂col · Σ_q (∂g_q/∂p) v_q and
-/// ∂L/∂m = Σ_c ∂L/∂col · Σ_q g_q v_q.</summary>
+/// ∂L/∂m = Σ_c ∂L/∂col · Σ_q g_q v_q.
+/// Two CPU paths compute this: the reference (<see cref="EngineOptions.UseReferenceKernels"/>) runs
+/// <see cref="DeformConv2dKernels"/> image by image; the fast path runs
+/// <see cref="DeformConv2dFastKernels"/> on chunks of images sized by
+/// <see cref="EngineOptions.WorkspaceBytes"/>, with one GEMM per group and chunk.</summary>
 public static partial class Functional
 {
     public static Tensor<T> DeformConv2d<T>(Tensor<T> input, Tensor<T> offset, Tensor<T> weight, Tensor<T>? bias = null,
@@ -61,6 +66,14 @@ public static partial class Functional
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var dp = DeformConv2dParams.Create(input, offset, weight, bias, stride, padding, dilation, mask);
+        return EngineOptions.UseReferenceKernels
+            ? DeformConv2dReference(dp, input, offset, weight, bias, mask)
+            : DeformConv2dFast(dp, input, offset, weight, bias, mask);
+    }
+
+    private static Tensor<T> DeformConv2dReference<T>(DeformConv2dParams dp, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
+        Tensor<T>? bias, Tensor<T>? mask) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var cp = dp.Conv;
         var src = input.CpuData;
         var off = offset.CpuData;
@@ -116,5 +129,105 @@ public static partial class Functional
                 needs[3] ? Tensor<T>.Wrap(ConvGemm.GradBias(g, cp.Batch, cp.OutChannels, cp.ColumnCols), cp.OutChannels) : null,
                 gradMask is null ? null : Tensor<T>.Wrap(gradMask, mask!.ShapeArray)];
         }, input, offset, weight, bias, mask);
+    }
+
+    private static Tensor<T> DeformConv2dFast<T>(DeformConv2dParams dp, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
+        Tensor<T>? bias, Tensor<T>? mask) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var cp = dp.Conv;
+        var src = input.CpuData;
+        var off = offset.CpuData;
+        var msk = mask?.CpuData;
+        var w = weight.CpuData;
+        int elementSize = Unsafe.SizeOf<T>();
+        var result = new T[cp.Batch * cp.OutChannels * cp.ColumnCols];
+        var plan = DeformConv2dWorkspace.Create(dp, elementSize, columns: true, gradColumns: false, table: false);
+        var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
+        try
+        {
+            for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
+            {
+                var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
+                var padded = plan.Padded(scratch);
+                var columns = plan.Columns(scratch)[..(cp.ColumnRows * chunk.Columns)];
+                var product = plan.Product(scratch).Span[..(cp.OutChannels * chunk.Columns)];
+                DeformConv2dFastKernels.PadImages(chunk, src, padded);
+                DeformConv2dFastKernels.Im2Col(chunk, padded, off, msk, columns);
+                ConvGemm.Forward(cp.Groups, cp.OutChannels, cp.ColumnRows, chunk.Columns, w, columns.Span, product);
+                ConvGemm.FromChannelMajor<T>(product, bias is null ? default : bias.CpuData, first, chunk.Images, cp.OutChannels, cp.ColumnCols, result);
+            }
+        }
+        finally
+        {
+            ScratchArrays<T>.Return(scratch);
+        }
+
+        var output = Tensor<T>.Wrap(result, cp.Batch, cp.OutChannels, cp.OutH, cp.OutW);
+        return Autograd.Record(output, "DeformConv2d", (grad, needs) =>
+        {
+            var g = grad.CpuData;
+            var gradInput = needs[0] ? new T[src.Length] : null;
+            var gradOffset = needs[1] ? new T[off.Length] : null;
+            var gradWeight = needs[2] ? new T[w.Length] : null;
+            var gradMask = msk is not null && needs[4] ? new T[msk.Length] : null;
+            bool needSampling = gradInput is not null || gradOffset is not null || gradMask is not null;
+            if (needSampling || gradWeight is not null)
+                DeformConv2dFastBackward(dp, src, off, msk, w, g, gradInput, gradOffset, gradWeight, gradMask);
+            return [
+                gradInput is null ? null : Tensor<T>.Wrap(gradInput, input.ShapeArray),
+                gradOffset is null ? null : Tensor<T>.Wrap(gradOffset, offset.ShapeArray),
+                gradWeight is null ? null : Tensor<T>.Wrap(gradWeight, weight.ShapeArray),
+                needs[3] ? Tensor<T>.Wrap(ConvGemm.GradBiasVectorized<T>(g, cp.Batch, cp.OutChannels, cp.ColumnCols), cp.OutChannels) : null,
+                gradMask is null ? null : Tensor<T>.Wrap(gradMask, mask!.ShapeArray)];
+        }, input, offset, weight, bias, mask);
+    }
+
+    /// <summary>Per chunk: gradOut to [O, chunk·L]; ∂L/∂columns = Wᵀ·gradOut; one sampling pass for the
+    /// offset and mask gradients that also rebuilds the columns and the coefficient table; the input
+    /// gradient scattered plane by plane from that table; gradWeight += gradOut·columnsᵀ.</summary>
+    private static void DeformConv2dFastBackward<T>(DeformConv2dParams dp, T[] src, T[] off, T[]? msk, T[] w, T[] gradOut,
+        T[]? gradInput, T[]? gradOffset, T[]? gradWeight, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var cp = dp.Conv;
+        bool needSampling = gradInput is not null || gradOffset is not null || gradMask is not null;
+        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: gradWeight is not null,
+            gradColumns: needSampling, table: gradInput is not null);
+        var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
+        var tableIndex = ScratchArrays<int>.Rent(plan.TableLength);
+        try
+        {
+            for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
+            {
+                var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
+                int columnLength = cp.ColumnRows * chunk.Columns;
+                var padded = plan.Padded(scratch);
+                var product = plan.Product(scratch)[..(cp.OutChannels * chunk.Columns)];
+                var columns = gradWeight is null ? Memory<T>.Empty : plan.Columns(scratch)[..columnLength];
+                ConvGemm.ToChannelMajor<T>(gradOut, first, chunk.Images, cp.OutChannels, cp.ColumnCols, product.Span);
+                DeformConv2dFastKernels.PadImages(chunk, src, padded);
+                if (needSampling)
+                {
+                    var gradColumns = plan.GradColumns(scratch)[..columnLength];
+                    var tableLength = gradInput is null ? 0 : dp.OffsetGroups * dp.KernelPoints * chunk.Columns;
+                    var index = tableIndex.AsMemory(0, tableLength);
+                    var weights = plan.TableWeights(scratch)[..(4 * tableLength)];
+                    ConvGemm.GradColumns(cp.Groups, cp.OutChannels, cp.ColumnRows, chunk.Columns, w, product.Span, gradColumns.Span);
+                    DeformConv2dFastKernels.SamplingGradients(chunk, padded, off, msk, gradColumns, columns, index, weights, gradOffset, gradMask);
+                    if (gradInput is not null)
+                        DeformConv2dFastKernels.ScatterInputGradient(chunk, gradColumns, index, weights, gradInput);
+                }
+                else
+                {
+                    DeformConv2dFastKernels.Im2Col(chunk, padded, off, msk, columns);
+                }
+                if (gradWeight is not null)
+                    ConvGemm.GradWeight(cp.Groups, cp.OutChannels, cp.ColumnRows, chunk.Columns, product.Span, columns.Span, gradWeight);
+            }
+        }
+        finally
+        {
+            ScratchArrays<int>.Return(tableIndex);
+            ScratchArrays<T>.Return(scratch);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using DeformEngine.Cpu;
 
 namespace DeformEngine.Kernels;
@@ -62,6 +63,41 @@ internal static class ConvGemm
                 foreach (var v in row) sum += v;
                 result[o] += sum;
             }
+        return result;
+    }
+
+    /// <summary>Copies images [first, first + images) of an [N, O, L] tensor into the channel-major
+    /// [O, images·L] layout of a chunk's GEMM.</summary>
+    public static void ToChannelMajor<T>(ReadOnlySpan<T> batch, int first, int images, int outChannels, int plane, Span<T> chunk)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int o = 0; o < outChannels; o++)
+            for (int b = 0; b < images; b++)
+                batch.Slice(((first + b) * outChannels + o) * plane, plane).CopyTo(chunk.Slice((o * images + b) * plane, plane));
+    }
+
+    /// <summary>The inverse of <see cref="ToChannelMajor{T}"/>, adding bias[o] on the way (bias may be empty).</summary>
+    public static void FromChannelMajor<T>(ReadOnlySpan<T> chunk, ReadOnlySpan<T> bias, int first, int images, int outChannels, int plane, Span<T> batch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int o = 0; o < outChannels; o++)
+            for (int b = 0; b < images; b++)
+            {
+                var source = chunk.Slice((o * images + b) * plane, plane);
+                var destination = batch.Slice(((first + b) * outChannels + o) * plane, plane);
+                if (bias.IsEmpty) source.CopyTo(destination);
+                else TensorPrimitives.Add(source, bias[o], destination);
+            }
+    }
+
+    /// <summary><see cref="GradBias{T}"/> with vectorised row sums (same order over images).</summary>
+    public static T[] GradBiasVectorized<T>(ReadOnlySpan<T> gradOut, int batch, int outChannels, int plane)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = new T[outChannels];
+        for (int n = 0; n < batch; n++)
+            for (int o = 0; o < outChannels; o++)
+                result[o] += TensorPrimitives.Sum(gradOut.Slice((n * outChannels + o) * plane, plane));
         return result;
     }
 }
