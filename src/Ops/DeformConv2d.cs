@@ -139,21 +139,22 @@ public static partial class Functional
         var off = offset.CpuData;
         var msk = mask?.CpuData;
         var w = weight.CpuData;
-        int elementSize = Unsafe.SizeOf<T>();
         var result = new T[cp.Batch * cp.OutChannels * cp.ColumnCols];
-        var plan = DeformConv2dWorkspace.Create(dp, elementSize, columns: true, gradColumns: false, table: false);
+        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: true, sampling: false, inputGradient: false, weightGradient: false);
         var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
         try
         {
+            var permutedWeight = plan.Weights(scratch).Span;
+            ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, cp.InChannels / cp.Groups, dp.KernelPoints, permutedWeight);
             for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
             {
                 var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
                 var padded = plan.Padded(scratch);
-                var columns = plan.Columns(scratch)[..(cp.ColumnRows * chunk.Columns)];
-                var product = plan.Product(scratch).Span[..(cp.OutChannels * chunk.Columns)];
+                var columns = plan.Columns(scratch)[..(chunk.Rows * chunk.RowLength)];
+                var product = plan.Product(scratch).Span[..(cp.OutChannels * chunk.Rows)];
                 DeformConv2dFastKernels.PadImages(chunk, src, padded);
                 DeformConv2dFastKernels.Im2Col(chunk, padded, off, msk, columns);
-                ConvGemm.Forward(cp.Groups, cp.OutChannels, cp.ColumnRows, chunk.Columns, w, columns.Span, product);
+                ConvGemm.ForwardPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight, columns.Span, product);
                 ConvGemm.FromChannelMajor<T>(product, bias is null ? default : bias.CpuData, first, chunk.Images, cp.OutChannels, cp.ColumnCols, result);
             }
         }
@@ -170,8 +171,7 @@ public static partial class Functional
             var gradOffset = needs[1] ? new T[off.Length] : null;
             var gradWeight = needs[2] ? new T[w.Length] : null;
             var gradMask = msk is not null && needs[4] ? new T[msk.Length] : null;
-            bool needSampling = gradInput is not null || gradOffset is not null || gradMask is not null;
-            if (needSampling || gradWeight is not null)
+            if (gradInput is not null || gradOffset is not null || gradMask is not null || gradWeight is not null)
                 DeformConv2dFastBackward(dp, src, off, msk, w, g, gradInput, gradOffset, gradWeight, gradMask);
             return [
                 gradInput is null ? null : Tensor<T>.Wrap(gradInput, input.ShapeArray),
@@ -182,51 +182,61 @@ public static partial class Functional
         }, input, offset, weight, bias, mask);
     }
 
-    /// <summary>Per chunk: gradOut to [O, chunk·L]; ∂L/∂columns = Wᵀ·gradOut; one sampling pass for the
+    /// <summary>Per chunk: gradOut to [O, chunk·L]; ∂L/∂columns = gradOutᵀ·W; one sampling pass for the
     /// offset and mask gradients that also rebuilds the columns and the coefficient table; the input
-    /// gradient scattered plane by plane from that table; gradWeight += gradOut·columnsᵀ.</summary>
+    /// gradient added channel run by channel run from that table; gradWeight += gradOut·columns.</summary>
     private static void DeformConv2dFastBackward<T>(DeformConv2dParams dp, T[] src, T[] off, T[]? msk, T[] w, T[] gradOut,
         T[]? gradInput, T[]? gradOffset, T[]? gradWeight, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var cp = dp.Conv;
-        bool needSampling = gradInput is not null || gradOffset is not null || gradMask is not null;
-        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: gradWeight is not null,
-            gradColumns: needSampling, table: gradInput is not null);
+        int groupChannels = cp.InChannels / cp.Groups;
+        bool sampling = gradInput is not null || gradOffset is not null || gradMask is not null;
+        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: gradWeight is not null, sampling: sampling,
+            inputGradient: gradInput is not null, weightGradient: gradWeight is not null);
         var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
-        var tableIndex = ScratchArrays<int>.Rent(plan.TableLength);
+        var tablePixels = ScratchArrays<int>.Rent(plan.TableLength);
         try
         {
+            int weightLength = w.Length;
+            var permutedWeight = plan.Weights(scratch)[..weightLength];
+            var permutedGradWeight = gradWeight is null ? Memory<T>.Empty : plan.Weights(scratch)[weightLength..];
+            ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, groupChannels, dp.KernelPoints, permutedWeight.Span);
+            permutedGradWeight.Span.Clear();
             for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
             {
                 var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
-                int columnLength = cp.ColumnRows * chunk.Columns;
+                int columnLength = chunk.Rows * chunk.RowLength;
                 var padded = plan.Padded(scratch);
-                var product = plan.Product(scratch)[..(cp.OutChannels * chunk.Columns)];
+                var product = plan.Product(scratch)[..(cp.OutChannels * chunk.Rows)];
                 var columns = gradWeight is null ? Memory<T>.Empty : plan.Columns(scratch)[..columnLength];
                 ConvGemm.ToChannelMajor<T>(gradOut, first, chunk.Images, cp.OutChannels, cp.ColumnCols, product.Span);
                 DeformConv2dFastKernels.PadImages(chunk, src, padded);
-                if (needSampling)
+                if (sampling)
                 {
                     var gradColumns = plan.GradColumns(scratch)[..columnLength];
-                    var tableLength = gradInput is null ? 0 : dp.OffsetGroups * dp.KernelPoints * chunk.Columns;
-                    var index = tableIndex.AsMemory(0, tableLength);
+                    int tableLength = gradInput is null ? 0 : chunk.Rows * dp.OffsetGroups * dp.KernelPoints;
+                    var pixels = tablePixels.AsMemory(0, tableLength);
                     var weights = plan.TableWeights(scratch)[..(4 * tableLength)];
-                    ConvGemm.GradColumns(cp.Groups, cp.OutChannels, cp.ColumnRows, chunk.Columns, w, product.Span, gradColumns.Span);
-                    DeformConv2dFastKernels.SamplingGradients(chunk, padded, off, msk, gradColumns, columns, index, weights, gradOffset, gradMask);
+                    ConvGemm.GradColumnsPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight.Span,
+                        product.Span, gradColumns.Span);
+                    DeformConv2dFastKernels.SamplingGradients(chunk, padded, off, msk, gradColumns, columns, pixels, weights, gradOffset, gradMask);
                     if (gradInput is not null)
-                        DeformConv2dFastKernels.ScatterInputGradient(chunk, gradColumns, index, weights, gradInput);
+                        DeformConv2dFastKernels.ScatterInputGradient(chunk, gradColumns, pixels, weights, plan.GradPadded(scratch), gradInput);
                 }
                 else
                 {
                     DeformConv2dFastKernels.Im2Col(chunk, padded, off, msk, columns);
                 }
                 if (gradWeight is not null)
-                    ConvGemm.GradWeight(cp.Groups, cp.OutChannels, cp.ColumnRows, chunk.Columns, product.Span, columns.Span, gradWeight);
+                    ConvGemm.GradWeightPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, product.Span, columns.Span,
+                        permutedGradWeight.Span);
             }
+            if (gradWeight is not null)
+                ConvGemm.AddFromKernelPointMajor<T>(permutedGradWeight.Span, cp.OutChannels, groupChannels, dp.KernelPoints, gradWeight);
         }
         finally
         {
-            ScratchArrays<int>.Return(tableIndex);
+            ScratchArrays<int>.Return(tablePixels);
             ScratchArrays<T>.Return(scratch);
         }
     }

@@ -100,4 +100,56 @@ internal static class ConvGemm
                 result[o] += TensorPrimitives.Sum(gradOut.Slice((n * outChannels + o) * plane, plane));
         return result;
     }
+
+    /// <summary>weight [O, Cg, K] → [O, K, Cg]: the order of a position-major column row (see
+    /// <see cref="DeformChunk"/>), kernel point first, so that a sample's channels are contiguous.</summary>
+    public static void ToKernelPointMajor<T>(ReadOnlySpan<T> weight, int outChannels, int groupChannels, int kernelPoints, Span<T> permuted)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int o = 0; o < outChannels; o++)
+            for (int c = 0; c < groupChannels; c++)
+                for (int k = 0; k < kernelPoints; k++)
+                    permuted[(o * kernelPoints + k) * groupChannels + c] = weight[(o * groupChannels + c) * kernelPoints + k];
+    }
+
+    /// <summary>gradWeight[o, c, k] += permuted[o, k, c] (the inverse order of <see cref="ToKernelPointMajor{T}"/>).</summary>
+    public static void AddFromKernelPointMajor<T>(ReadOnlySpan<T> permuted, int outChannels, int groupChannels, int kernelPoints, Span<T> gradWeight)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int o = 0; o < outChannels; o++)
+            for (int c = 0; c < groupChannels; c++)
+                for (int k = 0; k < kernelPoints; k++)
+                    gradWeight[(o * groupChannels + c) * kernelPoints + k] += permuted[(o * kernelPoints + k) * groupChannels + c];
+    }
+
+    /// <summary>Position-major columns [rows, rowLength], group g's block at columns g·rowLength/groups,
+    /// and a permuted weight [O, rowLength/groups]: out_g [O/groups, rows] = W_g · columns_gᵀ.</summary>
+    public static void ForwardPositionMajor<T>(int groups, int outChannels, int rowLength, int rows, ReadOnlySpan<T> weight,
+        ReadOnlySpan<T> columns, Span<T> output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int og = outChannels / groups, kg = rowLength / groups;
+        for (int g = 0; g < groups; g++)
+            Gemm.Multiply(false, true, og, rows, kg, T.One, weight.Slice(g * og * kg, og * kg), kg,
+                columns[(g * kg)..], rowLength, T.Zero, output.Slice(g * og * rows, og * rows), rows);
+    }
+
+    /// <summary>gradColumns_g [rows, rowLength/groups] = gradOut_gᵀ · W_g (position-major, permuted weight).</summary>
+    public static void GradColumnsPositionMajor<T>(int groups, int outChannels, int rowLength, int rows, ReadOnlySpan<T> weight,
+        ReadOnlySpan<T> gradOut, Span<T> gradColumns) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int og = outChannels / groups, kg = rowLength / groups;
+        for (int g = 0; g < groups; g++)
+            Gemm.Multiply(true, false, rows, kg, og, T.One, gradOut.Slice(g * og * rows, og * rows), rows,
+                weight.Slice(g * og * kg, og * kg), kg, T.Zero, gradColumns[(g * kg)..], rowLength);
+    }
+
+    /// <summary>gradWeight_g [O/groups, rowLength/groups] += gradOut_g · columns_g (position-major, permuted weight).</summary>
+    public static void GradWeightPositionMajor<T>(int groups, int outChannels, int rowLength, int rows, ReadOnlySpan<T> gradOut,
+        ReadOnlySpan<T> columns, Span<T> gradWeight) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int og = outChannels / groups, kg = rowLength / groups;
+        for (int g = 0; g < groups; g++)
+            Gemm.Multiply(false, false, og, kg, rows, T.One, gradOut.Slice(g * og * rows, og * rows), rows,
+                columns[(g * kg)..], rowLength, T.One, gradWeight.Slice(g * og * kg, og * kg), kg);
+    }
 }

@@ -1,295 +1,172 @@
-using System.Runtime.Intrinsics;
-
 namespace DeformEngine.Kernels;
 
-/// <summary>Fast kernels of <see cref="Functional.DeformConv2d{T}"/> for a <see cref="DeformChunk"/>
-/// of images; same results as <see cref="DeformConv2dKernels"/> up to rounding. Columns are
-/// [C·kh·kw, chunk·L] (row (c·kh + i)·kw + j, column b·L + l).
-/// Work is split into fixed tasks that never depend on the thread count:
-/// sampling tasks are (offset group g, kernel point k, block of <see cref="ColumnBlock"/> columns) and
-/// own rows c·K + k of the group's channels and entries (g, k) of the offset and mask gradients;
-/// the input-gradient scatter tasks are (image, channel) and own one plane. Within a sampling task a
-/// vector of 8 (float) or 4 (double) positions is located once — corner index and coefficients —
-/// and then the channel loop gathers the four corners of every channel of the group with those
-/// registers. The backward's sums over channels run channel by channel in one task, in order.</summary>
+/// <summary>Fast kernels of <see cref="Functional.DeformConv2d{T}"/> for a <see cref="DeformChunk"/> of
+/// images; the same sums as <see cref="DeformConv2dKernels"/> up to rounding, in the chunk's
+/// channels-last layouts. Each sampling point (image, offset group, kernel point, output position)
+/// is located once — corner pixel, coefficients, mask — and then applied to all channels of its
+/// offset group as contiguous vectors (<see cref="ChannelVectors"/>): no gathers.
+/// Work is split into fixed tasks that never depend on the thread count: sampling tasks are blocks
+/// of <see cref="RowBlock"/> output positions and own those column rows and the offset/mask
+/// gradients at those positions (their channel sums run inside the task, in channel order); input
+/// gradient tasks are (image, run of channels) and own those channels of that image, adding every position and kernel point in a fixed order.</summary>
 internal static unsafe class DeformConv2dFastKernels
 {
-    /// <summary>Columns per sampling task: a multiple of every vector width, so only the chunk's last
-    /// block has a scalar tail.</summary>
-    public const int ColumnBlock = 128;
+    /// <summary>Output positions per sampling task.</summary>
+    public const int RowBlock = 32;
 
-    private static int Blocks(in DeformChunk chunk) => (chunk.Columns + ColumnBlock - 1) / ColumnBlock;
+    /// <summary>Fewest channels per input-gradient task (unless a group has fewer): a task reads its
+    /// channels' part of every column row it touches and adds into those channels of four pixels, and
+    /// shorter parts are much slower (measured on C = 256: 64 channels 3×, 128 channels 2× the time of 256).</summary>
+    public const int MinScatterChannels = 256;
 
-    /// <summary>Copies the chunk's images into its zero-bordered planes (see <see cref="DeformChunk"/>).</summary>
-    public static void PadImages<T>(DeformChunk chunk, T[] input, Memory<T> padded)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Input-gradient tasks the chunk is split into, when it has the channels for it.</summary>
+    private const int ScatterTasks = 8;
+
+    private static int RowBlocks(in DeformChunk chunk) => (chunk.Rows + RowBlock - 1) / RowBlock;
+
+    /// <summary>Copies the chunk's images, NCHW, into the zero-bordered channels-last layout; one task
+    /// per padded row.</summary>
+    public static void PadImages<T>(DeformChunk chunk, T[] input, Memory<T> padded) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var cp = chunk.Dp.Conv;
-        int h = cp.Height, w = cp.Width, wp = chunk.PaddedWidth;
-        ParallelLoop.For(chunk.Images * cp.InChannels, task =>
+        int h = cp.Height, w = cp.Width, channels = chunk.Channels, paddedRows = h + 3;
+        int rowLength = chunk.PaddedWidth * channels;
+        ParallelLoop.For(chunk.Images * paddedRows, task =>
         {
-            var source = input.AsSpan(((chunk.First * cp.InChannels) + task) * h * w, h * w);
-            var plane = padded.Span.Slice(task * chunk.PaddedPlane, chunk.PaddedPlane);
-            plane[..wp].Clear();
-            for (int y = 0; y < h; y++)
+            int b = task / paddedRows, y = task - b * paddedRows - 1;
+            var row = padded.Span.Slice(task * rowLength, rowLength);
+            if (y < 0 || y >= h)
             {
-                var row = plane.Slice((y + 1) * wp, wp);
-                row[0] = T.Zero;
-                source.Slice(y * w, w).CopyTo(row[1..]);
-                row[w + 1] = T.Zero;
+                row.Clear();
+                return;
             }
-            plane[((h + 1) * wp)..].Clear();
+            row[..channels].Clear();
+            row[((w + 1) * channels)..].Clear();
+            fixed (T* source = &input[((chunk.First + b) * channels * h + y) * w])
+            fixed (T* dest = row)
+                for (int c = 0; c < channels; c++)
+                {
+                    T* from = source + (long)c * h * w;
+                    T* to = dest + channels + c;
+                    for (int x = 0; x < w; x++) to[(long)x * channels] = from[x];
+                }
         });
     }
 
-    /// <summary>columns[c·K + k, b·L + l] = m · bilinear(image b, channel c, p).</summary>
+    /// <summary>columns[b·L + l, (c, k)] = m · bilinear(image b, channel c, p).</summary>
     public static void Im2Col<T>(DeformChunk chunk, ReadOnlyMemory<T> padded, T[] offset, T[]? mask, Memory<T> columns)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int blocks = Blocks(chunk), k = chunk.K;
-        ParallelLoop.For(chunk.Dp.OffsetGroups * k * blocks, task =>
+        ParallelLoop.For(RowBlocks(chunk), block =>
         {
-            int block = task % blocks, gk = task / blocks;
-            Im2ColBlock(chunk, gk / k, gk % k, block * ColumnBlock, Math.Min((block + 1) * ColumnBlock, chunk.Columns),
-                padded.Span, offset, mask, columns.Span);
+            fixed (T* pad = padded.Span)
+            fixed (T* off = offset)
+            fixed (T* msk = mask)
+            fixed (T* col = columns.Span)
+            {
+                int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Dp.Conv.OutW;
+                for (int r = block * RowBlock, end = Math.Min(r + RowBlock, chunk.Rows); r < end; r++)
+                {
+                    int b = r / chunk.L, l = r - b * chunk.L, y = l / outW, x = l - y * outW;
+                    T* row = col + (long)r * chunk.RowLength;
+                    for (int g = 0; g < chunk.Dp.OffsetGroups; g++)
+                        for (int k = 0; k < chunk.K; k++)
+                        {
+                            var s = chunk.Locate(off, msk, b, y, x, g, k);
+                            T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
+                            T* lt = pad + (long)s.Pixel * channels, lb = lt + wp * channels;
+                            for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
+                            {
+                                int runEnd = chunk.RunEnd(c, groupEnd);
+                                ChannelVectors.Bilinear(row + chunk.ColumnOffset(c, k), lt + c, lt + channels + c, lb + c, lb + channels + c,
+                                    w0, w1, w2, w3, runEnd - c);
+                                c = runEnd;
+                            }
+                        }
+                }
+            }
         });
-    }
-
-    private static void Im2ColBlock<T>(in DeformChunk chunk, int g, int k, int start, int end,
-        ReadOnlySpan<T> padded, T[] offset, T[]? mask, Span<T> columns) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int ld = chunk.Columns, rowStride = chunk.K * ld, wp = chunk.PaddedWidth, plane = chunk.PaddedPlane;
-        int channels = chunk.ChannelsPerGroup;
-        fixed (T* pad = padded)
-        fixed (T* off = offset)
-        fixed (T* msk = mask)
-        fixed (T* col = columns)
-        {
-            T* firstRow = col + (long)(g * channels * chunk.K + k) * ld;
-            int column = start;
-            if (SimdGather.IsSupported)
-            {
-                int lanes = SimdGather.Lanes<T>();
-                int* index = stackalloc int[8];
-                T* weight = stackalloc T[4 * 8];
-                for (; column + lanes <= end; column += lanes)
-                {
-                    for (int lane = 0; lane < lanes; lane++)
-                    {
-                        var s = chunk.Locate(off, msk, g, k, column + lane);
-                        index[lane] = s.Index;
-                        weight[lane] = s.Mask * s.Glt;
-                        weight[8 + lane] = s.Mask * s.Grt;
-                        weight[16 + lane] = s.Mask * s.Glb;
-                        weight[24 + lane] = s.Mask * s.Grb;
-                    }
-                    var at = Vector256.Load(index);
-                    var w0 = Vector256.Load(weight);
-                    var w1 = Vector256.Load(weight + 8);
-                    var w2 = Vector256.Load(weight + 16);
-                    var w3 = Vector256.Load(weight + 24);
-                    T* source = pad;
-                    T* dest = firstRow + column;
-                    for (int c = 0; c < channels; c++, source += plane, dest += rowStride)
-                    {
-                        var sum = w0 * SimdGather.Gather(source, at);
-                        sum = SimdGather.MultiplyAdd(w1, SimdGather.Gather(source + 1, at), sum);
-                        sum = SimdGather.MultiplyAdd(w2, SimdGather.Gather(source + wp, at), sum);
-                        sum = SimdGather.MultiplyAdd(w3, SimdGather.Gather(source + wp + 1, at), sum);
-                        sum.Store(dest);
-                    }
-                }
-            }
-            for (; column < end; column++)
-            {
-                var s = chunk.Locate(off, msk, g, k, column);
-                T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
-                T* source = pad + s.Index;
-                T* dest = firstRow + column;
-                for (int c = 0; c < channels; c++, source += plane, dest += rowStride)
-                {
-                    T sum = w0 * source[0];
-                    sum = T.FusedMultiplyAdd(w1, source[1], sum);
-                    sum = T.FusedMultiplyAdd(w2, source[wp], sum);
-                    *dest = T.FusedMultiplyAdd(w3, source[wp + 1], sum);
-                }
-            }
-        }
     }
 
     /// <summary>The backward's pass over the sampling points, given ∂L/∂columns of the chunk. Per
-    /// point it accumulates S_q = Σ_c ∂L/∂col · v_q over the group's channels and then writes
-    /// gradMask = Σ_q g_q·S_q and gradOffset = m·(∂g/∂y · S, ∂g/∂x · S). Optionally it also writes the
-    /// columns (for the weight gradient; the corners are loaded anyway) and the coefficient table
-    /// [G, K, (index | 4 weights m·g_q), chunk·L] that <see cref="ScatterInputGradient{T}"/> reads.
-    /// Empty / null destinations are skipped.</summary>
+    /// point it sums S_q = Σ_c ∂L/∂col · v_q over the offset group's channels and writes
+    /// gradMask = Σ_q g_q·S_q and gradOffset = m·(Σ_q ∂g_q/∂y · S_q, Σ_q ∂g_q/∂x · S_q). On the way it
+    /// can write the columns (for the weight gradient; the corners are loaded anyway) and the
+    /// coefficient table that <see cref="ScatterInputGradient{T}"/> reads: per (row, offset group,
+    /// kernel point) the corner pixel and the four weights m·g_q. Empty / null destinations are skipped.</summary>
     public static void SamplingGradients<T>(DeformChunk chunk, ReadOnlyMemory<T> padded, T[] offset, T[]? mask,
-        ReadOnlyMemory<T> gradColumns, Memory<T> columns, Memory<int> tableIndex, Memory<T> tableWeights,
+        ReadOnlyMemory<T> gradColumns, Memory<T> columns, Memory<int> tablePixels, Memory<T> tableWeights,
         T[]? gradOffset, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int blocks = Blocks(chunk), k = chunk.K;
-        ParallelLoop.For(chunk.Dp.OffsetGroups * k * blocks, task =>
+        ParallelLoop.For(RowBlocks(chunk), block =>
         {
-            int block = task % blocks, gk = task / blocks;
-            var destinations = new SamplingDestinations<T>(columns.Span, tableIndex.Span, tableWeights.Span, gradOffset, gradMask);
-            SamplingGradientsBlock(chunk, gk / k, gk % k, block * ColumnBlock, Math.Min((block + 1) * ColumnBlock, chunk.Columns),
-                padded.Span, offset, mask, gradColumns.Span, destinations);
+            fixed (T* pad = padded.Span)
+            fixed (T* off = offset)
+            fixed (T* msk = mask)
+            fixed (T* gradCol = gradColumns.Span)
+            fixed (T* col = columns.Span)
+            fixed (int* tPixel = tablePixels.Span)
+            fixed (T* tWeight = tableWeights.Span)
+            fixed (T* gOff = gradOffset)
+            fixed (T* gMask = gradMask)
+            {
+                int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Dp.Conv.OutW, groups = chunk.Dp.OffsetGroups;
+                bool wantSums = gOff != null || gMask != null;
+                for (int r = block * RowBlock, end = Math.Min(r + RowBlock, chunk.Rows); r < end; r++)
+                {
+                    int b = r / chunk.L, l = r - b * chunk.L, y = l / outW, x = l - y * outW;
+                    T* row = col == null ? null : col + (long)r * chunk.RowLength;
+                    T* upstreamRow = gradCol + (long)r * chunk.RowLength;
+                    for (int g = 0; g < groups; g++)
+                        for (int k = 0; k < chunk.K; k++)
+                        {
+                            var s = chunk.Locate(off, msk, b, y, x, g, k);
+                            T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
+                            if (tPixel != null)
+                            {
+                                long entry = ((long)r * groups + g) * chunk.K + k;
+                                tPixel[entry] = s.Pixel;
+                                tWeight[4 * entry] = w0;
+                                tWeight[4 * entry + 1] = w1;
+                                tWeight[4 * entry + 2] = w2;
+                                tWeight[4 * entry + 3] = w3;
+                            }
+                            if (!wantSums && row == null) continue;
+                            T* lt = pad + (long)s.Pixel * channels, lb = lt + wp * channels;
+                            T sLt = T.Zero, sRt = T.Zero, sLb = T.Zero, sRb = T.Zero;
+                            for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
+                            {
+                                int runEnd = chunk.RunEnd(c, groupEnd), at = chunk.ColumnOffset(c, k);
+                                if (wantSums)
+                                {
+                                    ChannelVectors.CornerSums(upstreamRow + at, lt + c, lt + channels + c, lb + c, lb + channels + c, runEnd - c,
+                                        row == null ? null : row + at, w0, w1, w2, w3, out T a, out T bb, out T cc, out T d);
+                                    sLt += a;
+                                    sRt += bb;
+                                    sLb += cc;
+                                    sRb += d;
+                                }
+                                else
+                                {
+                                    ChannelVectors.Bilinear(row + at, lt + c, lt + channels + c, lb + c, lb + channels + c, w0, w1, w2, w3, runEnd - c);
+                                }
+                                c = runEnd;
+                            }
+                            if (wantSums) WriteCoordinateGradients(chunk, s, b, l, g, k, sLt, sRt, sLb, sRb, gOff, gMask);
+                        }
+                }
+            }
         });
     }
 
-    private readonly ref struct SamplingDestinations<T>(Span<T> columns, Span<int> tableIndex, Span<T> tableWeights, T[]? gradOffset, T[]? gradMask)
-    {
-        public readonly Span<T> Columns = columns;
-        public readonly Span<int> TableIndex = tableIndex;
-        public readonly Span<T> TableWeights = tableWeights;
-        public readonly T[]? GradOffset = gradOffset;
-        public readonly T[]? GradMask = gradMask;
-    }
-
-    private static void SamplingGradientsBlock<T>(in DeformChunk chunk, int g, int k, int start, int end,
-        ReadOnlySpan<T> padded, T[] offset, T[]? mask, ReadOnlySpan<T> gradColumns, in SamplingDestinations<T> to)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int ld = chunk.Columns, rowStride = chunk.K * ld, wp = chunk.PaddedWidth, plane = chunk.PaddedPlane;
-        int channels = chunk.ChannelsPerGroup;
-        bool wantColumns = !to.Columns.IsEmpty, wantTable = !to.TableIndex.IsEmpty;
-        bool wantSums = to.GradOffset is not null || to.GradMask is not null;
-        long firstRowOffset = (long)(g * channels * chunk.K + k) * ld;
-        int fieldRow = (g * chunk.K + k) * ld;
-        fixed (T* pad = padded)
-        fixed (T* off = offset)
-        fixed (T* msk = mask)
-        fixed (T* gradCol = gradColumns)
-        fixed (T* col = to.Columns)
-        fixed (int* tIndex = to.TableIndex)
-        fixed (T* tWeight = to.TableWeights)
-        fixed (T* gOff = to.GradOffset)
-        fixed (T* gMask = to.GradMask)
-        {
-            var samples = stackalloc DeformSample<T>[8];
-            int* index = stackalloc int[8];
-            T* weight = stackalloc T[4 * 8];
-            T* sums = stackalloc T[4 * 8];
-            int column = start;
-            int lanes = SimdGather.IsSupported ? SimdGather.Lanes<T>() : 0;
-            while (column < end)
-            {
-                // A vector of positions, or a single one for the chunk's scalar tail.
-                bool vector = lanes > 0 && end - column >= lanes;
-                int count = vector ? lanes : 1;
-                for (int lane = 0; lane < count; lane++)
-                {
-                    var s = samples[lane] = chunk.Locate(off, msk, g, k, column + lane);
-                    index[lane] = s.Index;
-                    weight[lane] = s.Mask * s.Glt;
-                    weight[8 + lane] = s.Mask * s.Grt;
-                    weight[16 + lane] = s.Mask * s.Glb;
-                    weight[24 + lane] = s.Mask * s.Grb;
-                    if (wantTable)
-                    {
-                        int at = column + lane;
-                        tIndex[fieldRow + at] = s.Index;
-                        for (int q = 0; q < 4; q++) tWeight[4L * fieldRow + (long)q * ld + at] = weight[8 * q + lane];
-                    }
-                }
-                if (wantColumns || wantSums)
-                {
-                    T* upstream = gradCol + firstRowOffset + column;
-                    T* dest = wantColumns ? col + firstRowOffset + column : null;
-                    if (vector)
-                        VectorChannelLoop(pad, index, weight, upstream, dest, sums, channels, plane, wp, rowStride, wantSums);
-                    else
-                        ScalarChannelLoop(pad, index, weight, upstream, dest, sums, channels, plane, wp, rowStride, wantSums);
-                    if (wantSums)
-                        for (int lane = 0; lane < count; lane++)
-                            WriteCoordinateGradients(chunk, samples[lane], g, k, column + lane,
-                                sums[lane], sums[8 + lane], sums[16 + lane], sums[24 + lane], gOff, gMask);
-                }
-                column += count;
-            }
-        }
-    }
-
-    private static void VectorChannelLoop<T>(T* pad, int* index, T* weight, T* upstream, T* dest, T* sums,
-        int channels, int plane, int wp, int rowStride, bool wantSums) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var at = Vector256.Load(index);
-        var w0 = Vector256.Load(weight);
-        var w1 = Vector256.Load(weight + 8);
-        var w2 = Vector256.Load(weight + 16);
-        var w3 = Vector256.Load(weight + 24);
-        Vector256<T> s0 = default, s1 = default, s2 = default, s3 = default;
-        T* source = pad;
-        for (int c = 0; c < channels; c++, source += plane, upstream += rowStride)
-        {
-            var v0 = SimdGather.Gather(source, at);
-            var v1 = SimdGather.Gather(source + 1, at);
-            var v2 = SimdGather.Gather(source + wp, at);
-            var v3 = SimdGather.Gather(source + wp + 1, at);
-            if (dest != null)
-            {
-                var sum = w0 * v0;
-                sum = SimdGather.MultiplyAdd(w1, v1, sum);
-                sum = SimdGather.MultiplyAdd(w2, v2, sum);
-                SimdGather.MultiplyAdd(w3, v3, sum).Store(dest);
-                dest += rowStride;
-            }
-            if (wantSums)
-            {
-                var u = Vector256.Load(upstream);
-                s0 = SimdGather.MultiplyAdd(u, v0, s0);
-                s1 = SimdGather.MultiplyAdd(u, v1, s1);
-                s2 = SimdGather.MultiplyAdd(u, v2, s2);
-                s3 = SimdGather.MultiplyAdd(u, v3, s3);
-            }
-        }
-        s0.Store(sums);
-        s1.Store(sums + 8);
-        s2.Store(sums + 16);
-        s3.Store(sums + 24);
-    }
-
-    private static void ScalarChannelLoop<T>(T* pad, int* index, T* weight, T* upstream, T* dest, T* sums,
-        int channels, int plane, int wp, int rowStride, bool wantSums) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T w0 = weight[0], w1 = weight[8], w2 = weight[16], w3 = weight[24];
-        T s0 = T.Zero, s1 = T.Zero, s2 = T.Zero, s3 = T.Zero;
-        T* source = pad + index[0];
-        for (int c = 0; c < channels; c++, source += plane, upstream += rowStride)
-        {
-            T v0 = source[0], v1 = source[1], v2 = source[wp], v3 = source[wp + 1];
-            if (dest != null)
-            {
-                T sum = w0 * v0;
-                sum = T.FusedMultiplyAdd(w1, v1, sum);
-                sum = T.FusedMultiplyAdd(w2, v2, sum);
-                *dest = T.FusedMultiplyAdd(w3, v3, sum);
-                dest += rowStride;
-            }
-            if (wantSums)
-            {
-                T u = *upstream;
-                s0 = T.FusedMultiplyAdd(u, v0, s0);
-                s1 = T.FusedMultiplyAdd(u, v1, s1);
-                s2 = T.FusedMultiplyAdd(u, v2, s2);
-                s3 = T.FusedMultiplyAdd(u, v3, s3);
-            }
-        }
-        sums[0] = s0;
-        sums[8] = s1;
-        sums[16] = s2;
-        sums[24] = s3;
-    }
-
     /// <summary>gradMask = Σ_q g_q·S_q; gradOffset (dy, dx) = m·((1−lx)(S_lb − S_lt) + lx(S_rb − S_rt),
-    /// (1−ly)(S_rt − S_lt) + ly(S_rb − S_lb)), with S_q = Σ_c ∂L/∂col · v_q.</summary>
-    private static void WriteCoordinateGradients<T>(in DeformChunk chunk, in DeformSample<T> s, int g, int k, int column,
+    /// (1−ly)(S_rt − S_lt) + ly(S_rb − S_lb)).</summary>
+    private static void WriteCoordinateGradients<T>(in DeformChunk chunk, in DeformSample<T> s, int b, int l, int g, int k,
         T sLt, T sRt, T sLb, T sRb, T* gradOffset, T* gradMask) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int b = column / chunk.L, l = column - b * chunk.L;
         long field = ((long)(chunk.First + b) * chunk.Dp.OffsetGroups + g) * chunk.K + k;
         // NOTE: a point outside the box sampled 0 whatever its offset: all its gradients are 0
-        // (tested explicitly so that a non-finite mask cannot turn 0 · S into NaN).
+        // (set explicitly so that a non-finite mask cannot turn 0 · S into NaN).
         T dm = T.Zero, dy = T.Zero, dx = T.Zero;
         if (s.Inside)
         {
@@ -305,53 +182,76 @@ internal static unsafe class DeformConv2dFastKernels
         if (gradMask != null) gradMask[field * chunk.L + l] = dm;
     }
 
-    /// <summary>gradInput[b, c] = Σ_{k, l} Σ_q (m·g_q) · ∂L/∂col[c·K + k, b·L + l] at corner q, from the
-    /// coefficient table of <see cref="SamplingGradients{T}"/>. Each task owns one (image, channel)
-    /// plane and adds in a fixed order (k, then l, then the corners) into a zero-bordered scratch
-    /// plane, whose border absorbs the corners outside the image.</summary>
+    /// <summary>gradInput[b, c] = Σ_{l, k} Σ_q (m·g_q) · ∂L/∂col[b·L + l, (c, k)] at corner q, from the
+    /// coefficient table of <see cref="SamplingGradients{T}"/>. A task owns one image's run of
+    /// channels: it clears them in the zero-bordered channels-last scratch, adds every position and
+    /// kernel point in order (the border absorbs the corners outside the image), and copies them out
+    /// to NCHW.</summary>
     public static void ScatterInputGradient<T>(DeformChunk chunk, ReadOnlyMemory<T> gradColumns,
-        ReadOnlyMemory<int> tableIndex, ReadOnlyMemory<T> tableWeights, T[] gradInput) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int channels = chunk.Dp.Conv.InChannels;
-        ParallelLoop.For(chunk.Images * channels, () => new T[chunk.PaddedPlane], (task, scratch) =>
-            ScatterPlane(chunk, task / channels, task % channels, gradColumns.Span, tableIndex.Span, tableWeights.Span, scratch, gradInput));
-    }
-
-    private static void ScatterPlane<T>(in DeformChunk chunk, int b, int c, ReadOnlySpan<T> gradColumns,
-        ReadOnlySpan<int> tableIndex, ReadOnlySpan<T> tableWeights, T[] scratch, T[] gradInput)
+        ReadOnlyMemory<int> tablePixels, ReadOnlyMemory<T> tableWeights, Memory<T> gradPadded, T[] gradInput)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var cp = chunk.Dp.Conv;
-        int ld = chunk.Columns, wp = chunk.PaddedWidth, L = chunk.L;
-        int g = c / chunk.ChannelsPerGroup;
-        int groupPlane = (b * cp.InChannels + g * chunk.ChannelsPerGroup) * chunk.PaddedPlane;
-        Array.Clear(scratch);
-        fixed (T* gradCol = gradColumns)
-        fixed (int* tIndex = tableIndex)
-        fixed (T* tWeight = tableWeights)
-        fixed (T* plane = scratch)
+        var runs = ScatterRuns(chunk);
+        ParallelLoop.For(chunk.Images * runs.Length, task =>
         {
+            int b = task / runs.Length;
+            var (start, end, group) = runs[task - b * runs.Length];
+            fixed (T* gradCol = gradColumns.Span)
+            fixed (int* tPixel = tablePixels.Span)
+            fixed (T* tWeight = tableWeights.Span)
+            fixed (T* gradPad = gradPadded.Span)
+                ScatterRun(chunk, b, start, end, group, gradCol, tPixel, tWeight, gradPad, gradInput);
+        });
+    }
+
+    /// <summary>Runs of channels inside one offset group and one convolution group, in channel order:
+    /// at least <see cref="MinScatterChannels"/> (or the whole group) and short enough to give the
+    /// chunk about <see cref="ScatterTasks"/> tasks. Depends on the shape only.</summary>
+    private static (int Start, int End, int OffsetGroup)[] ScatterRuns(in DeformChunk chunk)
+    {
+        int perImage = Math.Max(1, (ScatterTasks + chunk.Images - 1) / chunk.Images);
+        int length = Math.Max(MinScatterChannels, (chunk.Channels / perImage + 7) / 8 * 8);
+        var runs = new List<(int, int, int)>();
+        for (int g = 0; g < chunk.Dp.OffsetGroups; g++)
+            for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
+            {
+                int runEnd = Math.Min(chunk.RunEnd(c, groupEnd), c + length);
+                runs.Add((c, runEnd, g));
+                c = runEnd;
+            }
+        return runs.ToArray();
+    }
+
+    private static void ScatterRun<T>(in DeformChunk chunk, int b, int start, int end, int g, T* gradCol, int* tPixel, T* tWeight,
+        T* gradPad, T[] gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var cp = chunk.Dp.Conv;
+        int channels = chunk.Channels, wp = chunk.PaddedWidth, count = end - start;
+        T* image = gradPad + (long)b * chunk.PaddedPixels * channels;
+        for (int p = 0; p < chunk.PaddedPixels; p++)
+            new Span<T>(image + (long)p * channels + start, count).Clear();
+        for (int l = 0; l < chunk.L; l++)
+        {
+            long r = (long)b * chunk.L + l;
+            T* upstreamRow = gradCol + r * chunk.RowLength;
             for (int k = 0; k < chunk.K; k++)
             {
-                int fieldRow = (g * chunk.K + k) * ld;
-                int* index = tIndex + fieldRow + b * L;
-                T* w0 = tWeight + 4L * fieldRow + b * L;
-                T* w1 = w0 + ld, w2 = w1 + ld, w3 = w2 + ld;
-                T* upstream = gradCol + (long)(c * chunk.K + k) * ld + b * L;
-                T* origin = plane - groupPlane;
-                for (int l = 0; l < L; l++)
-                {
-                    T u = upstream[l];
-                    T* at = origin + index[l];
-                    at[0] += w0[l] * u;
-                    at[1] += w1[l] * u;
-                    at[wp] += w2[l] * u;
-                    at[wp + 1] += w3[l] * u;
-                }
+                long entry = (r * chunk.Dp.OffsetGroups + g) * chunk.K + k;
+                T* w = tWeight + 4 * entry;
+                T* lt = gradPad + (long)tPixel[entry] * channels + start, lb = lt + wp * channels;
+                ChannelVectors.Scatter(upstreamRow + chunk.ColumnOffset(start, k), lt, lt + channels, lb, lb + channels,
+                    w[0], w[1], w[2], w[3], count);
             }
         }
-        var destination = gradInput.AsSpan(((chunk.First + b) * cp.InChannels + c) * cp.Height * cp.Width, cp.Height * cp.Width);
-        for (int y = 0; y < cp.Height; y++)
-            scratch.AsSpan((y + 1) * wp + 1, cp.Width).CopyTo(destination.Slice(y * cp.Width, cp.Width));
+        int h = cp.Height, width = cp.Width;
+        for (int c = start; c < end; c++)
+        {
+            var plane = gradInput.AsSpan(((chunk.First + b) * channels + c) * h * width, h * width);
+            for (int y = 0; y < h; y++)
+            {
+                T* source = image + ((long)(y + 1) * wp + 1) * channels + c;
+                for (int x = 0; x < width; x++) plane[y * width + x] = source[(long)x * channels];
+            }
+        }
     }
 }
