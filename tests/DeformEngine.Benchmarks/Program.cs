@@ -7,9 +7,11 @@ switch (command)
     case "gemm":
         GemmBenchmark.Run(args[1..]);
         break;
+    case "deform":
+        return DeformBenchmark.Run(args[1..]);
     default:
         Console.Error.WriteLine("usage: DeformEngine.Benchmarks <command> [options]");
-        Console.Error.WriteLine("commands: gemm");
+        Console.Error.WriteLine("commands: gemm, deform");
         return 1;
 }
 return 0;

@@ -44,12 +44,7 @@ internal static unsafe class DeformConv2dFastKernels
             row[((w + 1) * channels)..].Clear();
             fixed (T* source = &input[((chunk.First + b) * channels * h + y) * w])
             fixed (T* dest = row)
-                for (int c = 0; c < channels; c++)
-                {
-                    T* from = source + (long)c * h * w;
-                    T* to = dest + channels + c;
-                    for (int x = 0; x < w; x++) to[(long)x * channels] = from[x];
-                }
+                BlockTranspose.Transpose(source, (long)h * w, dest + channels, channels, channels, w);
         });
     }
 
@@ -243,15 +238,12 @@ internal static unsafe class DeformConv2dFastKernels
                     w[0], w[1], w[2], w[3], count);
             }
         }
-        int h = cp.Height, width = cp.Width;
-        for (int c = start; c < end; c++)
+        int h = cp.Height, width = cp.Width, plane = h * width;
+        fixed (T* gradIn = gradInput)
         {
-            var plane = gradInput.AsSpan(((chunk.First + b) * channels + c) * h * width, h * width);
+            T* to = gradIn + ((long)(chunk.First + b) * channels + start) * plane;
             for (int y = 0; y < h; y++)
-            {
-                T* source = image + ((long)(y + 1) * wp + 1) * channels + c;
-                for (int x = 0; x < width; x++) plane[y * width + x] = source[(long)x * channels];
-            }
+                BlockTranspose.Transpose(image + ((long)(y + 1) * wp + 1) * channels + start, channels, to + y * width, plane, width, count);
         }
     }
 }
