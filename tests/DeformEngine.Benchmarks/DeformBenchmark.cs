@@ -5,14 +5,15 @@ using DeformEngine.Cpu;
 
 namespace DeformEngine.Benchmarks;
 
-/// <summary><c>deform [--shape K] [--reps R] [--threads T] [--json PATH]</c>: float32
+/// <summary><c>deform [--shape K] [--reps R] [--threads T] [--sgemm] [--json PATH]</c>: float32
 /// DeformConv2d (3×3, padding 1, mask and bias) on the three shapes of
 /// tests/Benchmarks/torchvision_bench.py, set up and timed the same way: two warm-up runs, then the
 /// median of R; forward alone outside autograd; backward alone (to input, offset, mask, weight and
 /// bias, seeded with a random ∂L/∂out, i.e. L = Σ out·g) with its forward outside the timed region.
-/// Without --shape also the time of each shape's three GEMMs alone (the floor the operator cannot
-/// beat) and the GFLOP/s of <see cref="Gemm.Multiply{T}"/> on square float products; --shape K
-/// skips both, so that the peak RSS reflects that shape alone.</summary>
+/// The peak RSS is read right after the operator runs, so with --shape K it is that of a process that
+/// ran shape K alone. Then the time of each shape's three GEMMs alone (the floor the operator cannot
+/// beat) and, without --shape or with --sgemm, the GFLOP/s of <see cref="Gemm.Multiply{T}"/> on
+/// square float products.</summary>
 public static class DeformBenchmark
 {
     private const int Warmup = 2;
@@ -29,8 +30,14 @@ public static class DeformBenchmark
     {
         int shape = 0, reps = 5, threads = 2;
         string? json = null;
+        bool sgemm = false;
         for (int i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--sgemm")
+            {
+                sgemm = true;
+                continue;
+            }
             string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
             switch (args[i++])
             {
@@ -38,7 +45,7 @@ public static class DeformBenchmark
                 case "--reps": reps = int.Parse(value); break;
                 case "--threads": threads = int.Parse(value); break;
                 case "--json": json = value; break;
-                default: throw new ArgumentException($"unknown option {args[i - 1]}; options: --shape K, --reps R, --threads T, --json PATH");
+                default: throw new ArgumentException($"unknown option {args[i - 1]}; options: --shape K, --reps R, --threads T, --sgemm, --json PATH");
             }
         }
         if (shape < 0 || shape > Shapes.Length) throw new ArgumentOutOfRangeException(nameof(args), $"--shape must be in 1..{Shapes.Length}");
@@ -48,18 +55,29 @@ public static class DeformBenchmark
         Console.WriteLine($"DeformEngine, .NET {Environment.Version}, threads {threads}, reps {reps} (median), float32, CPU " +
                           $"(AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, AVX-512F {Avx512F.IsSupported}), workspace {EngineOptions.WorkspaceBytes >> 20} MiB");
         Console.WriteLine("deform_conv2d 3x3, mask+bias, pad 1, stride 1");
-        Console.WriteLine($"{"shape",-22}{"fwd ms",10}{"bwd ms",10}{"3 GEMMs ms",12}");
-        var shapeResults = new List<object>();
-        foreach (var spec in shape > 0 ? [Shapes[shape - 1]] : Shapes)
+        Console.WriteLine($"{"shape",-22}{"fwd ms",10}{"bwd ms",10}");
+        var specs = shape > 0 ? [Shapes[shape - 1]] : Shapes;
+        var times = new List<(double Forward, double Backward)>();
+        foreach (var spec in specs)
         {
-            var (forward, backward) = BenchShape(spec, reps);
-            double? gemms = shape == 0 ? ThreeGemms(spec.N * spec.H * spec.W, spec.C * 9, spec.O, reps) * 1e3 : null;
-            shapeResults.Add(new { name = spec.Name, fwd_ms = forward, bwd_ms = backward, gemm3_ms = gemms });
-            Console.WriteLine($"{spec.Name,-22}{forward,10:F1}{backward,10:F1}{(gemms is { } g ? g.ToString("F1") : "-"),12}");
+            times.Add(BenchShape(spec, reps));
+            Console.WriteLine($"{spec.Name,-22}{times[^1].Forward,10:F1}{times[^1].Backward,10:F1}");
+        }
+        double peakRssMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+        Console.WriteLine($"peak RSS {peakRssMb:F0} MB");
+
+        Console.WriteLine("the three GEMMs of each shape alone (forward, gradient columns, gradient weight)");
+        var shapeResults = new List<object>();
+        for (int s = 0; s < specs.Length; s++)
+        {
+            var spec = specs[s];
+            double gemms = ThreeGemms(spec.N * spec.H * spec.W, spec.C * 9, spec.O, reps) * 1e3;
+            shapeResults.Add(new { name = spec.Name, fwd_ms = times[s].Forward, bwd_ms = times[s].Backward, gemm3_ms = gemms });
+            Console.WriteLine($"{spec.Name,-22}{gemms,10:F1} ms");
         }
 
         var gemmResults = new List<object>();
-        if (shape == 0)
+        if (shape == 0 || sgemm)
         {
             Console.WriteLine("sgemm (Gemm.Multiply, float32)");
             foreach (int size in GemmSizes)
@@ -70,8 +88,6 @@ public static class DeformBenchmark
             }
         }
 
-        double peakRssMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
-        Console.WriteLine($"peak RSS {peakRssMb:F0} MB");
         if (json is not null)
             File.WriteAllText(json, JsonSerializer.Serialize(new
             {

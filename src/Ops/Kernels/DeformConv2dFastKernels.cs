@@ -8,7 +8,8 @@ namespace DeformEngine.Kernels;
 /// Work is split into fixed tasks that never depend on the thread count: sampling tasks are blocks
 /// of <see cref="RowBlock"/> output positions and own those column rows and the offset/mask
 /// gradients at those positions (their channel sums run inside the task, in channel order); input
-/// gradient tasks are (image, run of channels) and own those channels of that image, adding every position and kernel point in a fixed order.</summary>
+/// gradient tasks are (image, run of channels) and own those channels of that image, adding every
+/// position and kernel point in a fixed order.</summary>
 internal static unsafe class DeformConv2dFastKernels
 {
     /// <summary>Output positions per sampling task.</summary>

@@ -14,18 +14,4 @@ internal static class ParallelLoop
         }
         Parallel.For(0, count, EngineOptions.ParallelOptions, body);
     }
-
-    /// <summary>As <see cref="For(int, Action{int})"/> with a scratch object per worker thread; the
-    /// scratch must not carry information from one task to the next.</summary>
-    public static void For<TScratch>(int count, Func<TScratch> createScratch, Action<int, TScratch> body)
-    {
-        if (Math.Min(EngineOptions.Threads, count) <= 1)
-        {
-            var scratch = createScratch();
-            for (int i = 0; i < count; i++) body(i, scratch);
-            return;
-        }
-        Parallel.For(0, count, EngineOptions.ParallelOptions, createScratch,
-            (i, _, scratch) => { body(i, scratch); return scratch; }, _ => { });
-    }
 }
