@@ -232,7 +232,7 @@ public static partial class Functional
                         permutedGradWeight.Span);
             }
             if (gradWeight is not null)
-                ConvGemm.AddFromKernelPointMajor<T>(permutedGradWeight.Span, cp.OutChannels, groupChannels, dp.KernelPoints, gradWeight);
+                ConvGemm.FromKernelPointMajor<T>(permutedGradWeight.Span, cp.OutChannels, groupChannels, dp.KernelPoints, gradWeight);
         }
         finally
         {

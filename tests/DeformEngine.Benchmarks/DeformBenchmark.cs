@@ -7,8 +7,8 @@ namespace DeformEngine.Benchmarks;
 
 /// <summary><c>deform [--shape K] [--reps R] [--threads T] [--sgemm] [--json PATH]</c>: float32
 /// DeformConv2d (3×3, padding 1, mask and bias) on the three shapes of
-/// tests/Benchmarks/torchvision_bench.py, set up and timed the same way: two warm-up runs, then the
-/// median of R; forward alone outside autograd; backward alone (to input, offset, mask, weight and
+/// tests/Benchmarks/torchvision_bench.py, set up and timed the same way: warm-up (two runs, and at
+/// least one second for the JIT), then the median of R; forward alone outside autograd; backward alone (to input, offset, mask, weight and
 /// bias, seeded with a random ∂L/∂out, i.e. L = Σ out·g) with its forward outside the timed region.
 /// The peak RSS is read right after the operator runs, so with --shape K it is that of a process that
 /// ran shape K alone. Then the time of each shape's three GEMMs alone (the floor the operator cannot
@@ -17,6 +17,17 @@ namespace DeformEngine.Benchmarks;
 public static class DeformBenchmark
 {
     private const int Warmup = 2;
+
+    /// <summary>Warm-up also lasts at least this long: tiered JIT recompiles the hot kernels with full
+    /// optimisation only after a delay, and two runs of a small shape end before that (measured:
+    /// shape 1 forward ~1.5× slower after two warm-up runs than after one second of them).</summary>
+    private static readonly TimeSpan WarmupTime = TimeSpan.FromSeconds(1);
+
+    private static void WarmUp(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < Warmup || Stopwatch.GetElapsedTime(start) < WarmupTime; i++) action();
+    }
     private static readonly int[] GemmSizes = [1024, 2048];
 
     private static readonly (string Name, int N, int C, int O, int H, int W)[] Shapes =
@@ -117,17 +128,21 @@ public static class DeformBenchmark
 
         double forward;
         using (Autograd.NoGrad())
-            forward = Timing.Median(() => Forward(), Warmup, reps);
+        {
+            WarmUp(() => Forward());
+            forward = Timing.Median(() => Forward(), 0, reps);
+        }
 
         foreach (var leaf in leaves) leaf.RequiresGrad = true;
+        WarmUp(() => Forward().Backward(grad));
         var seconds = new List<double>();
-        for (int i = 0; i < Warmup + reps; i++)
+        for (int i = 0; i < reps; i++)
         {
             foreach (var leaf in leaves) leaf.Grad = null;
             var output = Forward();
             long start = Stopwatch.GetTimestamp();
             output.Backward(grad);
-            if (i >= Warmup) seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
         foreach (var leaf in leaves)
         {

@@ -103,23 +103,25 @@ internal static class ConvGemm
 
     /// <summary>weight [O, Cg, K] → [O, K, Cg]: the order of a position-major column row (see
     /// <see cref="DeformChunk"/>), kernel point first, so that a sample's channels are contiguous.</summary>
-    public static void ToKernelPointMajor<T>(ReadOnlySpan<T> weight, int outChannels, int groupChannels, int kernelPoints, Span<T> permuted)
+    public static unsafe void ToKernelPointMajor<T>(ReadOnlySpan<T> weight, int outChannels, int groupChannels, int kernelPoints, Span<T> permuted)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int o = 0; o < outChannels; o++)
-            for (int c = 0; c < groupChannels; c++)
-                for (int k = 0; k < kernelPoints; k++)
-                    permuted[(o * kernelPoints + k) * groupChannels + c] = weight[(o * groupChannels + c) * kernelPoints + k];
+        int size = groupChannels * kernelPoints;
+        fixed (T* from = weight)
+        fixed (T* to = permuted)
+            for (int o = 0; o < outChannels; o++)
+                BlockTranspose.Transpose(from + (long)o * size, kernelPoints, to + (long)o * size, groupChannels, groupChannels, kernelPoints);
     }
 
-    /// <summary>gradWeight[o, c, k] += permuted[o, k, c] (the inverse order of <see cref="ToKernelPointMajor{T}"/>).</summary>
-    public static void AddFromKernelPointMajor<T>(ReadOnlySpan<T> permuted, int outChannels, int groupChannels, int kernelPoints, Span<T> gradWeight)
+    /// <summary>gradWeight [O, Cg, K] = permuted [O, K, Cg] (the inverse of <see cref="ToKernelPointMajor{T}"/>).</summary>
+    public static unsafe void FromKernelPointMajor<T>(ReadOnlySpan<T> permuted, int outChannels, int groupChannels, int kernelPoints, Span<T> gradWeight)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int o = 0; o < outChannels; o++)
-            for (int c = 0; c < groupChannels; c++)
-                for (int k = 0; k < kernelPoints; k++)
-                    gradWeight[(o * groupChannels + c) * kernelPoints + k] += permuted[(o * kernelPoints + k) * groupChannels + c];
+        int size = groupChannels * kernelPoints;
+        fixed (T* from = permuted)
+        fixed (T* to = gradWeight)
+            for (int o = 0; o < outChannels; o++)
+                BlockTranspose.Transpose(from + (long)o * size, groupChannels, to + (long)o * size, kernelPoints, kernelPoints, groupChannels);
     }
 
     /// <summary>Position-major columns [rows, rowLength], group g's block at columns g·rowLength/groups,
