@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DeformEngine.Kernels;
 
 namespace DeformEngine;
@@ -53,7 +54,11 @@ public sealed record DeformConv2dParams(Conv2dParams Conv, int OffsetGroups, boo
 /// Computed as deformable im2col followed by a grouped GEMM. Backward: the GEMM gives ∂L/∂columns
 /// and ∂L/∂weight; one pass over the sampling points then scatters ∂L/∂columns into the input
 /// through the corner coefficients and gives ∂L/∂Δp = m · Σ_c ∂L/∂col · Σ_q (∂g_q/∂p) v_q and
-/// ∂L/∂m = Σ_c ∂L/∂col · Σ_q g_q v_q.</summary>
+/// ∂L/∂m = Σ_c ∂L/∂col · Σ_q g_q v_q.
+/// Two CPU paths compute this: the reference (<see cref="EngineOptions.UseReferenceKernels"/>) runs
+/// <see cref="DeformConv2dKernels"/> image by image; the fast path runs
+/// <see cref="DeformConv2dFastKernels"/> on chunks of images sized by
+/// <see cref="EngineOptions.WorkspaceBytes"/>, with one GEMM per group and chunk.</summary>
 public static partial class Functional
 {
     public static Tensor<T> DeformConv2d<T>(Tensor<T> input, Tensor<T> offset, Tensor<T> weight, Tensor<T>? bias = null,
@@ -62,6 +67,14 @@ public static partial class Functional
     {
         var dp = DeformConv2dParams.Create(input, offset, weight, bias, stride, padding, dilation, mask);
         if (!input.Device.IsCpu) return DeformConv2dOnDevice(dp, input, offset, weight, bias, mask);
+        return EngineOptions.UseReferenceKernels
+            ? DeformConv2dReference(dp, input, offset, weight, bias, mask)
+            : DeformConv2dFast(dp, input, offset, weight, bias, mask);
+    }
+
+    private static Tensor<T> DeformConv2dReference<T>(DeformConv2dParams dp, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
+        Tensor<T>? bias, Tensor<T>? mask) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var cp = dp.Conv;
         var src = input.CpuData;
         var off = offset.CpuData;
@@ -117,5 +130,115 @@ public static partial class Functional
                 needs[3] ? Tensor<T>.Wrap(ConvGemm.GradBias(g, cp.Batch, cp.OutChannels, cp.ColumnCols), cp.OutChannels) : null,
                 gradMask is null ? null : Tensor<T>.Wrap(gradMask, mask!.ShapeArray)];
         }, input, offset, weight, bias, mask);
+    }
+
+    private static Tensor<T> DeformConv2dFast<T>(DeformConv2dParams dp, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
+        Tensor<T>? bias, Tensor<T>? mask) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var cp = dp.Conv;
+        var src = input.CpuData;
+        var off = offset.CpuData;
+        var msk = mask?.CpuData;
+        var w = weight.CpuData;
+        var result = new T[cp.Batch * cp.OutChannels * cp.ColumnCols];
+        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: true, sampling: false, inputGradient: false, weightGradient: false);
+        var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
+        try
+        {
+            var permutedWeight = plan.Weights(scratch).Span;
+            ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, cp.InChannels / cp.Groups, dp.KernelPoints, permutedWeight);
+            for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
+            {
+                var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
+                var padded = plan.Padded(scratch);
+                var columns = plan.Columns(scratch)[..(chunk.Rows * chunk.RowLength)];
+                var product = plan.Product(scratch).Span[..(cp.OutChannels * chunk.Rows)];
+                DeformConv2dFastKernels.PadImages(chunk, src, padded);
+                DeformConv2dFastKernels.Im2Col(chunk, padded, off, msk, columns);
+                ConvGemm.ForwardPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight, columns.Span, product);
+                ConvGemm.FromChannelMajor<T>(product, bias is null ? default : bias.CpuData, first, chunk.Images, cp.OutChannels, cp.ColumnCols, result);
+            }
+        }
+        finally
+        {
+            ScratchArrays<T>.Return(scratch);
+        }
+
+        var output = Tensor<T>.Wrap(result, cp.Batch, cp.OutChannels, cp.OutH, cp.OutW);
+        return Autograd.Record(output, "DeformConv2d", (grad, needs) =>
+        {
+            var g = grad.CpuData;
+            var gradInput = needs[0] ? new T[src.Length] : null;
+            var gradOffset = needs[1] ? new T[off.Length] : null;
+            var gradWeight = needs[2] ? new T[w.Length] : null;
+            var gradMask = msk is not null && needs[4] ? new T[msk.Length] : null;
+            if (gradInput is not null || gradOffset is not null || gradMask is not null || gradWeight is not null)
+                DeformConv2dFastBackward(dp, src, off, msk, w, g, gradInput, gradOffset, gradWeight, gradMask);
+            return [
+                gradInput is null ? null : Tensor<T>.Wrap(gradInput, input.ShapeArray),
+                gradOffset is null ? null : Tensor<T>.Wrap(gradOffset, offset.ShapeArray),
+                gradWeight is null ? null : Tensor<T>.Wrap(gradWeight, weight.ShapeArray),
+                needs[3] ? Tensor<T>.Wrap(ConvGemm.GradBiasVectorized<T>(g, cp.Batch, cp.OutChannels, cp.ColumnCols), cp.OutChannels) : null,
+                gradMask is null ? null : Tensor<T>.Wrap(gradMask, mask!.ShapeArray)];
+        }, input, offset, weight, bias, mask);
+    }
+
+    /// <summary>Per chunk: gradOut to [O, chunk·L]; ∂L/∂columns = gradOutᵀ·W; one sampling pass for the
+    /// offset and mask gradients that also rebuilds the columns and the coefficient table; the input
+    /// gradient added channel run by channel run from that table; gradWeight += gradOut·columns.</summary>
+    private static void DeformConv2dFastBackward<T>(DeformConv2dParams dp, T[] src, T[] off, T[]? msk, T[] w, T[] gradOut,
+        T[]? gradInput, T[]? gradOffset, T[]? gradWeight, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var cp = dp.Conv;
+        int groupChannels = cp.InChannels / cp.Groups;
+        bool sampling = gradInput is not null || gradOffset is not null || gradMask is not null;
+        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: gradWeight is not null, sampling: sampling,
+            inputGradient: gradInput is not null, weightGradient: gradWeight is not null);
+        var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
+        var tablePixels = ScratchArrays<int>.Rent(plan.TableLength);
+        try
+        {
+            int weightLength = w.Length;
+            var permutedWeight = plan.Weights(scratch)[..weightLength];
+            var permutedGradWeight = gradWeight is null ? Memory<T>.Empty : plan.Weights(scratch)[weightLength..];
+            ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, groupChannels, dp.KernelPoints, permutedWeight.Span);
+            permutedGradWeight.Span.Clear();
+            for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
+            {
+                var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
+                int columnLength = chunk.Rows * chunk.RowLength;
+                var padded = plan.Padded(scratch);
+                var product = plan.Product(scratch)[..(cp.OutChannels * chunk.Rows)];
+                var columns = gradWeight is null ? Memory<T>.Empty : plan.Columns(scratch)[..columnLength];
+                ConvGemm.ToChannelMajor<T>(gradOut, first, chunk.Images, cp.OutChannels, cp.ColumnCols, product.Span);
+                DeformConv2dFastKernels.PadImages(chunk, src, padded);
+                if (sampling)
+                {
+                    var gradColumns = plan.GradColumns(scratch)[..columnLength];
+                    int tableLength = gradInput is null ? 0 : chunk.Rows * dp.OffsetGroups * dp.KernelPoints;
+                    var pixels = tablePixels.AsMemory(0, tableLength);
+                    var weights = plan.TableWeights(scratch)[..(4 * tableLength)];
+                    ConvGemm.GradColumnsPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight.Span,
+                        product.Span, gradColumns.Span);
+                    DeformConv2dFastKernels.SamplingGradients(chunk, padded, off, msk, gradColumns, columns, pixels, weights, gradOffset, gradMask);
+                    if (gradInput is not null)
+                        DeformConv2dFastKernels.ScatterInputGradient(chunk, gradColumns, pixels, weights, plan.GradPadded(scratch), gradInput);
+                }
+                else
+                {
+                    DeformConv2dFastKernels.Im2Col(chunk, padded, off, msk, columns);
+                }
+                if (gradWeight is not null)
+                    ConvGemm.GradWeightPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, product.Span, columns.Span,
+                        permutedGradWeight.Span);
+            }
+            if (gradWeight is not null)
+                ConvGemm.FromKernelPointMajor<T>(permutedGradWeight.Span, cp.OutChannels, groupChannels, dp.KernelPoints, gradWeight);
+        }
+        finally
+        {
+            ScratchArrays<int>.Return(tablePixels);
+            ScratchArrays<T>.Return(scratch);
+        }
     }
 }

@@ -4,26 +4,48 @@ namespace DeformEngine.Cpu;
 
 /// <summary>General matrix multiply on row-major spans: C = alpha·op(A)·op(B) + beta·C,
 /// where op(A) is m×k and op(B) is k×n.</summary>
-public static class Gemm
+/// <remarks>A is stored m×k with row stride <c>lda</c>, or k×m when <c>transA</c>; B is stored
+/// k×n with row stride <c>ldb</c>, or n×k when <c>transB</c>; C is m×n with row stride
+/// <c>ldc</c>. With beta = 0, C is overwritten without being read, so it may hold garbage.
+/// The result does not depend on <see cref="EngineOptions.Threads"/>: every element of C is
+/// reduced over k in the same order whatever the partition.</remarks>
+public static partial class Gemm
 {
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // Only float and double have vector kernels; other IEEE types (Half, NFloat) take the loop.
+        if (EngineOptions.UseReferenceKernels || (typeof(T) != typeof(float) && typeof(T) != typeof(double)))
+        {
+            MultiplyReference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        GemmArguments.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (m == 0 || n == 0)
+            return;
+        if (k == 0)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+        var problem = new GemmProblem(transA, transB, m, n, k, lda, ldb, ldc);
+        GemmDriver.Run(problem, alpha, a, b, beta, c);
+    }
+
+    /// <summary>C = beta·C, the whole product when k = 0; beta = 0 writes zeros so that
+    /// garbage (NaN) in C does not survive, as BLAS does.</summary>
+    private static void ScaleC<T>(int m, int n, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         for (int i = 0; i < m; i++)
         {
-            for (int j = 0; j < n; j++)
-            {
-                T acc = T.Zero;
-                for (int p = 0; p < k; p++)
-                {
-                    T av = transA ? a[p * lda + i] : a[i * lda + p];
-                    T bv = transB ? b[j * ldb + p] : b[p * ldb + j];
-                    acc += av * bv;
-                }
-                ref T cv = ref c[i * ldc + j];
-                cv = beta == T.Zero ? alpha * acc : alpha * acc + beta * cv;
-            }
+            Span<T> row = c.Slice(i * ldc, n);
+            if (beta == T.Zero)
+                row.Clear();
+            else
+                for (int j = 0; j < row.Length; j++)
+                    row[j] *= beta;
         }
     }
 }

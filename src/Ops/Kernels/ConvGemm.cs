@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using DeformEngine.Cpu;
 
 namespace DeformEngine.Kernels;
@@ -63,5 +64,94 @@ internal static class ConvGemm
                 result[o] += sum;
             }
         return result;
+    }
+
+    /// <summary>Copies images [first, first + images) of an [N, O, L] tensor into the channel-major
+    /// [O, images·L] layout of a chunk's GEMM.</summary>
+    public static void ToChannelMajor<T>(ReadOnlySpan<T> batch, int first, int images, int outChannels, int plane, Span<T> chunk)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int o = 0; o < outChannels; o++)
+            for (int b = 0; b < images; b++)
+                batch.Slice(((first + b) * outChannels + o) * plane, plane).CopyTo(chunk.Slice((o * images + b) * plane, plane));
+    }
+
+    /// <summary>The inverse of <see cref="ToChannelMajor{T}"/>, adding bias[o] on the way (bias may be empty).</summary>
+    public static void FromChannelMajor<T>(ReadOnlySpan<T> chunk, ReadOnlySpan<T> bias, int first, int images, int outChannels, int plane, Span<T> batch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int o = 0; o < outChannels; o++)
+            for (int b = 0; b < images; b++)
+            {
+                var source = chunk.Slice((o * images + b) * plane, plane);
+                var destination = batch.Slice(((first + b) * outChannels + o) * plane, plane);
+                if (bias.IsEmpty) source.CopyTo(destination);
+                else TensorPrimitives.Add(source, bias[o], destination);
+            }
+    }
+
+    /// <summary><see cref="GradBias{T}"/> with vectorised row sums (same order over images).</summary>
+    public static T[] GradBiasVectorized<T>(ReadOnlySpan<T> gradOut, int batch, int outChannels, int plane)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = new T[outChannels];
+        for (int n = 0; n < batch; n++)
+            for (int o = 0; o < outChannels; o++)
+                result[o] += TensorPrimitives.Sum(gradOut.Slice((n * outChannels + o) * plane, plane));
+        return result;
+    }
+
+    /// <summary>weight [O, Cg, K] → [O, K, Cg]: the order of a position-major column row (see
+    /// <see cref="DeformChunk"/>), kernel point first, so that a sample's channels are contiguous.</summary>
+    public static unsafe void ToKernelPointMajor<T>(ReadOnlySpan<T> weight, int outChannels, int groupChannels, int kernelPoints, Span<T> permuted)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int size = groupChannels * kernelPoints;
+        fixed (T* from = weight)
+        fixed (T* to = permuted)
+            for (int o = 0; o < outChannels; o++)
+                BlockTranspose.Transpose(from + (long)o * size, kernelPoints, to + (long)o * size, groupChannels, groupChannels, kernelPoints);
+    }
+
+    /// <summary>gradWeight [O, Cg, K] = permuted [O, K, Cg] (the inverse of <see cref="ToKernelPointMajor{T}"/>).</summary>
+    public static unsafe void FromKernelPointMajor<T>(ReadOnlySpan<T> permuted, int outChannels, int groupChannels, int kernelPoints, Span<T> gradWeight)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int size = groupChannels * kernelPoints;
+        fixed (T* from = permuted)
+        fixed (T* to = gradWeight)
+            for (int o = 0; o < outChannels; o++)
+                BlockTranspose.Transpose(from + (long)o * size, groupChannels, to + (long)o * size, kernelPoints, kernelPoints, groupChannels);
+    }
+
+    /// <summary>Position-major columns [rows, rowLength], group g's block at columns g·rowLength/groups,
+    /// and a permuted weight [O, rowLength/groups]: out_g [O/groups, rows] = W_g · columns_gᵀ.</summary>
+    public static void ForwardPositionMajor<T>(int groups, int outChannels, int rowLength, int rows, ReadOnlySpan<T> weight,
+        ReadOnlySpan<T> columns, Span<T> output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int og = outChannels / groups, kg = rowLength / groups;
+        for (int g = 0; g < groups; g++)
+            Gemm.Multiply(false, true, og, rows, kg, T.One, weight.Slice(g * og * kg, og * kg), kg,
+                columns[(g * kg)..], rowLength, T.Zero, output.Slice(g * og * rows, og * rows), rows);
+    }
+
+    /// <summary>gradColumns_g [rows, rowLength/groups] = gradOut_gᵀ · W_g (position-major, permuted weight).</summary>
+    public static void GradColumnsPositionMajor<T>(int groups, int outChannels, int rowLength, int rows, ReadOnlySpan<T> weight,
+        ReadOnlySpan<T> gradOut, Span<T> gradColumns) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int og = outChannels / groups, kg = rowLength / groups;
+        for (int g = 0; g < groups; g++)
+            Gemm.Multiply(true, false, rows, kg, og, T.One, gradOut.Slice(g * og * rows, og * rows), rows,
+                weight.Slice(g * og * kg, og * kg), kg, T.Zero, gradColumns[(g * kg)..], rowLength);
+    }
+
+    /// <summary>gradWeight_g [O/groups, rowLength/groups] += gradOut_g · columns_g (position-major, permuted weight).</summary>
+    public static void GradWeightPositionMajor<T>(int groups, int outChannels, int rowLength, int rows, ReadOnlySpan<T> gradOut,
+        ReadOnlySpan<T> columns, Span<T> gradWeight) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int og = outChannels / groups, kg = rowLength / groups;
+        for (int g = 0; g < groups; g++)
+            Gemm.Multiply(false, false, og, kg, rows, T.One, gradOut.Slice(g * og * rows, og * rows), rows,
+                columns[(g * kg)..], rowLength, T.One, gradWeight.Slice(g * og * kg, og * kg), kg);
     }
 }

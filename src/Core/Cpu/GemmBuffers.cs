@@ -1,0 +1,46 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace DeformEngine.Cpu;
+
+/// <summary>Per-thread packing buffers, reused across calls so that packing allocates nothing once
+/// warm. They live on the pinned object heap so that raw pointers into them stay valid,
+/// and start on a 64-byte boundary so that no packed vector load splits a cache line.</summary>
+/// <remarks>A thread never needs two A (or two B) buffers at once: a parallel loop body runs to
+/// completion on its thread, and a GEMM call does not call back into user code.</remarks>
+internal static unsafe class GemmBuffers<T> where T : unmanaged
+{
+    private const int Alignment = 64;
+
+    [ThreadStatic] private static PinnedBuffer? s_packedA;
+    [ThreadStatic] private static PinnedBuffer? s_packedB;
+
+    public static T* PackedA(int length) => Get(ref s_packedA, length);
+
+    public static T* PackedB(int length) => Get(ref s_packedB, length);
+
+    private static T* Get(ref PinnedBuffer? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length)
+            buffer = new PinnedBuffer(length);
+        return buffer.Pointer;
+    }
+
+    private sealed class PinnedBuffer
+    {
+        // Held only to keep the pinned array alive; Pointer points into it.
+        private readonly T[] _storage;
+
+        public PinnedBuffer(int length)
+        {
+            _storage = GC.AllocateUninitializedArray<T>(length + Alignment / sizeof(T), pinned: true);
+            nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
+            Pointer = (T*)((start + Alignment - 1) & ~(nint)(Alignment - 1));
+            Length = length;
+        }
+
+        public int Length { get; }
+
+        public T* Pointer { get; }
+    }
+}

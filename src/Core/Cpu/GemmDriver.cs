@@ -1,0 +1,36 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace DeformEngine.Cpu;
+
+/// <summary>Picks the micro-kernel for this machine and the thread count for this size, pins the
+/// operands and runs a <see cref="GemmJob{T, TKernel}"/>.</summary>
+internal static unsafe class GemmDriver
+{
+    /// <summary>m·n·k multiply-adds (≈ 128³) below which one thread does the work: such a product
+    /// takes tens of microseconds on one core, about what a Parallel.For fork/join costs.</summary>
+    private const long ParallelThreshold = 1L << 21;
+
+    public static void Run<T>(in GemmProblem problem, T alpha, ReadOnlySpan<T> a, ReadOnlySpan<T> b, T beta, Span<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Without AVX-512 the Vector256 kernel still runs (emulated where Vector256 is not
+        // accelerated), so every machine takes the same, tested path.
+        if (Vector512.IsHardwareAccelerated)
+            Run<T, GemmKernel512<T>>(problem, alpha, a, b, beta, c);
+        else
+            Run<T, GemmKernel256<T>>(problem, alpha, a, b, beta, c);
+    }
+
+    /// <summary>Runs with an explicit kernel; tests use it to cover the kernel this machine does
+    /// not pick.</summary>
+    internal static void Run<T, TKernel>(in GemmProblem problem, T alpha, ReadOnlySpan<T> a, ReadOnlySpan<T> b, T beta, Span<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+    {
+        long work = (long)problem.M * problem.N * problem.K;
+        int threads = work < ParallelThreshold ? 1 : EngineOptions.Threads;
+        fixed (T* pa = a, pb = b, pc = c)
+            new GemmJob<T, TKernel>(problem, pa, pb, pc, alpha, beta, threads).Execute();
+    }
+}

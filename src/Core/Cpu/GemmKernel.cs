@@ -1,0 +1,19 @@
+namespace DeformEngine.Cpu;
+
+/// <summary>A register-blocked micro-kernel: multiplies one packed A micro-panel (Rows × kc) by
+/// one packed B micro-panel (kc × Columns) and updates a Rows × Columns tile of C.</summary>
+/// <remarks>Implemented by structs so that the driver, generic over the kernel, is specialised
+/// and the kernel call is direct.</remarks>
+internal unsafe interface IGemmKernel<T> where T : unmanaged
+{
+    /// <summary>MR: rows of the C tile, one broadcast of A each per k step.</summary>
+    static abstract int Rows { get; }
+
+    /// <summary>NR: columns of the C tile, a whole number of vectors.</summary>
+    static abstract int Columns { get; }
+
+    /// <summary>Packed A holds, per k step, <see cref="Rows"/> consecutive values; packed B holds
+    /// <see cref="Columns"/>. The tile update is c = alpha·acc when <paramref name="overwrite"/>,
+    /// otherwise c = fma(acc, alpha, beta·c), so C is not read when overwriting.</summary>
+    static abstract void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite);
+}

@@ -1,0 +1,67 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace DeformEngine.Cpu;
+
+/// <summary>6 × 2·Vector256 micro-kernel (6×16 float, 6×8 double) for AVX2+FMA: 12 accumulators, two B
+/// vectors and one broadcast fill 15 of the 16 ymm registers without spilling.</summary>
+internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Rows => 6;
+
+    public static int Columns => 2 * Vector256<T>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite)
+    {
+        int width = Vector256<T>.Count;
+        Vector256<T> c00 = default, c01 = default;
+        Vector256<T> c10 = default, c11 = default;
+        Vector256<T> c20 = default, c21 = default;
+        Vector256<T> c30 = default, c31 = default;
+        Vector256<T> c40 = default, c41 = default;
+        Vector256<T> c50 = default, c51 = default;
+        GemmSimd.PrefetchTile(c, ldc, Rows, Columns);
+        T* a = packedA;
+        T* b = packedB;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<T> b0 = Vector256.Load(b);
+            Vector256<T> b1 = Vector256.Load(b + width);
+            Vector256<T> a0 = Vector256.Create(a[0]);
+            c00 = GemmSimd.Fma(a0, b0, c00);
+            c01 = GemmSimd.Fma(a0, b1, c01);
+            Vector256<T> a1 = Vector256.Create(a[1]);
+            c10 = GemmSimd.Fma(a1, b0, c10);
+            c11 = GemmSimd.Fma(a1, b1, c11);
+            Vector256<T> a2 = Vector256.Create(a[2]);
+            c20 = GemmSimd.Fma(a2, b0, c20);
+            c21 = GemmSimd.Fma(a2, b1, c21);
+            Vector256<T> a3 = Vector256.Create(a[3]);
+            c30 = GemmSimd.Fma(a3, b0, c30);
+            c31 = GemmSimd.Fma(a3, b1, c31);
+            Vector256<T> a4 = Vector256.Create(a[4]);
+            c40 = GemmSimd.Fma(a4, b0, c40);
+            c41 = GemmSimd.Fma(a4, b1, c41);
+            Vector256<T> a5 = Vector256.Create(a[5]);
+            c50 = GemmSimd.Fma(a5, b0, c50);
+            c51 = GemmSimd.Fma(a5, b1, c51);
+            a += 6;
+            b += 2 * width;
+        }
+        Vector256<T> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
+        GemmSimd.Update(c + 0 * ldc, c00, va, vb, overwrite);
+        GemmSimd.Update(c + 0 * ldc + width, c01, va, vb, overwrite);
+        GemmSimd.Update(c + 1 * ldc, c10, va, vb, overwrite);
+        GemmSimd.Update(c + 1 * ldc + width, c11, va, vb, overwrite);
+        GemmSimd.Update(c + 2 * ldc, c20, va, vb, overwrite);
+        GemmSimd.Update(c + 2 * ldc + width, c21, va, vb, overwrite);
+        GemmSimd.Update(c + 3 * ldc, c30, va, vb, overwrite);
+        GemmSimd.Update(c + 3 * ldc + width, c31, va, vb, overwrite);
+        GemmSimd.Update(c + 4 * ldc, c40, va, vb, overwrite);
+        GemmSimd.Update(c + 4 * ldc + width, c41, va, vb, overwrite);
+        GemmSimd.Update(c + 5 * ldc, c50, va, vb, overwrite);
+        GemmSimd.Update(c + 5 * ldc + width, c51, va, vb, overwrite);
+    }
+}

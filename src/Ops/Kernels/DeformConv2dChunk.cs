@@ -1,0 +1,165 @@
+namespace DeformEngine.Kernels;
+
+/// <summary>Where one kernel point of one output position samples: the padded pixel of its top-left
+/// corner, the bilinear coefficients, the fractional parts and the mask value. A point outside
+/// (−1, H) × (−1, W) has zero coefficients and points at an all-zero 2×2 block of the border.</summary>
+internal struct DeformSample<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public int Pixel;
+    public bool Inside;
+    public T Glt, Grt, Glb, Grb, Ly, Lx, Mask;
+}
+
+/// <summary>The images [First, First + Images) of a deformable convolution, processed together by
+/// the fast kernels, in two layouts chosen so that the channel loops are contiguous vectors:
+/// <list type="bullet">
+/// <item>padded images, channels last: [Images, H + 3, W + 2, C] with one zero row above, two below
+/// and one zero column each side. The four corners of every sample are then real memory (a corner
+/// outside the image reads the border's 0; a sample outside the box reads the all-zero block at
+/// padded rows H + 1, H + 2), with no branch per corner, and each corner is a run of C contiguous
+/// channels.</item>
+/// <item>columns, one row per output position: [Images·L, C·kh·kw] (row b·L + l), each row
+/// [conv group g][kernel point k][channel of the group c'] — the transpose of the reference's
+/// [C·kh·kw, L] with the weight's (c', k) order swapped to (k, c') so that a sample's channels are
+/// contiguous in both layouts. The GEMMs take it transposed and the weight permuted
+/// (<see cref="ConvGemm.ToKernelPointMajor{T}"/>).</item>
+/// </list></summary>
+internal readonly struct DeformChunk
+{
+    public readonly DeformConv2dParams Dp;
+    public readonly int First, Images;
+    /// <summary>Output positions per image, kernel points, input channels.</summary>
+    public readonly int L, K, Channels;
+    /// <summary>Channels per convolution group and per offset group.</summary>
+    public readonly int GroupChannels, OffsetGroupChannels;
+    public readonly int PaddedWidth, PaddedPixels;
+
+    public DeformChunk(DeformConv2dParams dp, int first, int images)
+    {
+        Dp = dp;
+        First = first;
+        Images = images;
+        L = dp.Conv.ColumnCols;
+        K = dp.KernelPoints;
+        Channels = dp.Conv.InChannels;
+        GroupChannels = Channels / dp.Conv.Groups;
+        OffsetGroupChannels = dp.ChannelsPerOffsetGroup;
+        PaddedWidth = dp.Conv.Width + 2;
+        PaddedPixels = (dp.Conv.Height + 3) * PaddedWidth;
+    }
+
+    /// <summary>Rows of the column matrix (output positions of the chunk).</summary>
+    public int Rows => Images * L;
+
+    /// <summary>Length of one column row: C·kh·kw.</summary>
+    public int RowLength => Channels * K;
+
+    public static int PaddedLength(DeformConv2dParams dp, int images) =>
+        images * dp.Conv.InChannels * (dp.Conv.Height + 3) * (dp.Conv.Width + 2);
+
+    /// <summary>Position of (channel c, kernel point k) inside a column row.</summary>
+    public int ColumnOffset(int c, int k)
+    {
+        int g = c / GroupChannels;
+        return g * K * GroupChannels + k * GroupChannels + (c - g * GroupChannels);
+    }
+
+    /// <summary>End of the run of channels from <paramref name="c"/> that stays inside one
+    /// convolution group and ends at most at <paramref name="end"/> (a run is contiguous in both
+    /// the image and the column row).</summary>
+    public int RunEnd(int c, int end) => Math.Min(end, (c / GroupChannels + 1) * GroupChannels);
+
+    /// <summary>Kernel point k of offset group g at output (y, x) of chunk image b; reads the op's
+    /// whole offset and mask tensors (mask null = no mask).</summary>
+    public unsafe DeformSample<T> Locate<T>(T* offset, T* mask, int b, int y, int x, int g, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var cp = Dp.Conv;
+        int l = y * cp.OutW + x;
+        int i = k / cp.KernelW, j = k - i * cp.KernelW;
+        // (image, group, kernel point) of the mask layout [N, G·K, L]; the offset has 2 planes each.
+        long field = ((long)(First + b) * Dp.OffsetGroups + g) * K + k;
+        T py = T.CreateTruncating(y * cp.Stride.H - cp.Padding.H + i * cp.Dilation.H) + offset[2 * field * L + l];
+        T px = T.CreateTruncating(x * cp.Stride.W - cp.Padding.W + j * cp.Dilation.W) + offset[(2 * field + 1) * L + l];
+        var corners = new BilinearCorners<T>(py, px, cp.Height, cp.Width);
+        var sample = new DeformSample<T> { Mask = mask == null ? T.One : mask[field * L + l] };
+        if (!corners.Inside)
+        {
+            sample.Pixel = b * PaddedPixels + (cp.Height + 1) * PaddedWidth;
+            return sample;
+        }
+        sample.Inside = true;
+        sample.Pixel = b * PaddedPixels + (corners.Top + 1) * PaddedWidth + corners.Left + 1;
+        sample.Glt = corners.Glt;
+        sample.Grt = corners.Grt;
+        sample.Glb = corners.Glb;
+        sample.Grb = corners.Grb;
+        sample.Ly = corners.Ly;
+        sample.Lx = corners.Lx;
+        return sample;
+    }
+}
+
+/// <summary>How the fast path splits a batch: images per chunk and the scratch one chunk needs, all
+/// of it counted against <see cref="EngineOptions.WorkspaceBytes"/>: padded images, the GEMM's
+/// [O, chunk·L] product, columns, gradient columns, the padded input gradient and the backward's
+/// coefficient table, plus the permuted weight (and its gradient). Chunks are balanced (8 images at
+/// a budget of 7 run as 4 + 4). A single image larger than the budget still runs, alone.</summary>
+internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int PaddedLength, int ProductLength,
+    int ColumnLength, int GradColumnLength, int GradPaddedLength, int TableLength, int WeightLength, long Bytes)
+{
+    /// <summary>The plan of the last call on this thread (tests check the budget with it).</summary>
+    [ThreadStatic] internal static DeformConv2dWorkspace? Last;
+
+    /// <summary>Elements of T in the scratch array (the table's indices are a separate int array).</summary>
+    public long ScratchLength =>
+        (long)PaddedLength + ProductLength + ColumnLength + GradColumnLength + GradPaddedLength + 4L * TableLength + WeightLength;
+
+    /// <summary>The plan for one call: <paramref name="columns"/> when the columns themselves are
+    /// needed (forward, weight gradient), <paramref name="sampling"/> for gradients to offset, mask or
+    /// input (gradient columns), <paramref name="inputGradient"/> for the table and the padded input
+    /// gradient, <paramref name="weightGradient"/> for the permuted weight gradient.</summary>
+    public static DeformConv2dWorkspace Create(DeformConv2dParams dp, int elementSize, bool columns, bool sampling, bool inputGradient,
+        bool weightGradient)
+    {
+        var cp = dp.Conv;
+        long L = cp.ColumnCols;
+        long padded = DeformChunk.PaddedLength(dp, 1);
+        long columnLength = (long)cp.ColumnRows * L;
+        long tableEntries = inputGradient ? (long)dp.OffsetGroups * dp.KernelPoints * L : 0;
+        long perImageElements = padded + cp.OutChannels * L + (columns ? columnLength : 0) + (sampling ? columnLength : 0)
+                                + (inputGradient ? padded + 4 * tableEntries : 0);
+        long perImage = perImageElements * elementSize + tableEntries * sizeof(int);
+        long weight = (weightGradient ? 2L : 1L) * cp.OutChannels * (cp.ColumnRows / cp.Groups);
+        int fit = (int)Math.Clamp((EngineOptions.WorkspaceBytes - weight * elementSize) / perImage, 1, cp.Batch);
+        int chunks = (cp.Batch + fit - 1) / fit;
+        int images = (cp.Batch + chunks - 1) / chunks;
+        var plan = new DeformConv2dWorkspace(images, chunks,
+            PaddedLength: checked((int)(padded * images)),
+            ProductLength: checked((int)(cp.OutChannels * L * images)),
+            ColumnLength: columns ? checked((int)(columnLength * images)) : 0,
+            GradColumnLength: sampling ? checked((int)(columnLength * images)) : 0,
+            GradPaddedLength: inputGradient ? checked((int)(padded * images)) : 0,
+            TableLength: checked((int)(tableEntries * images)),
+            WeightLength: checked((int)weight),
+            Bytes: perImage * images + weight * elementSize);
+        Last = plan;
+        return plan;
+    }
+
+    private int ProductStart => PaddedLength;
+    private int ColumnStart => ProductStart + ProductLength;
+    private int GradColumnStart => ColumnStart + ColumnLength;
+    private int GradPaddedStart => GradColumnStart + GradColumnLength;
+    private int TableStart => GradPaddedStart + GradPaddedLength;
+    private int WeightStart => TableStart + 4 * TableLength;
+
+    public Memory<T> Padded<T>(T[] scratch) => scratch.AsMemory(0, PaddedLength);
+    public Memory<T> Product<T>(T[] scratch) => scratch.AsMemory(ProductStart, ProductLength);
+    public Memory<T> Columns<T>(T[] scratch) => scratch.AsMemory(ColumnStart, ColumnLength);
+    public Memory<T> GradColumns<T>(T[] scratch) => scratch.AsMemory(GradColumnStart, GradColumnLength);
+    public Memory<T> GradPadded<T>(T[] scratch) => scratch.AsMemory(GradPaddedStart, GradPaddedLength);
+    public Memory<T> TableWeights<T>(T[] scratch) => scratch.AsMemory(TableStart, 4 * TableLength);
+    /// <summary>The permuted weight, then (backward with a weight gradient) its gradient.</summary>
+    public Memory<T> Weights<T>(T[] scratch) => scratch.AsMemory(WeightStart, WeightLength);
+}

@@ -1,0 +1,17 @@
+using DeformEngine.Benchmarks;
+
+// One command per benchmark; each lives in its own static class.
+string command = args.Length > 0 ? args[0] : "";
+switch (command)
+{
+    case "gemm":
+        GemmBenchmark.Run(args[1..]);
+        break;
+    case "deform":
+        return DeformBenchmark.Run(args[1..]);
+    default:
+        Console.Error.WriteLine("usage: DeformEngine.Benchmarks <command> [options]");
+        Console.Error.WriteLine("commands: gemm, deform");
+        return 1;
+}
+return 0;

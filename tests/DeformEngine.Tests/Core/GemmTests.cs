@@ -1,0 +1,163 @@
+using System.Numerics;
+using DeformEngine.Cpu;
+
+namespace DeformEngine.Tests.Core;
+
+[TestClass]
+public class GemmTests
+{
+    /// <summary>Pairs for the two dimensions not being swept: sizes that straddle the micro-tile
+    /// edges of both kernels (MR = 6 or 8, NR = 8, 16 or 32), the empty and the 1-wide cases,
+    /// each size meeting a small and a large partner.</summary>
+    private static readonly (int First, int Second)[] EdgePairs = [(0, 5), (1, 1), (7, 16), (16, 67), (33, 7), (67, 33)];
+
+    private const int SweepLimit = 67;
+
+    [TestMethod]
+    [DataRow(false, false)]
+    [DataRow(true, false)]
+    [DataRow(false, true)]
+    [DataRow(true, true)]
+    public void Multiply_SmallSizeSweepFloat_MatchesReference(bool transA, bool transB) =>
+        Sweep<float>(transA, transB);
+
+    [TestMethod]
+    [DataRow(false, false)]
+    [DataRow(true, false)]
+    [DataRow(false, true)]
+    [DataRow(true, true)]
+    public void Multiply_SmallSizeSweepDouble_MatchesReference(bool transA, bool transB) =>
+        Sweep<double>(transA, transB);
+
+    [TestMethod]
+    [DataRow(false, false)]
+    [DataRow(true, false)]
+    [DataRow(false, true)]
+    [DataRow(true, true)]
+    public void Multiply_OddLargeShape_MatchesReference(bool transA, bool transB)
+    {
+        // k = 519 spans two depth steps, so the beta step and the accumulate step both run.
+        var shape = new GemmCase(transA, transB, 257, 131, 519, Alpha: 1.5, Beta: 0.5, Pad: 3);
+        GemmChecks.AssertMatchesReference<float>(shape, seed: 11);
+        GemmChecks.AssertMatchesReference<double>(shape, seed: 12);
+    }
+
+    [TestMethod]
+    [DataRow(false, true)]
+    [DataRow(true, false)]
+    public void Multiply_FewRowsManyColumns_MatchesReference(bool transA, bool transB)
+    {
+        // n above the float nc (4096) gives two column blocks; m below one micro-panel per thread
+        // makes the threads split columns instead of rows.
+        var shape = new GemmCase(transA, transB, 7, 4100, 40, Alpha: -1, Beta: 1, Pad: 1);
+        GemmChecks.AssertMatchesReference<float>(shape, seed: 13);
+        GemmChecks.AssertMatchesReference<double>(shape, seed: 14);
+    }
+
+    [TestMethod]
+    [DataRow("GemmKernel256")]
+    [DataRow("GemmKernel512")]
+    public void Multiply_EachKernel_MatchesReference(string kernel)
+    {
+        // The driver picks one kernel per machine; run both explicitly (the other one emulated)
+        // so that neither ships untested.
+        var shape = new GemmCase(true, false, 45, 67, 300, Alpha: 0.75, Beta: 0.5, Pad: 2);
+        if (kernel == "GemmKernel256")
+        {
+            GemmChecks.AssertMatchesReference<float, GemmKernel256<float>>(shape, seed: 21);
+            GemmChecks.AssertMatchesReference<double, GemmKernel256<double>>(shape, seed: 22);
+        }
+        else
+        {
+            GemmChecks.AssertMatchesReference<float, GemmKernel512<float>>(shape, seed: 23);
+            GemmChecks.AssertMatchesReference<double, GemmKernel512<double>>(shape, seed: 24);
+        }
+    }
+
+    [TestMethod]
+    [DoNotParallelize]
+    public void Multiply_OneAndTwoThreads_BitwiseIdentical()
+    {
+        var shape = new GemmCase(false, true, 301, 203, 700, Alpha: 1, Beta: 0.5, Pad: 5);
+        GemmChecks.AssertThreadCountInvariant<float>(shape, seed: 31);
+        GemmChecks.AssertThreadCountInvariant<double>(shape, seed: 32);
+    }
+
+    [TestMethod]
+    [DoNotParallelize]
+    public void Multiply_UseReferenceKernels_RoutesToReference()
+    {
+        var shape = new GemmCase(false, false, 20, 30, 40, Alpha: 1, Beta: 0, Pad: 0);
+        bool saved = EngineOptions.UseReferenceKernels;
+        try
+        {
+            EngineOptions.UseReferenceKernels = true;
+            GemmChecks.AssertSameAsReferenceBitwise<float>(shape, seed: 41);
+        }
+        finally
+        {
+            EngineOptions.UseReferenceKernels = saved;
+        }
+    }
+
+    [TestMethod]
+    [DataRow(-1, 2, 3, 3, 2, 2, "m")]
+    [DataRow(2, -1, 3, 3, 1, 1, "n")]
+    [DataRow(2, 2, -1, 1, 2, 2, "k")]
+    [DataRow(2, 2, 3, 2, 2, 2, "lda")]
+    [DataRow(2, 2, 3, 3, 1, 2, "ldb")]
+    [DataRow(2, 2, 3, 3, 2, 1, "ldc")]
+    public void Multiply_BadDimensionOrStride_ThrowsNamingArgument(int m, int n, int k, int lda, int ldb, int ldc, string argument)
+    {
+        var data = new float[64];
+        var exception = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            Gemm.Multiply(false, false, m, n, k, 1f, data, lda, data, ldb, 0f, data, ldc));
+        Assert.AreEqual(argument, exception.ParamName);
+        Assert.Contains(argument, exception.Message);
+    }
+
+    [TestMethod]
+    [DataRow(5, 12, 8, "a")]
+    [DataRow(6, 11, 8, "b")]
+    [DataRow(6, 12, 7, "c")]
+    public void Multiply_SpanTooShort_ThrowsNamingArgument(int aLength, int bLength, int cLength, string argument)
+    {
+        // A 2×3 needs 6 elements, B 3×4 needs 12, C 2×4 needs 8; each row makes one of them short.
+        var exception = Assert.ThrowsExactly<ArgumentException>(() =>
+            Gemm.Multiply(false, false, 2, 4, 3, 1f, new float[aLength], 3, new float[bLength], 4, 0f,
+                new float[cLength], 4));
+        int actual = argument switch { "a" => aLength, "b" => bLength, _ => cLength };
+        Assert.AreEqual(argument, exception.ParamName);
+        Assert.Contains($"must hold at least {actual + 1} elements", exception.Message);
+        Assert.Contains($"but holds {actual}", exception.Message);
+    }
+
+    [TestMethod]
+    public void MultiplyReference_BadStride_Throws() =>
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            Gemm.MultiplyReference(true, false, 2, 2, 3, 1.0, new double[6], 1, new double[6], 2, 0.0, new double[4], 2));
+
+    /// <summary>Every size 0..67 in each dimension in turn, the other two drawn from
+    /// <see cref="EdgePairs"/>; alpha, beta and stride padding rotate with the case index so that
+    /// each combination meets many shapes without multiplying the run time.</summary>
+    private static void Sweep<T>(bool transA, bool transB) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (double Alpha, double Beta)[] scalings = [(1, 0), (1, 1), (-0.5, 0.5), (2, 0)];
+        int index = 0;
+        for (int sweptDimension = 0; sweptDimension < 3; sweptDimension++)
+            for (int swept = 0; swept <= SweepLimit; swept++)
+                foreach (var (first, second) in EdgePairs)
+                {
+                    int[] dims = sweptDimension switch
+                    {
+                        0 => [swept, first, second],
+                        1 => [first, swept, second],
+                        _ => [first, second, swept],
+                    };
+                    var (alpha, beta) = scalings[index % scalings.Length];
+                    var shape = new GemmCase(transA, transB, dims[0], dims[1], dims[2], alpha, beta, Pad: index % 3);
+                    GemmChecks.AssertMatchesReference<T>(shape, seed: index);
+                    index++;
+                }
+    }
+}
