@@ -18,7 +18,7 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private readonly int _threads;
     private readonly GemmBlocking _blocking = GemmBlocking.For<T, TKernel>();
     private readonly int _depthStep;
-    private readonly int _rowChunk, _rowTasks;
+    private readonly int _rowPanels, _rowTasks, _maxTaskRows;
     private Action<int>? _packBPart, _computeTask;
 
     // The current (column block, depth step); written before each parallel loop, read inside it.
@@ -36,13 +36,14 @@ internal sealed unsafe class GemmJob<T, TKernel>
         _beta = beta;
         _threads = threads;
         _depthStep = _blocking.DepthStep(problem.K);
-        // As many row blocks as L2 requires, rounded up to a multiple of the thread count so that
-        // the threads get equal shares, each a whole number of micro-panels.
-        int rowBlocks = CeilDiv(problem.M, _blocking.Mc);
+        // As many row tasks as L2 requires (one A block each), rounded up to a multiple of the
+        // thread count, with the micro-panels dealt out evenly so that the threads finish each
+        // step together.
+        _rowPanels = CeilDiv(problem.M, TKernel.Rows);
+        _rowTasks = CeilDiv(problem.M, _blocking.Mc);
         if (threads > 1)
-            rowBlocks = CeilDiv(rowBlocks, threads) * threads;
-        _rowChunk = CeilDiv(CeilDiv(problem.M, rowBlocks), TKernel.Rows) * TKernel.Rows;
-        _rowTasks = CeilDiv(problem.M, _rowChunk);
+            _rowTasks = Math.Min(CeilDiv(_rowTasks, threads) * threads, _rowPanels);
+        _maxTaskRows = CeilDiv(_rowPanels, _rowTasks) * TKernel.Rows;
     }
 
     public void Execute()
@@ -97,15 +98,16 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private void ComputeTask(int task)
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
-        int i0 = task / _columnTasks * _rowChunk;
-        int rows = Math.Min(_rowChunk, _problem.M - i0);
+        int rowTask = task / _columnTasks;
+        int i0 = (int)((long)rowTask * _rowPanels / _rowTasks) * mr;
+        int rows = Math.Min(_problem.M, (int)((long)(rowTask + 1) * _rowPanels / _rowTasks) * mr) - i0;
         int firstPanel = task % _columnTasks * _panelsPerColumnTask;
         int j0 = firstPanel * nr;
         int columns = Math.Min(_columns, (firstPanel + _panelsPerColumnTask) * nr) - j0;
         if (columns <= 0)
             return;
 
-        T* packedA = GemmBuffers<T>.PackedA(_rowChunk * _depthStep);
+        T* packedA = GemmBuffers<T>.PackedA(_maxTaskRows * _depthStep);
         GemmPacking.PackA(_a, _problem.Lda, _problem.TransA, i0, rows, _pc, _kc, mr, packedA);
         // The first depth step applies beta (and must not read C when beta = 0); later steps add.
         bool firstStep = _pc == 0;
