@@ -42,10 +42,10 @@ public class GemmTests
         GemmChecks.AssertMatchesReference<double>(shape, seed: 12);
     }
 
-    /// <summary>n above the float nc (4096) gives two column blocks; m below one micro-panel
-    /// leaves a single row block, so two threads split the columns instead; m·n·k is above the
-    /// size where threads start.</summary>
-    private static readonly GemmCase FewRowsManyColumns = new(false, true, 5, 4100, 120, Alpha: -1, Beta: 1, Pad: 1);
+    /// <summary>n above the float nc (4096) gives two column blocks, and k = 600 three depth steps
+    /// whose packed float B exceeds one group's budget, so two groups; m below one micro-panel
+    /// leaves a single row block, so two threads split the columns instead.</summary>
+    private static readonly GemmCase FewRowsManyColumns = new(false, true, 5, 4100, 600, Alpha: -1, Beta: 0.5, Pad: 1);
 
     [TestMethod]
     [DataRow(false, true)]
