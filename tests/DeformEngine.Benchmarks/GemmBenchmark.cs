@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using DeformEngine.Cpu;
 
 namespace DeformEngine.Benchmarks;
@@ -13,6 +14,7 @@ public static class GemmBenchmark
     {
         int[] sizes = args.Length > 0 ? args.Select(int.Parse).ToArray() : [1024, 2048];
         int savedThreads = EngineOptions.Threads;
+        Console.WriteLine($"kernel: {(Vector512.IsHardwareAccelerated ? "Vector512" : "Vector256")}, {Environment.ProcessorCount} cores{LoadAverage()}");
         Console.WriteLine($"{"type",-7}{"size",6}{"threads",9}{"ms",10}{"GFLOP/s",10}");
         try
         {
@@ -45,6 +47,11 @@ public static class GemmBenchmark
             Console.WriteLine($"{typeof(T).Name,-7}{size,6}{threads,9}{seconds * 1e3,10:F1}{gflops,10:F1}");
         }
     }
+
+    /// <summary>The 1-minute load average where Linux reports it: other processes on the cores
+    /// depress every number, and this says by how much to distrust them.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? $", load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}" : "";
 
     private static T[] RandomMatrix<T>(Random random, int size) where T : IFloatingPointIeee754<T>
     {

@@ -25,23 +25,18 @@ internal static unsafe class GemmPacking
                 // Stored k×m: each k step of the panel is already contiguous.
                 T* src = a + (long)p0 * lda + i0 + panel;
                 for (int p = 0; p < kc; p++, src += lda, dst += mr)
-                {
-                    new ReadOnlySpan<T>(src, height).CopyTo(new Span<T>(dst, height));
-                    new Span<T>(dst + height, mr - height).Clear();
-                }
+                    CopyPadded(src, height, dst, mr);
             }
             else
             {
                 // Stored m×k: read each row sequentially and scatter it with stride mr.
-                for (int ii = 0; ii < height; ii++)
+                for (int ii = 0; ii < mr; ii++)
                 {
-                    T* src = a + (long)(i0 + panel + ii) * lda + p0;
-                    for (int p = 0; p < kc; p++)
-                        dst[p * mr + ii] = src[p];
+                    if (ii < height)
+                        Scatter(a + (long)(i0 + panel + ii) * lda + p0, kc, dst + ii, mr);
+                    else
+                        Fill(dst + ii, kc, mr);
                 }
-                for (int ii = height; ii < mr; ii++)
-                    for (int p = 0; p < kc; p++)
-                        dst[p * mr + ii] = default;
             }
         }
     }
@@ -60,15 +55,13 @@ internal static unsafe class GemmPacking
             if (transB)
             {
                 // Stored n×k: read each column of op(B) sequentially and scatter it with stride nr.
-                for (int jj = 0; jj < width; jj++)
+                for (int jj = 0; jj < nr; jj++)
                 {
-                    T* src = b + (long)(j0 + panel + jj) * ldb + p0;
-                    for (int p = 0; p < kc; p++)
-                        dst[p * nr + jj] = src[p];
+                    if (jj < width)
+                        Scatter(b + (long)(j0 + panel + jj) * ldb + p0, kc, dst + jj, nr);
+                    else
+                        Fill(dst + jj, kc, nr);
                 }
-                for (int jj = width; jj < nr; jj++)
-                    for (int p = 0; p < kc; p++)
-                        dst[p * nr + jj] = default;
             }
             else
             {
@@ -78,13 +71,32 @@ internal static unsafe class GemmPacking
                     if (width == nr)
                         CopyVectors(src, dst, nr);
                     else
-                    {
-                        new ReadOnlySpan<T>(src, width).CopyTo(new Span<T>(dst, width));
-                        new Span<T>(dst + width, nr - width).Clear();
-                    }
+                        CopyPadded(src, width, dst, nr);
                 }
             }
         }
+    }
+
+    /// <summary>dst[p·stride] = src[p] for p below count: one row of a panel.</summary>
+    private static void Scatter<T>(T* src, int count, T* dst, int stride) where T : unmanaged
+    {
+        for (T* end = src + count; src < end; src++, dst += stride)
+            *dst = *src;
+    }
+
+    /// <summary>Zeroes the padding row or column of a panel, at the same stride.</summary>
+    private static void Fill<T>(T* dst, int count, int stride) where T : unmanaged
+    {
+        for (int p = 0; p < count; p++, dst += stride)
+            *dst = default;
+    }
+
+    /// <summary>Copies count values and zeroes the rest of a panel step of the given size; a
+    /// plain loop, as these runs are too short for a memmove call to pay.</summary>
+    private static void CopyPadded<T>(T* src, int count, T* dst, int size) where T : unmanaged
+    {
+        for (int i = 0; i < size; i++)
+            dst[i] = i < count ? src[i] : default;
     }
 
     /// <summary>Copies a full panel row; nr is a whole number of Vector256, and an inline vector

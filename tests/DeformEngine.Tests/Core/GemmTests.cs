@@ -42,14 +42,17 @@ public class GemmTests
         GemmChecks.AssertMatchesReference<double>(shape, seed: 12);
     }
 
+    /// <summary>n above the float nc (4096) gives two column blocks, and k = 600 three depth steps
+    /// whose packed float B exceeds one group's budget, so two groups; m below one micro-panel
+    /// leaves a single row block, so two threads split the columns instead.</summary>
+    private static readonly GemmCase FewRowsManyColumns = new(false, true, 5, 4100, 600, Alpha: -1, Beta: 0.5, Pad: 1);
+
     [TestMethod]
     [DataRow(false, true)]
     [DataRow(true, false)]
     public void Multiply_FewRowsManyColumns_MatchesReference(bool transA, bool transB)
     {
-        // n above the float nc (4096) gives two column blocks; m below one micro-panel per thread
-        // makes the threads split columns instead of rows.
-        var shape = new GemmCase(transA, transB, 7, 4100, 40, Alpha: -1, Beta: 1, Pad: 1);
+        var shape = FewRowsManyColumns with { TransA = transA, TransB = transB };
         GemmChecks.AssertMatchesReference<float>(shape, seed: 13);
         GemmChecks.AssertMatchesReference<double>(shape, seed: 14);
     }
@@ -78,9 +81,12 @@ public class GemmTests
     [DoNotParallelize]
     public void Multiply_OneAndTwoThreads_BitwiseIdentical()
     {
+        // Threads split the rows of the first shape and the columns of the second.
         var shape = new GemmCase(false, true, 301, 203, 700, Alpha: 1, Beta: 0.5, Pad: 5);
         GemmChecks.AssertThreadCountInvariant<float>(shape, seed: 31);
         GemmChecks.AssertThreadCountInvariant<double>(shape, seed: 32);
+        GemmChecks.AssertThreadCountInvariant<float>(FewRowsManyColumns, seed: 33);
+        GemmChecks.AssertThreadCountInvariant<double>(FewRowsManyColumns, seed: 34);
     }
 
     [TestMethod]
