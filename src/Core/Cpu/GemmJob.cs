@@ -2,10 +2,12 @@ using System.Numerics;
 
 namespace DeformEngine.Cpu;
 
-/// <summary>One GEMM call as the Goto/BLIS loop nest. For each nc-column block of C and each
-/// group of kc-deep steps, the workers pack the group's block of op(B), then take blocks of C
+/// <summary>One GEMM call as the Goto/BLIS loop nest. Row mode: for each nc-column block of C and
+/// each group of kc-deep steps, the workers pack the group's block of op(B), then take blocks of C
 /// rows; a row task runs the group's steps in order, packing its own A block per step into its
-/// L2.</summary>
+/// L2. Column mode (few rows, many columns: the operator's forward and weight-gradient products):
+/// the roles swap, the group's op(A) is packed once and shared, and column tasks pack their own
+/// slice of op(B) per step.</summary>
 /// <remarks>
 /// Determinism: an element of C is always computed by the same kernel lanes over the same kc
 /// steps in the same order; the partition into tasks only decides who computes it. So the result
@@ -22,6 +24,17 @@ internal sealed unsafe class GemmJob<T, TKernel>
     /// still well inside a server L3, and the bound of the B workspace.</summary>
     private const long PackedBBudget = 8L << 20;
 
+    /// <summary>Products with at most this many rows of C (and at least twice as many columns) run
+    /// in column mode: the whole of op(A) is packed once per group and shared, and each task packs
+    /// its own narrow slice of op(B) into its L2 and computes every row against it. With few rows the
+    /// row mode's shared B block (written to L3 or memory, read back by every row task) costs as
+    /// much memory traffic as the product has arithmetic; the slice never leaves the core.</summary>
+    private const int ThinRows = 256;
+
+    /// <summary>Columns of C per column-mode task at most: a kc×128 B slice (128 KiB) and a
+    /// 256-row A step (256 KiB) share a core's L2.</summary>
+    private const int ColumnTaskWidth = 128;
+
     private readonly GemmProblem _problem;
     private readonly T* _a, _b, _c;
     private readonly T _alpha, _beta;
@@ -29,6 +42,7 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private readonly GemmBlocking _blocking = GemmBlocking.For<T, TKernel>();
     private readonly int _depthStep, _steps;
     private readonly int _rowPanels, _rowTasks, _maxTaskRows;
+    private readonly bool _columnMode;
     private Action<int>? _worker;
 
     // The current column block and group of steps: written before the workers start.
@@ -58,10 +72,16 @@ internal sealed unsafe class GemmJob<T, TKernel>
         if (threads > 1)
             _rowTasks = Math.Min(CeilDiv(_rowTasks, threads) * threads, _rowPanels);
         _maxTaskRows = CeilDiv(_rowPanels, _rowTasks) * TKernel.Rows;
+        _columnMode = problem.M <= ThinRows && problem.N >= 2 * problem.M;
     }
 
     public void Execute()
     {
+        if (_columnMode)
+        {
+            ExecuteColumnMode();
+            return;
+        }
         int nr = TKernel.Columns;
         for (int jc = 0; jc < _problem.N; jc += _blocking.Nc)
         {
@@ -85,10 +105,39 @@ internal sealed unsafe class GemmJob<T, TKernel>
         }
     }
 
+    /// <summary>Column mode: per group of steps, the workers pack all of op(A) for those steps in
+    /// parts (row panel chunks), then claim column tasks; a task runs the group's steps in order,
+    /// packing its slice of op(B) per step.</summary>
+    private void ExecuteColumnMode()
+    {
+        int nr = TKernel.Columns, mr = TKernel.Rows;
+        _jc = 0;
+        _columns = _problem.N;
+        int panels = CeilDiv(_problem.N, nr);
+        int tasks = CeilDiv(panels, ColumnTaskWidth / nr);
+        if (_threads > 1)
+            tasks = Math.Min(CeilDiv(tasks, _threads) * _threads, panels);
+        _columnTasks = tasks;
+        _panelsPerColumnTask = CeilDiv(panels, tasks);
+        _panelChunks = Math.Min(_threads, _rowPanels);
+        _panelsPerChunk = CeilDiv(_rowPanels, _panelChunks);
+        _stepStride = (long)_rowPanels * mr * _depthStep;
+        int stepsPerGroup = (int)Math.Clamp(PackedBBudget / (_stepStride * sizeof(T)), 1, _steps);
+        // The shared packed A lives in the calling thread's B buffer; tasks pack B slices into
+        // their thread's A buffer.
+        _packedB = GemmBuffers<T>.PackedB((int)(stepsPerGroup * _stepStride));
+        for (int step = 0; step < _steps; step += stepsPerGroup)
+        {
+            _firstStep = step;
+            _groupSteps = Math.Min(stepsPerGroup, _steps - step);
+            RunGroup();
+        }
+    }
+
     private void RunGroup()
     {
         _packParts = _groupSteps * _panelChunks;
-        _computeTasks = _rowTasks * _columnTasks;
+        _computeTasks = _columnMode ? _columnTasks : _rowTasks * _columnTasks;
         _packClaimed = _packDone = _computeClaimed = 0;
         if (_threads == 1)
             Work(0);
@@ -103,11 +152,16 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private void Work(int worker)
     {
         // Allocated before claiming anything, so that a failure here strands no claimed part.
-        T* packedA = GemmBuffers<T>.PackedA(_maxTaskRows * _depthStep);
+        T* packedA = _columnMode
+            ? GemmBuffers<T>.PackedA(_panelsPerColumnTask * TKernel.Columns * _depthStep)
+            : GemmBuffers<T>.PackedA(_maxTaskRows * _depthStep);
         int part;
         while ((part = Interlocked.Increment(ref _packClaimed) - 1) < _packParts)
         {
-            PackBPart(part);
+            if (_columnMode)
+                PackAPart(part);
+            else
+                PackBPart(part);
             Interlocked.Increment(ref _packDone);
         }
         var spinner = new SpinWait();
@@ -115,7 +169,45 @@ internal sealed unsafe class GemmJob<T, TKernel>
             spinner.SpinOnce(sleep1Threshold: -1);
         int task;
         while ((task = Interlocked.Increment(ref _computeClaimed) - 1) < _computeTasks)
-            ComputeTask(task, packedA);
+        {
+            if (_columnMode)
+                ComputeColumnTask(task, packedA);
+            else
+                ComputeTask(task, packedA);
+        }
+    }
+
+    /// <summary>Column mode: one step's chunk of row panels of op(A) into the shared buffer.</summary>
+    private void PackAPart(int part)
+    {
+        int mr = TKernel.Rows;
+        int step = part / _panelChunks;
+        int i0 = part % _panelChunks * _panelsPerChunk * mr;
+        int rows = Math.Min(_problem.M, i0 + _panelsPerChunk * mr) - i0;
+        if (rows <= 0)
+            return;
+        (int pc, int kc) = Depth(_firstStep + step);
+        GemmPacking.PackA(_a, _problem.Lda, _problem.TransA, i0, rows, pc, kc, mr,
+            _packedB + step * _stepStride + (long)i0 * kc);
+    }
+
+    /// <summary>Column mode: all rows of C against one slice of columns, over the group's steps.</summary>
+    private void ComputeColumnTask(int task, T* packedB)
+    {
+        int nr = TKernel.Columns;
+        int j0 = task * _panelsPerColumnTask * nr;
+        int columns = Math.Min(_problem.N, j0 + _panelsPerColumnTask * nr) - j0;
+        if (columns <= 0)
+            return;
+        T* c = _c + j0;
+        for (int step = 0; step < _groupSteps; step++)
+        {
+            (int pc, int kc) = Depth(_firstStep + step);
+            GemmPacking.PackB(_b, _problem.Ldb, _problem.TransB, pc, kc, j0, columns, nr, packedB);
+            bool first = pc == 0;
+            GemmMacroKernel.Run<T, TKernel>(_problem.M, columns, kc, _packedB + step * _stepStride, packedB,
+                c, _problem.Ldc, _alpha, first ? _beta : T.One, overwrite: first && _beta == T.Zero);
+        }
     }
 
     private void PackBPart(int part)

@@ -47,6 +47,22 @@ public class GemmTests
     /// leaves a single row block, so two threads split the columns instead.</summary>
     private static readonly GemmCase FewRowsManyColumns = new(false, true, 5, 4100, 600, Alpha: -1, Beta: 0.5, Pad: 1);
 
+    /// <summary>Column mode with several row panels (an edge panel of 4 rows), a column tail
+    /// (1000 = 62 panels of 16 + 8) and three depth steps.</summary>
+    private static readonly GemmCase ColumnMode = new(false, true, 100, 1000, 600, Alpha: 1, Beta: 0.5, Pad: 3);
+
+    [TestMethod]
+    [DataRow(false, false)]
+    [DataRow(true, false)]
+    [DataRow(false, true)]
+    [DataRow(true, true)]
+    public void Multiply_ColumnMode_MatchesReference(bool transA, bool transB)
+    {
+        var shape = ColumnMode with { TransA = transA, TransB = transB };
+        GemmChecks.AssertMatchesReference<float>(shape, seed: 15);
+        GemmChecks.AssertMatchesReference<double>(shape, seed: 16);
+    }
+
     [TestMethod]
     [DataRow(false, true)]
     [DataRow(true, false)]
@@ -87,6 +103,8 @@ public class GemmTests
         GemmChecks.AssertThreadCountInvariant<double>(shape, seed: 32);
         GemmChecks.AssertThreadCountInvariant<float>(FewRowsManyColumns, seed: 33);
         GemmChecks.AssertThreadCountInvariant<double>(FewRowsManyColumns, seed: 34);
+        GemmChecks.AssertThreadCountInvariant<float>(ColumnMode, seed: 35);
+        GemmChecks.AssertThreadCountInvariant<double>(ColumnMode with { TransA = true, TransB = false }, seed: 36);
     }
 
     [TestMethod]
