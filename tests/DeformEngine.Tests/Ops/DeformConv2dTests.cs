@@ -35,6 +35,7 @@ public class DeformConv2dTests
         var result = GradCheck.Check(t => Functional.DeformConv2d(t[0], t[1], t[2],
                 useBias ? t[3] : null, (stride, stride), (pad, pad), (dilation, dilation), useMask ? t[^1] : null),
             inputs.ToArray(), names: names.ToArray());
+        Console.WriteLine(result);
         Assert.IsTrue(result.Passed, result.ToString());
     }
 
