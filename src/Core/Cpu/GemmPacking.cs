@@ -61,7 +61,7 @@ internal static unsafe class GemmPacking
                 int fullSteps = kc & ~7;
                 for (int p = 0; p < fullSteps; p += 8)
                     for (int jj = 0; jj < nr; jj += 8)
-                        Transpose8x8((float*)(src + (long)jj * ldb + p), ldb, (float*)(dst + p * nr + jj), nr);
+                        BlockTranspose.Transpose8x8((float*)(src + (long)jj * ldb + p), ldb, (float*)(dst + p * nr + jj), nr);
                 for (int jj = 0; jj < nr; jj++)
                     Scatter(src + (long)jj * ldb + fullSteps, kc - fullSteps, dst + fullSteps * nr + jj, nr);
             }
@@ -118,43 +118,5 @@ internal static unsafe class GemmPacking
     {
         for (int j = 0; j < count; j += Vector256<T>.Count)
             Vector256.Store(Vector256.Load(src + j), dst + j);
-    }
-
-    /// <summary>b[j·bStride + i] = a[i·aStride + j] for an 8×8 float block.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* a, long aStride, float* b, long bStride)
-    {
-        var r0 = Avx.LoadVector256(a);
-        var r1 = Avx.LoadVector256(a + aStride);
-        var r2 = Avx.LoadVector256(a + 2 * aStride);
-        var r3 = Avx.LoadVector256(a + 3 * aStride);
-        var r4 = Avx.LoadVector256(a + 4 * aStride);
-        var r5 = Avx.LoadVector256(a + 5 * aStride);
-        var r6 = Avx.LoadVector256(a + 6 * aStride);
-        var r7 = Avx.LoadVector256(a + 7 * aStride);
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5);
-        var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7);
-        var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44);
-        var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44);
-        var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44);
-        var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44);
-        var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(b, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(b + bStride, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(b + 2 * bStride, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(b + 3 * bStride, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(b + 4 * bStride, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(b + 5 * bStride, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(b + 6 * bStride, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(b + 7 * bStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 }

@@ -1,3 +1,5 @@
+using DeformEngine.Cpu;
+
 namespace DeformEngine.Kernels;
 
 /// <summary>Fast kernels of <see cref="Functional.DeformConv2d{T}"/> for a <see cref="DeformChunk"/> of

@@ -2,10 +2,10 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace DeformEngine.Kernels;
+namespace DeformEngine.Cpu;
 
 /// <summary>b[j, i] = a[i, j] for strided row-major blocks: the NCHW ↔ channels-last copies of the
-/// fast deformable kernels. Floats go through 8×8 AVX register transposes (measured 4× faster than
+/// fast deformable kernels, and the 8×8 step of GEMM's transposed packing. Floats go through 8×8 AVX register transposes (measured 4× faster than
 /// the element loop on the benchmark shapes); the edges and doubles take the element loop.</summary>
 internal static unsafe class BlockTranspose
 {
@@ -28,8 +28,9 @@ internal static unsafe class BlockTranspose
         }
     }
 
+    /// <summary>b[j·bStride + i] = a[i·aStride + j] for an 8×8 float block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* a, long aStride, float* b, long bStride)
+    public static void Transpose8x8(float* a, long aStride, float* b, long bStride)
     {
         var r0 = Avx.LoadVector256(a);
         var r1 = Avx.LoadVector256(a + aStride);
