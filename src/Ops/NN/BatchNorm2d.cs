@@ -19,9 +19,9 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         }
         if (trackRunningStats)
         {
-            RunningMean = RegisterBuffer("running_mean", Tensor<T>.Zeros(numFeatures));
-            RunningVar = RegisterBuffer("running_var", Tensor<T>.Ones(numFeatures));
-            NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor<T>.Zeros());
+            RegisterBuffer("running_mean", Tensor<T>.Zeros(numFeatures));
+            RegisterBuffer("running_var", Tensor<T>.Ones(numFeatures));
+            RegisterBuffer("num_batches_tracked", Tensor<T>.Zeros());
         }
     }
 
@@ -30,15 +30,16 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     public double Momentum { get; }
     public Parameter<T>? Weight { get; }
     public Parameter<T>? Bias { get; }
-    public Tensor<T>? RunningMean { get; }
-    public Tensor<T>? RunningVar { get; }
-    public Tensor<T>? NumBatchesTracked { get; }
+    // Read through the buffer list, which Module.To replaces with the tensors on the new device.
+    public Tensor<T>? RunningMean => FindBuffer("running_mean");
+    public Tensor<T>? RunningVar => FindBuffer("running_var");
+    public Tensor<T>? NumBatchesTracked => FindBuffer("num_batches_tracked");
 
     public override Tensor<T> Forward(Tensor<T> input)
     {
         // Without running statistics PyTorch normalises with the batch statistics in both modes.
         bool useBatchStatistics = Training || RunningMean is null;
-        if (Training && NumBatchesTracked is not null) NumBatchesTracked.AsSpan()[0] += T.One;
+        if (Training && NumBatchesTracked is { } tracked) InPlace.AddScalar(tracked, T.One);
         return Functional.BatchNorm2d(input, RunningMean, RunningVar, Weight?.Value, Bias?.Value,
             training: useBatchStatistics, momentum: Momentum, eps: Eps);
     }

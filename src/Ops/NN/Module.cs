@@ -3,7 +3,7 @@ namespace DeformEngine.NN;
 /// <summary>Base of the layers: parameters, buffers and child modules registered by name, so that
 /// the names of <see cref="StateDict"/> follow PyTorch (<c>layer1.0.bn1.running_mean</c>), a
 /// train/eval mode switch, and loading of a state by name.</summary>
-public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly List<(string Name, Parameter<T> Parameter)> _parameters = [];
     private readonly List<(string Name, Tensor<T> Buffer)> _buffers = [];
@@ -103,7 +103,8 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Every parameter and buffer by its dotted name, in PyTorch's order (per module its
     /// parameters, then its buffers, then its children). The tensors share the module's storage
-    /// but carry no history.</summary>
+    /// but carry no history; for a module moved to a device they are device tensors (copy them with
+    /// <c>To(Device.Cpu)</c> to save or inspect them).</summary>
     public OrderedDictionary<string, Tensor<T>> StateDict()
     {
         var state = new OrderedDictionary<string, Tensor<T>>();
@@ -116,7 +117,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Copies the values of <paramref name="stateDict"/> into this module's parameters and
-    /// buffers by name. A shape mismatch always throws; with <paramref name="strict"/> a missing or
+    /// buffers by name, onto the device where each of them lives (the source may be on any device). A shape mismatch always throws; with <paramref name="strict"/> a missing or
     /// unexpected name throws too, otherwise they are reported in the result.</summary>
     public StateDictLoadResult LoadStateDict(IReadOnlyDictionary<string, Tensor<T>> stateDict, bool strict = true)
     {
@@ -137,7 +138,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
                 (missing.Count > 0 ? $" Missing: {string.Join(", ", missing)}." : "") +
                 (unexpected.Count > 0 ? $" Unexpected: {string.Join(", ", unexpected)}." : ""), nameof(stateDict));
         foreach (var (name, target) in own)
-            if (stateDict.TryGetValue(name, out var source)) source.AsSpan().CopyTo(target.AsSpan());
+            if (stateDict.TryGetValue(name, out var source)) CopyInto(source, target);
         return new StateDictLoadResult(missing, unexpected);
     }
 

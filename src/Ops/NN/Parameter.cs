@@ -1,7 +1,7 @@
 namespace DeformEngine.NN;
 
 /// <summary>A learnable tensor of a module: a leaf that requires a gradient. Optimizers update it in
-/// place through <see cref="AsSpan"/>; it converts implicitly to its tensor, so it can be passed to
+/// place (through <see cref="AsSpan"/> on the CPU, with the device's primitives on a device); it converts implicitly to its tensor, so it can be passed to
 /// any <see cref="Functional"/> operator.</summary>
 public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -14,7 +14,8 @@ public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
         Value.RequiresGrad = true;
     }
 
-    public Tensor<T> Value { get; }
+    /// <summary>The tensor; <see cref="Module{T}.To"/> replaces it with a leaf on the new device.</summary>
+    public Tensor<T> Value { get; private set; }
 
     public Tensor<T>? Grad => Value.Grad;
 
@@ -26,6 +27,18 @@ public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Span<T> AsSpan() => Value.AsSpan();
 
     public void ZeroGrad() => Value.ZeroGrad();
+
+    /// <summary>Replaces the value by a copy on <paramref name="device"/> (a leaf requiring a gradient),
+    /// and moves the gradient along.</summary>
+    internal void MoveTo(Device device)
+    {
+        if (ReferenceEquals(Value.Device, device)) return;
+        var grad = Value.Grad;
+        var moved = Value.Detach().To(device).Detach();
+        moved.RequiresGrad = true;
+        if (grad is not null) moved.Grad = grad.Detach().To(device).Detach();
+        Value = moved;
+    }
 
     public static implicit operator Tensor<T>(Parameter<T> parameter) => parameter.Value;
 

@@ -5,7 +5,7 @@ namespace DeformEngine.Optim;
 /// <summary>Adam as <c>torch.optim.Adam</c> (weight decay added to the gradient, L2) or, with
 /// <c>decoupledWeightDecay</c>, AdamW (p = p·(1 − lr·λ) before the step). Per parameter at step t:
 /// m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², p = p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε).</summary>
-public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public partial class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Dictionary<Parameter<T>, State> _states = new(ReferenceEqualityComparer.Instance);
 
@@ -46,6 +46,7 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
     protected override void Update(Parameter<T> parameter, ReadOnlySpan<T> grad, double learningRate, double weightDecay)
     {
         var p = parameter.AsSpan();
+        if (_deviceStates.Remove(parameter, out var moved)) _states[parameter] = moved.ToHost();
         if (!_states.TryGetValue(parameter, out var state))
             _states.Add(parameter, state = new State(p.Length));
         state.Step++;

@@ -10,8 +10,9 @@ public interface IHasLearningRate
 
 /// <summary>Base of the optimizers: parameter groups, the base learning rate a schedule changes,
 /// and the loop that hands each parameter with a gradient to <see cref="Update"/> with its group's
-/// learning rate and weight decay. Parameters are updated in place.</summary>
-public abstract class Optimizer<T> : IHasLearningRate where T : unmanaged, IFloatingPointIeee754<T>
+/// learning rate and weight decay. Parameters are updated in place, on the CPU or on the device where
+/// they live (<see cref="UpdateOnDevice"/>).</summary>
+public abstract partial class Optimizer<T> : IHasLearningRate where T : unmanaged, IFloatingPointIeee754<T>
 {
     protected Optimizer(IEnumerable<ParameterGroup<T>> groups, double learningRate, double weightDecay)
     {
@@ -59,7 +60,7 @@ public abstract class Optimizer<T> : IHasLearningRate where T : unmanaged, IFloa
             double learningRate = LearningRate * group.LrMultiplier;
             double weightDecay = group.WeightDecay ?? WeightDecay;
             foreach (var parameter in group.Parameters)
-                if (parameter.Grad is { } grad) Update(parameter, grad.AsSpan(), learningRate, weightDecay);
+                if (parameter.Grad is { } grad) Dispatch(parameter, grad, learningRate, weightDecay);
         }
     }
 

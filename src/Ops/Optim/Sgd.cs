@@ -5,7 +5,7 @@ namespace DeformEngine.Optim;
 /// <summary>Stochastic gradient descent as <c>torch.optim.SGD</c>:
 /// g = ∇ + λ·p; with momentum μ, b = g on the first step, then b = μ·b + (1 − dampening)·g, and
 /// g = g + μ·b (Nesterov) or g = b; finally p = p − lr·g.</summary>
-public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Dictionary<Parameter<T>, T[]> _momentumBuffers = new(ReferenceEqualityComparer.Instance);
 
@@ -41,6 +41,7 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         T mu = T.CreateChecked(Momentum), undamped = T.One - T.CreateChecked(Dampening);
         T[]? buffer = null;
         bool first = false;
+        if (_deviceMomentumBuffers.Remove(parameter, out var moved)) _momentumBuffers[parameter] = moved.ToArray();
         if (Momentum != 0 && !_momentumBuffers.TryGetValue(parameter, out buffer))
         {
             buffer = new T[p.Length];
