@@ -45,7 +45,10 @@ public class Conv2dFastPathTests
 
     public static IEnumerable<object[]> Seeds => Enumerable.Range(0, RandomConfigurations).Select(s => new object[] { s });
 
-    private sealed record Results<T>(T[] Output, T[]? Input, T[]? Weight, T[]? Bias);
+    private sealed record Results<T>(T[] Output, T[]? Input, T[]? Weight, T[]? Bias)
+    {
+        public (string, T[]?)[] Named => [("output", Output), ("grad input", Input), ("grad weight", Weight), ("grad bias", Bias)];
+    }
 
     private static Results<T> Run<T>(Config c, bool reference, bool[]? requires = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -71,34 +74,10 @@ public class Conv2dFastPathTests
     }
 
     private static void AssertClose<T>(Results<T> expected, Results<T> actual, double tolerance, string what)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Compare(expected.Output, actual.Output, "output");
-        Compare(expected.Input, actual.Input, "grad input");
-        Compare(expected.Weight, actual.Weight, "grad weight");
-        Compare(expected.Bias, actual.Bias, "grad bias");
+        where T : unmanaged, IFloatingPointIeee754<T> => ResultArrays.AssertClose(expected.Named, actual.Named, tolerance, what);
 
-        void Compare(T[]? e, T[]? a, string name)
-        {
-            Assert.AreEqual(e is null, a is null, $"{what}: {name} presence");
-            if (e is null) return;
-            TensorAssert.Close(Tensor<T>.FromArray(e, e.Length), Tensor<T>.FromArray(a!, a!.Length), tolerance, $"{what}: {name}");
-        }
-    }
-
-    private static void AssertBitwise<T>(Results<T> expected, Results<T> actual, string what) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        (T[]? E, T[]? A, string Name)[] pairs = [(expected.Output, actual.Output, "output"), (expected.Input, actual.Input, "grad input"),
-            (expected.Weight, actual.Weight, "grad weight"), (expected.Bias, actual.Bias, "grad bias")];
-        foreach (var (e, a, name) in pairs)
-        {
-            Assert.AreEqual(e is null, a is null, $"{what}: {name} presence");
-            if (e is null) continue;
-            for (int i = 0; i < e.Length; i++)
-                if (!e[i].Equals(a![i]))
-                    Assert.Fail($"{what}: {name}[{i}] differs: {e[i]:R} vs {a[i]:R}");
-        }
-    }
+    private static void AssertBitwise<T>(Results<T> expected, Results<T> actual, string what)
+        where T : unmanaged, IFloatingPointIeee754<T> => ResultArrays.AssertBitwise(expected.Named, actual.Named, what);
 
     [TestMethod]
     [DynamicData(nameof(Seeds))]

@@ -52,7 +52,11 @@ public class DeformConv2dFastPathTests
     public static IEnumerable<object[]> Seeds => Enumerable.Range(0, RandomConfigurations).Select(s => new object[] { s });
 
     /// <summary>Output and gradients of one call, as arrays (null where not requested).</summary>
-    private sealed record Results<T>(T[] Output, T[]? Input, T[]? Offset, T[]? Weight, T[]? Bias, T[]? Mask, int[][] Shapes);
+    private sealed record Results<T>(T[] Output, T[]? Input, T[]? Offset, T[]? Weight, T[]? Bias, T[]? Mask)
+    {
+        public (string, T[]?)[] Named => [("output", Output), ("grad input", Input), ("grad offset", Offset),
+            ("grad weight", Weight), ("grad bias", Bias), ("grad mask", Mask)];
+    }
 
     private static Results<T> Run<T>(Config c, bool reference, bool[]? requires = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -73,7 +77,7 @@ public class DeformConv2dFastPathTests
             var output = Functional.DeformConv2d(input, offset, weight, bias, c.Stride, c.Padding, c.Dilation, mask);
             output.Backward(Tensor<T>.Randn(s + 6, output.Shape));
             return new Results<T>(output.ToArray(), input.Grad?.ToArray(), offset.Grad?.ToArray(), weight.Grad?.ToArray(),
-                bias?.Grad?.ToArray(), mask?.Grad?.ToArray(), leaves.Select(t => t?.Shape ?? []).ToArray());
+                bias?.Grad?.ToArray(), mask?.Grad?.ToArray());
         }
         finally
         {
@@ -82,37 +86,10 @@ public class DeformConv2dFastPathTests
     }
 
     private static void AssertClose<T>(Results<T> expected, Results<T> actual, double tolerance, string what)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Compare(expected.Output, actual.Output, "output");
-        Compare(expected.Input, actual.Input, "grad input");
-        Compare(expected.Offset, actual.Offset, "grad offset");
-        Compare(expected.Weight, actual.Weight, "grad weight");
-        Compare(expected.Bias, actual.Bias, "grad bias");
-        Compare(expected.Mask, actual.Mask, "grad mask");
+        where T : unmanaged, IFloatingPointIeee754<T> => ResultArrays.AssertClose(expected.Named, actual.Named, tolerance, what);
 
-        void Compare(T[]? e, T[]? a, string name)
-        {
-            Assert.AreEqual(e is null, a is null, $"{what}: {name} presence");
-            if (e is null) return;
-            TensorAssert.Close(Tensor<T>.FromArray(e, e.Length), Tensor<T>.FromArray(a!, a!.Length), tolerance, $"{what}: {name}");
-        }
-    }
-
-    private static void AssertBitwise<T>(Results<T> expected, Results<T> actual, string what) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        (T[]? E, T[]? A, string Name)[] pairs = [(expected.Output, actual.Output, "output"), (expected.Input, actual.Input, "grad input"),
-            (expected.Offset, actual.Offset, "grad offset"), (expected.Weight, actual.Weight, "grad weight"),
-            (expected.Bias, actual.Bias, "grad bias"), (expected.Mask, actual.Mask, "grad mask")];
-        foreach (var (e, a, name) in pairs)
-        {
-            Assert.AreEqual(e is null, a is null, $"{what}: {name} presence");
-            if (e is null) continue;
-            for (int i = 0; i < e.Length; i++)
-                if (!e[i].Equals(a![i]))
-                    Assert.Fail($"{what}: {name}[{i}] differs: {e[i]:R} vs {a[i]:R}");
-        }
-    }
+    private static void AssertBitwise<T>(Results<T> expected, Results<T> actual, string what)
+        where T : unmanaged, IFloatingPointIeee754<T> => ResultArrays.AssertBitwise(expected.Named, actual.Named, what);
 
     [TestMethod]
     [DynamicData(nameof(Seeds))]
