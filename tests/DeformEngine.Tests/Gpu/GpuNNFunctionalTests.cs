@@ -98,13 +98,7 @@ public class GpuNNFunctionalTests
         Tensor<T>.Rand(804, 3).AddScalar(T.CreateChecked(0.5)).To(device);
 
     private static void Check<T>(Device device, Func<Tensor<T>[], Tensor<T>> function, Tensor<T>[] inputs, double tolerance, string what)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var expected = GpuOpRunner.ForwardBackward(Device.Cpu, function, inputs, seed: 805);
-        var actual = GpuOpRunner.ForwardBackward(device, function, inputs, seed: 805);
-        string[] names = ["value", .. Enumerable.Range(0, inputs.Length).Select(i => $"grad input {i}")];
-        GpuOpRunner.AssertClose(expected, actual, names, tolerance, $"{device.Name} {typeof(T).Name} {what}");
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => GpuOpRunner.MatchesCpu(device, function, inputs, tolerance, what, seed: 805);
 
     private static Tensor<T>[] Inputs<T>(Case c) where T : unmanaged, IFloatingPointIeee754<T> =>
         c.Shapes.Select((shape, i) => Tensor<T>.Randn(810 + i, shape)).ToArray();

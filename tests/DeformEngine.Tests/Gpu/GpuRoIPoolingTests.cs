@@ -114,12 +114,8 @@ public class GpuRoIPoolingTests
     }
 
     private static void Check<T>(Device device, Func<Tensor<T>[], Tensor<T>> function, Tensor<T>[] inputs, string[] names,
-        double tolerance, string what) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var expected = GpuOpRunner.ForwardBackward(Device.Cpu, function, inputs, seed: 606);
-        var actual = GpuOpRunner.ForwardBackward(device, function, inputs, seed: 606);
-        GpuOpRunner.AssertClose(expected, actual, names, tolerance, $"{device.Name} {typeof(T).Name} {what}");
-    }
+        double tolerance, string what) where T : unmanaged, IFloatingPointIeee754<T> =>
+        GpuOpRunner.MatchesCpu(device, function, inputs, tolerance, what, seed: 606, names);
 
     private static void CheckDeterministic<T>(GpuDevice device, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {

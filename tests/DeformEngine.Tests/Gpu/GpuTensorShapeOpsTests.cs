@@ -81,13 +81,7 @@ public class GpuTensorShapeOpsTests
     }
 
     private static void Check<T>(Device device, Func<Tensor<T>[], Tensor<T>> function, Tensor<T>[] inputs, double tolerance, string what)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var expected = GpuOpRunner.ForwardBackward(Device.Cpu, function, inputs, seed: 703);
-        var actual = GpuOpRunner.ForwardBackward(device, function, inputs, seed: 703);
-        string[] names = ["value", .. Enumerable.Range(0, inputs.Length).Select(i => $"grad input {i}")];
-        GpuOpRunner.AssertClose(expected, actual, names, tolerance, $"{device.Name} {typeof(T).Name} {what}");
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => GpuOpRunner.MatchesCpu(device, function, inputs, tolerance, what, seed: 703);
 
     private static Tensor<T>[] Inputs<T>(Case c) where T : unmanaged, IFloatingPointIeee754<T> =>
         c.Shapes.Select((shape, i) => c.Positive

@@ -94,6 +94,18 @@ internal static class GpuOpRunner
         return [.. results];
     }
 
+    /// <summary>Runs <paramref name="function"/> on the CPU and on <paramref name="device"/> with the same
+    /// upstream gradient and compares the value and every input gradient; <paramref name="names"/>
+    /// defaults to "value", "grad input 0", ….</summary>
+    public static void MatchesCpu<T>(Device device, Func<Tensor<T>[], Tensor<T>> function, Tensor<T>[] inputs,
+        double tolerance, string what, long seed, string[]? names = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var expected = ForwardBackward(Device.Cpu, function, inputs, seed);
+        var actual = ForwardBackward(device, function, inputs, seed);
+        names ??= ["value", .. Enumerable.Range(0, inputs.Length).Select(i => $"grad input {i}")];
+        AssertClose(expected, actual, names, tolerance, $"{device.Name} {typeof(T).Name} {what}");
+    }
+
     /// <summary>Compares every result of a device run with the CPU run, naming each.</summary>
     public static void AssertClose<T>(Tensor<T>[] expected, Tensor<T>[] actual, string[] names, double tolerance, string what)
         where T : unmanaged, IFloatingPointIeee754<T>
