@@ -24,6 +24,18 @@ public sealed partial class Tensor<T>
 
         var order = TopologicalOrder();
         var pending = new Dictionary<Tensor<T>, Tensor<T>>(ReferenceEqualityComparer.Instance) { [this] = gradOutput };
+        // Storage that a leaf's new Grad must not share: the caller's gradOutput, every tensor of the
+        // graph and every input of its nodes, every gradient handed to a node (a pass-through backward such as Add's returns it, a
+        // reshape returns a view of it) and every gradient a leaf already took. A leaf gradient on
+        // such storage is copied; a fresh one (most backward passes allocate their results) becomes
+        // Grad as it is, which saves a copy and, for large results, the page faults of a new array.
+        var shared = new HashSet<object>(ReferenceEqualityComparer.Instance) { gradOutput.Storage };
+        foreach (var tensor in order)
+        {
+            shared.Add(tensor.Storage);
+            if (tensor.Node is null) continue;
+            foreach (var input in tensor.Node.Inputs) shared.Add(input.Storage);
+        }
         using (Autograd.NoGrad())
         {
             for (int i = order.Count - 1; i >= 0; i--)
@@ -32,9 +44,13 @@ public sealed partial class Tensor<T>
                 if (!pending.Remove(tensor, out var grad)) continue;
                 if (tensor.Node is null)
                 {
-                    tensor.Grad = tensor.Grad is null ? grad.Clone() : tensor.Grad.AddInPlace(grad);
+                    if (tensor.Grad is not null)
+                        tensor.Grad.AddInPlace(grad);
+                    else
+                        tensor.Grad = shared.Add(grad.Storage) ? grad : grad.Clone();
                     continue;
                 }
+                shared.Add(grad.Storage);
                 PropagateThrough(tensor.Node, grad, pending);
                 if (!retainGraph) tensor.Node.Free();
             }

@@ -43,6 +43,9 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
 
     public Device Device => _buffer?.Device ?? Device.Cpu;
 
+    /// <summary>The array or device buffer behind this tensor; views (Detach, reshapes) share it.</summary>
+    internal object Storage => (object?)_data ?? _buffer!;
+
     /// <summary>The storage of a tensor that lives on a non-CPU device.</summary>
     public DeviceBuffer? Buffer => _buffer;
 

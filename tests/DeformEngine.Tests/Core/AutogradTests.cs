@@ -46,6 +46,61 @@ public class AutogradTests
     }
 
     [TestMethod]
+    public void Backward_FreshLeafGradient_BecomesGradWithoutACopy()
+    {
+        // A backward that allocates its result hands it to the leaf as it is.
+        var x = Leaf(1, 2);
+        var fresh = Tensor<double>.FromArray([5.0, 6.0], 2);
+        var y = Autograd.Record(Tensor<double>.FromArray([0.0, 0.0], 2), "Fresh", (grad, needs) => [fresh], x);
+        y.Backward(Tensor<double>.FromArray([1.0, 1.0], 2));
+        Assert.AreSame(fresh, x.Grad);
+        Close([5, 6], x.Grad!, Exact);
+    }
+
+    [TestMethod]
+    public void Backward_PassThroughGradients_AreCopiedBeforeTheyBecomeGrad()
+    {
+        // z = x + y returns the upstream gradient for both leaves: neither Grad may share storage with
+        // the other or with the caller's gradOutput, or accumulating into one would change the others.
+        var x = Leaf(1, 2);
+        var y = Leaf(3, 4);
+        var upstream = Tensor<double>.FromArray([1.0, 10.0], 2);
+        (x + y).Backward(upstream);
+        x.Grad![0] = 100;
+        Close([1, 10], y.Grad!, Exact);
+        Close([1, 10], upstream, Exact);
+        (x + y).Backward(upstream);
+        Close([101, 20], x.Grad!, Exact);
+        Close([2, 20], y.Grad!, Exact);
+        Close([1, 10], upstream, Exact);
+    }
+
+    [TestMethod]
+    public void Backward_SameFreshTensorForTwoLeaves_SecondLeafGetsACopy()
+    {
+        var x = Leaf(1, 2);
+        var y = Leaf(3, 4);
+        var shared = Tensor<double>.FromArray([7.0, 8.0], 2);
+        var z = Autograd.Record(Tensor<double>.FromArray([0.0, 0.0], 2), "Twice", (grad, needs) => [shared, shared], x, y);
+        z.Backward(Tensor<double>.FromArray([1.0, 1.0], 2));
+        Assert.AreNotSame(x.Grad, y.Grad);
+        x.Grad![1] = -1;
+        Close([7, 8], y.Grad!, Exact);
+    }
+
+    [TestMethod]
+    public void Backward_GradientSharingAGraphTensorsStorage_IsCopied()
+    {
+        // A (wrong but possible) backward returning an input's own storage must not let Grad alias it.
+        var x = Leaf(1, 2);
+        var w = Tensor<double>.FromArray([3.0, 4.0], 2);
+        var z = Autograd.Record(Tensor<double>.FromArray([0.0, 0.0], 2), "ReturnsInput", (grad, needs) => [w.Detach(), null], x, w);
+        z.Backward(Tensor<double>.FromArray([1.0, 1.0], 2));
+        x.Grad![0] = 50;
+        Close([3, 4], w, Exact);
+    }
+
+    [TestMethod]
     public void Backward_TwoCallsOnSeparateGraphs_Accumulates()
     {
         // d(3x)/dx + d(x²)/dx = 3 + 2x.
