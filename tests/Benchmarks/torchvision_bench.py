@@ -11,7 +11,9 @@ Each shape: 3x3 kernel with mask and bias, padding 1, stride 1, dilation 1,
 groups 1, offset groups 1. Two warm-up iterations, then --reps repetitions:
 forward alone is timed; for backward the forward runs outside the timed region
 and only the backward of L = sum(out * g) (to input, offset, mask, weight,
-bias) is timed. Reported: median ms. sgemm: torch.mm on n x n x n float32,
+bias) is timed. Reported: median ms. Then (after the peak RSS is read) the
+shape's three GEMMs alone with torch.mm, the same products the engine's
+benchmark times: the floor both implementations share. sgemm: torch.mm on n x n x n float32,
 GFLOP/s = 2 n^3 / median time. --shape K (1-based) runs only shape K and skips
 the GEMM measurement, so peak RSS reflects that shape alone. peak_rss_mb is
 ru_maxrss of this process (whole process, including the Python/torch runtime).
@@ -104,6 +106,34 @@ def bench_gemm(size, reps, warmup=2):
     return {"size": size, "gflops": 2.0 * size ** 3 / statistics.median(times) / 1e9}
 
 
+def bench_three_gemms(spec, reps, warmup=2):
+    """The operator's three products with torch.mm (OpenBLAS), in the layouts the engine's benchmark
+    times (rows = N*H*W output positions, depth = C*9): forward W[O, depth] @ cols[rows, depth]^T,
+    gradient columns prod[O, rows]^T @ W, gradient weight prod @ cols. The median of the sum, ms."""
+    _, n, cin, cout, h, w = spec
+    rows, depth = n * h * w, cin * 9
+    g = torch.Generator().manual_seed(7)
+    weight = torch.randn(cout, depth, generator=g)
+    cols = torch.randn(rows, depth, generator=g)
+    prod = torch.empty(cout, rows)
+    gcols = torch.empty(rows, depth)
+    gweight = torch.empty(cout, depth)
+
+    def run():
+        torch.mm(weight, cols.t(), out=prod)
+        torch.mm(prod.t(), weight, out=gcols)
+        torch.mm(prod, cols, out=gweight)
+
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2)
@@ -139,6 +169,11 @@ def main():
 
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # ru_maxrss is KiB on Linux
     print(f"peak RSS {peak_rss_mb:.0f} MB")
+    # After the peak RSS is read: the products' operands would otherwise count towards it.
+    print("the three GEMMs of each shape alone with torch.mm (forward, gradient columns, gradient weight)")
+    for spec, r in zip(shapes, shape_results):
+        r["gemm3_ms"] = bench_three_gemms(spec, args.reps)
+        print(f"{r['name']:<22}{r['gemm3_ms']:>10.1f} ms", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__,
