@@ -164,7 +164,7 @@ public static class DeformBenchmark
         {
             Gemm.Multiply(false, true, outChannels, rows, depth, 1f, weight, depth, columns, depth, 0f, product, rows);
             Gemm.Multiply(true, false, rows, depth, outChannels, 1f, product, rows, weight, depth, 0f, gradColumns, depth);
-            Gemm.Multiply(false, false, outChannels, depth, rows, 1f, product, rows, columns, depth, 1f, gradWeight, depth);
+            Gemm.Multiply(false, false, outChannels, depth, rows, 1f, product, rows, columns, depth, 0f, gradWeight, depth);
         }, Warmup, reps);
     }
 

@@ -24,11 +24,11 @@ public sealed partial class Tensor<T>
 
         var order = TopologicalOrder();
         var pending = new Dictionary<Tensor<T>, Tensor<T>>(ReferenceEqualityComparer.Instance) { [this] = gradOutput };
-        // Storage that a leaf's new Grad must not share: the caller's gradOutput, every tensor of the
-        // graph and every input of its nodes, every gradient handed to a node (a pass-through backward such as Add's returns it, a
-        // reshape returns a view of it) and every gradient a leaf already took. A leaf gradient on
-        // such storage is copied; a fresh one (most backward passes allocate their results) becomes
-        // Grad as it is, which saves a copy and, for large results, the page faults of a new array.
+        // Storage a leaf's new Grad must not share: the caller's gradOutput, every tensor of the graph
+        // and every input of its nodes, every gradient handed to a node (pass-through backward passes
+        // such as Add's return it, reshapes return views of it) and every gradient a leaf already took.
+        // A leaf gradient on such storage is copied; a fresh one (most backward passes allocate their
+        // results) becomes Grad as it is, saving a copy and, for large results, a new array's page faults.
         var shared = new HashSet<object>(ReferenceEqualityComparer.Instance) { gradOutput.Storage };
         foreach (var tensor in order)
         {

@@ -26,8 +26,8 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
         T* a = packedA;
         T* b = packedB;
         // Two k steps per trip: the loop's own counter, compare and pointer updates are then
-        // amortised over 24 FMAs (measured ~10 % faster on Zen 3 than one step per trip). The
-        // sums of each accumulator still run over p in order, so results do not change.
+        // amortised over 24 FMAs (alone on one Zen 3 core: 91 against 80 GFLOP/s for one step per
+        // trip). Each accumulator still sums over p in order, so results do not change.
         int p = 0;
         for (; p + 1 < kc; p += 2)
         {

@@ -103,8 +103,8 @@ internal readonly struct DeformChunk
 /// <summary>How the fast path splits a batch: images per chunk and the scratch one chunk needs, all
 /// of it counted against <see cref="EngineOptions.WorkspaceBytes"/>: padded images, the GEMM's
 /// [O, chunk·L] product, columns, gradient columns, the padded input gradient and the backward's
-/// coefficient table, plus the permuted weight. Chunks are balanced (8 images at
-/// a budget of 7 run as 4 + 4). A single image larger than the budget still runs, alone.</summary>
+/// coefficient table, plus the permuted weight. Chunks are balanced (8 images at a budget of 7 run as
+/// 4 + 4). A single image larger than the budget still runs, alone.</summary>
 internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int PaddedLength, int ProductLength,
     int ColumnLength, int GradColumnLength, int GradPaddedLength, int TableLength, int WeightLength, long Bytes)
 {
