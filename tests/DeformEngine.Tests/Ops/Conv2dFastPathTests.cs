@@ -10,7 +10,7 @@ public class Conv2dFastPathTests
 {
     private const double FloatTolerance = 1e-4;
     private const double DoubleTolerance = 1e-12;
-    private const int RandomConfigurations = 48;
+    private const int RandomConfigurations = 60;
 
     public sealed record Config(int Seed, int N, int C, int O, int H, int W, int Kh, int Kw, (int H, int W) Stride,
         (int H, int W) Padding, (int H, int W) Dilation, int Groups, bool Bias)
