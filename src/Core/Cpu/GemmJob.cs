@@ -95,15 +95,7 @@ internal sealed unsafe class GemmJob<T, TKernel>
             // Too few row blocks to occupy every thread (small m): split the columns as well.
             _columnTasks = _rowTasks < _threads ? Math.Min(_threads, panels) : 1;
             _panelsPerColumnTask = CeilDiv(panels, _columnTasks);
-            _stepStride = (long)panels * nr * _depthStep;
-            int stepsPerGroup = (int)Math.Clamp(PackedBBudget / (_stepStride * sizeof(T)), 1, _steps);
-            _packedB = GemmBuffers<T>.PackedB((int)(stepsPerGroup * _stepStride));
-            for (int step = 0; step < _steps; step += stepsPerGroup)
-            {
-                _firstStep = step;
-                _groupSteps = Math.Min(stepsPerGroup, _steps - step);
-                RunGroup();
-            }
+            RunGroups((long)panels * nr * _depthStep);
         }
     }
 
@@ -123,10 +115,17 @@ internal sealed unsafe class GemmJob<T, TKernel>
         _panelsPerColumnTask = CeilDiv(panels, tasks);
         _panelChunks = Math.Min(_threads, _rowPanels);
         _panelsPerChunk = CeilDiv(_rowPanels, _panelChunks);
-        _stepStride = (long)_rowPanels * mr * _depthStep;
-        int stepsPerGroup = (int)Math.Clamp(PackedBBudget / (_stepStride * sizeof(T)), 1, _steps);
         // The shared packed A lives in the calling thread's B buffer; tasks pack B slices into
         // their thread's A buffer.
+        RunGroups((long)_rowPanels * mr * _depthStep);
+    }
+
+    /// <summary>Runs every depth step, as many per group as fit <see cref="PackedBBudget"/> when each
+    /// step's shared packed operand takes <paramref name="stepStride"/> elements.</summary>
+    private void RunGroups(long stepStride)
+    {
+        _stepStride = stepStride;
+        int stepsPerGroup = (int)Math.Clamp(PackedBBudget / (_stepStride * sizeof(T)), 1, _steps);
         _packedB = GemmBuffers<T>.PackedB((int)(stepsPerGroup * _stepStride));
         for (int step = 0; step < _steps; step += stepsPerGroup)
         {
