@@ -198,8 +198,10 @@ public static partial class Functional
         var tablePixels = ScratchArrays<int>.Rent(plan.TableLength);
         try
         {
+            // Only the gradient-columns product reads the permuted weight.
             var permutedWeight = plan.Weights(scratch);
-            ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, groupChannels, dp.KernelPoints, permutedWeight.Span);
+            if (sampling)
+                ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, groupChannels, dp.KernelPoints, permutedWeight.Span);
             for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
             {
                 var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
