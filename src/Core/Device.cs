@@ -1,8 +1,9 @@
 namespace DeformEngine;
 
 /// <summary>Where a tensor's storage lives. <see cref="Cpu"/> holds managed arrays; GPU backends
-/// derive their own device and buffer types; the primitives they run are in Device.Primitives.cs.</summary>
-public abstract partial class Device
+/// derive their own device and buffer types and implement the backend contracts (Core's
+/// <see cref="ITensorBackend"/> and the operators' contracts) on them.</summary>
+public abstract class Device
 {
     /// <summary>The managed CPU, the home of every tensor unless moved.</summary>
     public static Device Cpu { get; } = new CpuDevice();
@@ -19,6 +20,17 @@ public abstract partial class Device
     public abstract DeviceBuffer Allocate<T>(long count) where T : unmanaged;
 
     public override string ToString() => Name;
+
+    /// <summary>The exception for an operation this device does not implement.</summary>
+    public NotSupportedException Unsupported(string operation) =>
+        new($"{operation} is not implemented on device '{Name}'; move the tensors with To(Device.Cpu) to run it on the CPU.");
+
+    /// <exception cref="ObjectDisposedException">The device has been disposed.</exception>
+    public void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+            throw new ObjectDisposedException(Name, $"Device '{Name}' has been disposed; its tensors can no longer be used.");
+    }
 
     private sealed class CpuDevice : Device
     {

@@ -9,7 +9,7 @@ public sealed partial class Tensor<T>
             throw new InvalidOperationException(
                 $"Backward() without a gradient needs a one-element tensor, got shape {ShapeMath.Format(_shape)}; pass gradOutput.");
         var seed = Full(T.One, _shape);
-        Backward(IsOnDevice ? seed.To(Device) : seed, retainGraph);
+        Backward(Device.IsCpu ? seed : seed.To(Device), retainGraph);
     }
 
     /// <summary>Back-propagates <paramref name="gradOutput"/> (same shape as this tensor) through the

@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace DeformEngine;
 
 /// <summary>Sums and means over all elements or along one axis.</summary>
@@ -8,9 +6,9 @@ public sealed partial class Tensor<T>
     /// <summary>Sum of all elements as a 0-dimensional tensor.</summary>
     public Tensor<T> Sum()
     {
-        var output = IsOnDevice ? DeviceSum() : Scalar(TensorPrimitives.Sum<T>(CpuData));
+        var output = Backend.SumToShape(this, []);
         var shape = _shape;
-        return Autograd.Record(output, "Sum", (g, _) => [g.IsOnDevice ? g.DeviceBroadcastFirst(shape) : Full(g.CpuData[0], shape)], this);
+        return Autograd.Record(output, "Sum", (g, _) => [g.Backend.BroadcastTo(g, shape)], this);
     }
 
     public Tensor<T> Mean() => Sum().MulScalar(T.One / T.CreateChecked(Math.Max(Numel, 1)));
@@ -20,30 +18,13 @@ public sealed partial class Tensor<T>
     public Tensor<T> Sum(int axis, bool keepDim = false)
     {
         int ax = ShapeMath.NormalizeAxis(axis, _shape.Length, nameof(axis));
-        if (IsOnDevice) return DeviceSumAlongAxis(ax, keepDim);
-        var (outer, size, inner) = Split(ax);
-        var src = CpuData;
-        var result = new T[outer * inner];
-        for (int o = 0; o < outer; o++)
-        {
-            var dst = result.AsSpan(o * inner, inner);
-            for (int s = 0; s < size; s++)
-                TensorPrimitives.Add(dst, src.AsSpan((o * size + s) * inner, inner), dst);
-        }
         var kept = (int[])_shape.Clone();
         kept[ax] = 1;
-        var output = Wrap(result, keepDim ? kept : RemoveAxis(_shape, ax));
+        var summed = Backend.SumToShape(this, kept);
+        var output = keepDim ? summed : summed.View(RemoveAxis(_shape, ax));
         var shape = _shape;
-        return Autograd.Record(output, "SumAxis", (g, _) =>
-        {
-            // Broadcasting the kept-dim gradient back over the axis.
-            var expanded = new T[ShapeMath.Numel(shape)];
-            var gd = g.CpuData;
-            for (int o = 0; o < outer; o++)
-                for (int s = 0; s < size; s++)
-                    gd.AsSpan(o * inner, inner).CopyTo(expanded.AsSpan((o * size + s) * inner, inner));
-            return [Wrap(expanded, shape)];
-        }, this);
+        // Broadcasting the kept-dim gradient back over the axis.
+        return Autograd.Record(output, "SumAxis", (g, _) => [g.Backend.BroadcastTo(g.View(kept), shape)], this);
     }
 
     public Tensor<T> Mean(int axis, bool keepDim = false)

@@ -21,7 +21,7 @@ public sealed partial class Tensor<T>
         if (ShapeMath.Numel(resolved, nameof(shape)) != Numel)
             throw new ArgumentException(
                 $"shape: cannot reshape {ShapeMath.Format(_shape)} ({Numel} elements) to {ShapeMath.Format(shape)}.", nameof(shape));
-        var output = _data is not null ? new Tensor<T>(_data, resolved) : new Tensor<T>(_buffer!, resolved);
+        var output = View(resolved);
         var original = _shape;
         return Autograd.Record(output, "Reshape", (g, _) => [g.Reshape(original)], this);
     }
@@ -53,31 +53,9 @@ public sealed partial class Tensor<T>
         if (perm.Length != rank || perm.Any(p => p < 0 || p >= rank) || perm.Distinct().Count() != rank)
             throw new ArgumentException(
                 $"perm: expected a permutation of 0..{rank - 1}, got {ShapeMath.Format(perm)}.", nameof(perm));
-        var outShape = new int[rank];
-        for (int i = 0; i < rank; i++) outShape[i] = _shape[perm[i]];
-        if (IsOnDevice) return DevicePermute(perm, outShape);
-        var srcStrides = ShapeMath.Strides(_shape);
-        var gather = new int[rank];
-        for (int i = 0; i < rank; i++) gather[i] = srcStrides[perm[i]];
-        var src = CpuData;
-        var result = new T[Numel];
-        var counter = new int[rank];
-        int offset = 0;
-        for (int i = 0; i < result.Length; i++)
-        {
-            result[i] = src[offset];
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                counter[d]++;
-                offset += gather[d];
-                if (counter[d] < outShape[d]) break;
-                offset -= gather[d] * outShape[d];
-                counter[d] = 0;
-            }
-        }
         var inverse = new int[rank];
         for (int i = 0; i < rank; i++) inverse[perm[i]] = i;
-        return Autograd.Record(Wrap(result, outShape), "Permute", (g, _) => [g.Permute(inverse)], this);
+        return Autograd.Record(Backend.Permute(this, perm), "Permute", (g, _) => [g.Permute(inverse)], this);
     }
 
     /// <summary>Joins tensors along <paramref name="axis"/>; other dimensions must agree.</summary>
@@ -100,7 +78,7 @@ public sealed partial class Tensor<T>
         }
         var outShape = (int[])first.Clone();
         outShape[ax] = total;
-        var output = tensors[0].IsOnDevice ? DeviceCat(tensors, ax, outShape) : CpuCat(tensors, ax, outShape);
+        var output = tensors[0].Backend.Cat(tensors, ax, outShape);
         return Autograd.Record(output, "Cat", (g, needs) =>
         {
             var grads = new Tensor<T>?[tensors.Length];
@@ -115,22 +93,6 @@ public sealed partial class Tensor<T>
         }, tensors);
     }
 
-    private static Tensor<T> CpuCat(Tensor<T>[] tensors, int ax, int[] outShape)
-    {
-        var result = new T[ShapeMath.Numel(outShape)];
-        var (outer, total, inner) = Wrap(result, outShape).Split(ax);
-        int start = 0;
-        foreach (var t in tensors)
-        {
-            int width = t._shape[ax] * inner;
-            var src = t.CpuData;
-            for (int o = 0; o < outer; o++)
-                src.AsSpan(o * width, width).CopyTo(result.AsSpan(o * total * inner + start * inner, width));
-            start += t._shape[ax];
-        }
-        return Wrap(result, outShape);
-    }
-
     /// <summary>Elements <paramref name="start"/> .. start+length−1 along <paramref name="axis"/>.</summary>
     public Tensor<T> Slice(int axis, int start, int length)
     {
@@ -138,22 +100,11 @@ public sealed partial class Tensor<T>
         if (start < 0 || length < 0 || start + length > _shape[ax])
             throw new ArgumentOutOfRangeException(nameof(start),
                 $"slice [{start}, {start + length}) does not fit axis {ax} of size {_shape[ax]} (shape {ShapeMath.Format(_shape)}).");
-        if (IsOnDevice) return DeviceSlice(ax, start, length);
-        var (outer, size, inner) = Split(ax);
-        var outShape = (int[])_shape.Clone();
-        outShape[ax] = length;
-        var result = new T[outer * length * inner];
-        var src = CpuData;
-        for (int o = 0; o < outer; o++)
-            src.AsSpan((o * size + start) * inner, length * inner).CopyTo(result.AsSpan(o * length * inner, length * inner));
         var shape = _shape;
-        return Autograd.Record(Wrap(result, outShape), "Slice", (g, _) =>
-        {
-            var grad = new T[ShapeMath.Numel(shape)];
-            var gd = g.CpuData;
-            for (int o = 0; o < outer; o++)
-                gd.AsSpan(o * length * inner, length * inner).CopyTo(grad.AsSpan((o * size + start) * inner, length * inner));
-            return [Wrap(grad, shape)];
-        }, this);
+        return Autograd.Record(Backend.Slice(this, ax, start, length), "Slice",
+            (g, _) => [g.Backend.SliceBackward(g, shape, ax, start)], this);
     }
+
+    /// <summary>The same storage under another shape of as many elements, unrecorded.</summary>
+    internal Tensor<T> View(int[] shape) => _data is not null ? new Tensor<T>(_data, shape) : new Tensor<T>(_buffer!, shape);
 }

@@ -43,6 +43,9 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
 
     public Device Device => _buffer?.Device ?? Device.Cpu;
 
+    /// <summary>The backend that runs the tensor primitives of this tensor's device.</summary>
+    internal ITensorBackend Backend => TensorBackends.For(Device);
+
     /// <summary>The array or device buffer behind this tensor; views (Detach, reshapes) share it.</summary>
     internal object Storage => (object?)_data ?? _buffer!;
 
@@ -177,10 +180,10 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     // ---- graph control -----------------------------------------------------------------
 
     /// <summary>A tensor sharing this one's data with no history and no gradient requirement.</summary>
-    public Tensor<T> Detach() => _data is not null ? new Tensor<T>(_data, _shape) : new Tensor<T>(_buffer!, _shape);
+    public Tensor<T> Detach() => View(_shape);
 
     /// <summary>A copy of the data with no history.</summary>
-    public Tensor<T> Clone() => IsOnDevice ? DeviceClone() : new(ToArray(), (int[])_shape.Clone());
+    public Tensor<T> Clone() => Backend.Clone(this);
 
     public void ZeroGrad() => Grad = null;
 
@@ -197,14 +200,36 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
         }
         else
         {
-            if (device.IsDisposed)
-                throw new ObjectDisposedException(device.Name, $"Device '{device.Name}' has been disposed.");
+            device.ThrowIfDisposed();
             var buffer = device.Allocate<T>(Numel);
             buffer.Upload<T>(ToArray());
             result = new Tensor<T>(buffer, (int[])_shape.Clone());
         }
         var source = Device;
         return Autograd.Record(result, "To", (grad, _) => [grad.To(source)], this);
+    }
+
+    /// <summary>Uninitialised storage for a tensor of <paramref name="shape"/> on a non-CPU <paramref name="device"/>.</summary>
+    internal static Tensor<T> Uninitialized(Device device, params int[] shape) =>
+        new(device.Allocate<T>(ShapeMath.Numel(shape)), (int[])shape.Clone());
+
+    /// <summary>A tensor of zeros on <paramref name="device"/> (CPU included).</summary>
+    internal static Tensor<T> ZerosOn(Device device, params int[] shape) => TensorBackends.For(device).Full(T.Zero, shape);
+
+    /// <summary>Copies <paramref name="source"/>'s values into this tensor's storage, unrecorded, from
+    /// any device: the in-place update of parameters, optimizer state and module buffers.</summary>
+    internal void Assign(Tensor<T> source)
+    {
+        ShapeMath.RequireShape(nameof(source), source._shape, _shape);
+        var local = ReferenceEquals(source.Device, Device) ? source : source.Detach().To(Device.Cpu).To(Device);
+        Backend.Assign(this, local);
+    }
+
+    private static void RequireSameDevice(Tensor<T> a, Tensor<T> b, string argumentName)
+    {
+        if (!ReferenceEquals(a.Device, b.Device))
+            throw new ArgumentException(
+                $"{argumentName}: expected a tensor on '{a.Device.Name}', got one on '{b.Device.Name}'.", argumentName);
     }
 
     public override string ToString()

@@ -3,37 +3,49 @@ using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
 
-/// <summary>The Core tensor primitives (<see cref="Device"/>) as elementwise and reduction kernels.</summary>
+/// <summary>The buffer-level elementwise and reduction kernels behind the device's
+/// <see cref="ITensorBackend"/> (GpuDevice.Tensors.cs) and its operators.</summary>
 public abstract partial class GpuDevice
 {
     private const int Local = GpuKernel.DefaultLocalSize;
 
     private GpuKernel Elementwise<T>(string name) => Kernel<T>(ElementwiseKernels.SourceName, ElementwiseKernels.Source, name);
 
-    public override void Fill<T>(DeviceBuffer destination, T value, long count) =>
+    /// <summary>Codes of the binary_op kernel beyond <see cref="BinaryFunction"/>'s 0 … 3.</summary>
+    private const int ReluBackwardCode = 4, AbsBackwardCode = 5;
+
+    private void Fill<T>(DeviceBuffer destination, T value, long count) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
         Elementwise<T>("fill").Launch(count, [Native(destination), Real(value), count]);
 
     /// <summary>Sets elements [offset, offset + count) of a buffer of <typeparamref name="T"/>.</summary>
     private void FillRange<T>(GpuBuffer destination, long offset, T value, long count) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
         Elementwise<T>("fill_at").Launch(count, [destination, offset, Real(value), count]);
 
-    public override void FillFromFirst<T>(DeviceBuffer source, DeviceBuffer destination, long count) =>
+    private void FillFromFirst<T>(DeviceBuffer source, DeviceBuffer destination, long count)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
         Elementwise<T>("fill_from_first").Launch(count, [Native(source), Native(destination), count]);
 
-    public override void Copy<T>(DeviceBuffer source, DeviceBuffer destination, long count) =>
+    private void Copy<T>(DeviceBuffer source, DeviceBuffer destination, long count)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
         Context.Copy(Native(source), Native(destination), count * Unsafe.SizeOf<T>());
 
-    public override void Unary<T>(DeviceUnaryOp op, DeviceBuffer x, DeviceBuffer result, long count) =>
-        Elementwise<T>("unary_op").Launch(count, [Native(x), Native(result), (int)op, count]);
+    private void UnaryKernel<T>(int code, DeviceBuffer x, DeviceBuffer result, long count)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        Elementwise<T>("unary_op").Launch(count, [Native(x), Native(result), code, count]);
 
-    public override void Binary<T>(DeviceBinaryOp op, DeviceBuffer a, DeviceBuffer b, DeviceBuffer result, long count) =>
-        Elementwise<T>("binary_op").Launch(count, [Native(a), Native(b), Native(result), (int)op, count]);
+    /// <summary>Same-shape binary_op: a <see cref="BinaryFunction"/> code or <see cref="ReluBackwardCode"/>,
+    /// <see cref="AbsBackwardCode"/>; result may alias a.</summary>
+    private void BinaryKernel<T>(int code, DeviceBuffer a, DeviceBuffer b, DeviceBuffer result, long count)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        Elementwise<T>("binary_op").Launch(count, [Native(a), Native(b), Native(result), code, count]);
 
-    public override void Scalar<T>(DeviceScalarOp op, DeviceBuffer x, T value, DeviceBuffer result, long count) =>
-        Elementwise<T>("scalar_op").Launch(count, [Native(x), Native(result), Real(value), (int)op, count]);
+    private void ScalarKernel<T>(ScalarFunction function, DeviceBuffer x, T value, DeviceBuffer result, long count)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        Elementwise<T>("scalar_op").Launch(count, [Native(x), Native(result), Real(value), (int)function, count]);
 
     /// <summary>A tree of group sums: the order is fixed by the size alone, so the sum is deterministic.</summary>
-    public override void Sum<T>(DeviceBuffer x, long count, DeviceBuffer result)
+    private void SumAll<T>(DeviceBuffer x, long count, DeviceBuffer result)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         GpuBuffer sum = Reduce<T>("sum_reduce", Native(x), count);
         try
@@ -66,6 +78,7 @@ public abstract partial class GpuDevice
     /// <summary>Runs a group-reduction kernel until one value is left (0 for no elements); returns a new
     /// buffer, the caller's to dispose, whose first element holds it.</summary>
     private GpuBuffer Reduce<T>(string kernelName, GpuBuffer x, long count)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         GpuKernel kernel = Elementwise<T>(kernelName);
         int size = Unsafe.SizeOf<T>();

@@ -2,13 +2,14 @@ using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
 
-/// <summary>The strided, reduction, softmax and matrix primitives of Core's <see cref="Device"/>
-/// (Device.Tensors.cs) as kernels of <see cref="TensorShapeKernels"/>, <see cref="SoftmaxKernels"/> and
+/// <summary>The strided, reduction, softmax and matrix kernels behind the device's
+/// <see cref="ITensorBackend"/>: kernels of <see cref="TensorShapeKernels"/>, <see cref="SoftmaxKernels"/> and
 /// <see cref="GemmKernels"/>. Shapes and strides travel in a small int buffer per call.</summary>
 public abstract partial class GpuDevice
 {
-    public override void StridedCopy<T>(int[] shape, DeviceBuffer source, long sourceOffset, int[] sourceStrides,
+    private void StridedCopy<T>(int[] shape, DeviceBuffer source, long sourceOffset, int[] sourceStrides,
         DeviceBuffer destination, long destinationOffset, int[] destinationStrides)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         RequireRank(shape, sourceStrides, destinationStrides);
         long count = Count(shape);
@@ -18,10 +19,10 @@ public abstract partial class GpuDevice
             [Native(source), sourceOffset, Native(destination), destinationOffset, geometry, shape.Length, count]);
     }
 
-    public override void StridedBinary<T>(DeviceBinaryOp op, int[] shape, DeviceBuffer a, int[] stridesA,
+    private void StridedBinary<T>(BinaryFunction op, int[] shape, DeviceBuffer a, int[] stridesA,
         DeviceBuffer b, int[] stridesB, DeviceBuffer result)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        if (op > DeviceBinaryOp.Div) throw Unsupported(op + " with broadcasting");
         RequireRank(shape, stridesA, stridesB);
         long count = Count(shape);
         if (count == 0) return;
@@ -30,8 +31,9 @@ public abstract partial class GpuDevice
             [Native(a), Native(b), Native(result), geometry, shape.Length, (int)op, count]);
     }
 
-    public override void StridedSum<T>(DeviceBuffer source, int[] keptShape, int[] keptStrides, int[] reducedShape,
+    private void StridedSum<T>(DeviceBuffer source, int[] keptShape, int[] keptStrides, int[] reducedShape,
         int[] reducedStrides, DeviceBuffer result)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         RequireRank(keptShape, keptStrides, keptStrides);
         RequireRank(reducedShape, reducedStrides, reducedStrides);
@@ -42,17 +44,10 @@ public abstract partial class GpuDevice
             [Native(source), Native(result), geometry, keptShape.Length, reducedShape.Length, Count(reducedShape), count]);
     }
 
-    public override void Softmax<T>(DeviceBuffer x, DeviceBuffer result, int outer, int size, int inner, bool log) =>
+    private void SoftmaxKernel<T>(DeviceBuffer x, DeviceBuffer result, int outer, int size, int inner, bool log)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
         Kernel<T>(SoftmaxKernels.SourceName, SoftmaxKernels.Source, "softmax_rows").Launch((long)outer * inner,
             [Native(x), Native(result), (long)outer, size, (long)inner, Flag(log)]);
-
-    public override void MatMul<T>(int batch, int m, int n, int k, DeviceBuffer a, long strideA, bool transA,
-        DeviceBuffer b, long strideB, bool transB, DeviceBuffer c, long strideC) =>
-        Gemm(m, n, k, batch, 1,
-            new DeviceMatrix(a, 0, transA ? m : k, strideA, 0, transA),
-            new DeviceMatrix(b, 0, transB ? k : n, strideB, 0, transB),
-            T.Zero,
-            new DeviceMatrix(c, 0, n, strideC));
 
     private GpuKernel TensorShape<T>(string name) => Kernel<T>(TensorShapeKernels.SourceName, TensorShapeKernels.Source, name);
 

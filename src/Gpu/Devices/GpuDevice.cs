@@ -5,11 +5,12 @@ namespace DeformEngine.Gpu;
 
 /// <summary>
 /// A GPU (or any OpenCL device) as a tensor <see cref="Device"/>: <c>tensor.To(device)</c> moves data
-/// here, and the Core tensor primitives and the operators of <see cref="IOpsDevice"/> then run as
+/// here, and it is the backend of their tensor primitives (<see cref="ITensorBackend"/>) and of every
+/// operator contract it implements (one partial file per operator, under the operator's name), run as
 /// kernels compiled on first use and cached per device and precision. float always; double where
 /// <see cref="SupportsDouble"/>. Work runs in issue order on one queue; reading a tensor back waits for it.
 /// </summary>
-public abstract partial class GpuDevice : Device, IOpsDevice, IDisposable
+public abstract partial class GpuDevice : Device, IDisposable
 {
     private static readonly Dictionary<string, int> OpenCount = [];
     private readonly GpuBuffer _placeholder;
@@ -95,12 +96,6 @@ public abstract partial class GpuDevice : Device, IOpsDevice, IDisposable
         _disposed = true;
         Context.Dispose();
         GC.SuppressFinalize(this);
-    }
-
-    internal void ThrowIfDisposed()
-    {
-        if (_disposed)
-            throw new ObjectDisposedException(Name, $"Device '{Name}' has been disposed; tensors on it can no longer be used.");
     }
 
     private GpuBuffer AllocateBytes(long bytes, string what)

@@ -9,7 +9,7 @@ namespace DeformEngine.Explain;
 ///   ∂out/∂Δy_k = Σ_q m_k · (∂g_q/∂p_y) · V_q   with V_q = Σ_c weight[o, c, k] · input[n, c, q]
 /// (Δx likewise). floor() and the gather do not appear: they are piecewise constant in p. The
 /// positions and coefficients come from the engine's own <see cref="BilinearCorners{T}"/> and
-/// <see cref="DeformConv2dKernels.SamplingPoint{T}"/>; the sums are computed here, in double, so
+/// <see cref="DeformConv2dReferenceKernels.SamplingPoint{T}"/>; the sums are computed here, in double, so
 /// that they can be checked against the engine's backward and against finite differences.</summary>
 public static class DeformConvExplainer
 {
@@ -68,7 +68,7 @@ public static class DeformConvExplainer
         double dy = double.CreateChecked(offset[(g * dp.KernelPoints + k) * 2 * L + l]);
         double dx = double.CreateChecked(offset[((g * dp.KernelPoints + k) * 2 + 1) * L + l]);
         // The position in T exactly as the engine computes it (float rounding included).
-        var (py, px) = DeformConv2dKernels.SamplingPoint(dp, offset, g, i, j, unit.Y, unit.X);
+        var (py, px) = DeformConv2dReferenceKernels.SamplingPoint(dp, offset, g, i, j, unit.Y, unit.X);
         var corners = new BilinearCorners<T>(py, px, cp.Height, cp.Width);
         double y = double.CreateChecked(py), x = double.CreateChecked(px);
         if (!corners.Inside)

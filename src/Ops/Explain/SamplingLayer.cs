@@ -64,7 +64,7 @@ public sealed record SamplingLayer(DeformConv2dParams Geometry, double[] Offset,
         var result = new (double, double)[Geometry.KernelPoints];
         for (int i = 0; i < cp.KernelH; i++)
             for (int j = 0; j < cp.KernelW; j++)
-                result[i * cp.KernelW + j] = DeformConv2dKernels.SamplingPoint<double>(Geometry, Offset, OffsetGroup, i, j, y, x);
+                result[i * cp.KernelW + j] = DeformConv2dReferenceKernels.SamplingPoint<double>(Geometry, Offset, OffsetGroup, i, j, y, x);
         return result;
     }
 

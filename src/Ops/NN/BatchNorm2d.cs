@@ -39,7 +39,7 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     {
         // Without running statistics PyTorch normalises with the batch statistics in both modes.
         bool useBatchStatistics = Training || RunningMean is null;
-        if (Training && NumBatchesTracked is { } tracked) InPlace.AddScalar(tracked, T.One);
+        if (Training && NumBatchesTracked is { } tracked) tracked.Assign(tracked.Detach() + T.One);
         return Functional.BatchNorm2d(input, RunningMean, RunningVar, Weight?.Value, Bias?.Value,
             training: useBatchStatistics, momentum: Momentum, eps: Eps);
     }

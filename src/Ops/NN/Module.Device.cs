@@ -33,18 +33,4 @@ public abstract partial class Module<T>
             if (bufferName == name) return buffer;
         return null;
     }
-
-    private static void CopyInto(Tensor<T> source, Tensor<T> target)
-    {
-        if (target.Device.IsCpu)
-        {
-            if (source.Device.IsCpu) source.AsSpan().CopyTo(target.AsSpan());
-            else source.ToArray().CopyTo(target.AsSpan());
-            return;
-        }
-        var onTarget = source.Device.IsCpu || ReferenceEquals(source.Device, target.Device)
-            ? source.Detach().To(target.Device)
-            : source.Detach().To(Device.Cpu).To(target.Device);
-        target.Device.Copy<T>(onTarget.Buffer!, target.Buffer!, target.Numel);
-    }
 }

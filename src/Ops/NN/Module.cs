@@ -138,7 +138,7 @@ public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee7
                 (missing.Count > 0 ? $" Missing: {string.Join(", ", missing)}." : "") +
                 (unexpected.Count > 0 ? $" Unexpected: {string.Join(", ", unexpected)}." : ""), nameof(stateDict));
         foreach (var (name, target) in own)
-            if (stateDict.TryGetValue(name, out var source)) CopyInto(source, target);
+            if (stateDict.TryGetValue(name, out var source)) target.Assign(source.Detach());
         return new StateDictLoadResult(missing, unexpected);
     }
 

@@ -1,8 +1,8 @@
 namespace DeformEngine.NN;
 
-/// <summary>A learnable tensor of a module: a leaf that requires a gradient. Optimizers update it in
-/// place (through <see cref="AsSpan"/> on the CPU, with the device's primitives on a device); it converts implicitly to its tensor, so it can be passed to
-/// any <see cref="Functional"/> operator.</summary>
+/// <summary>A learnable tensor of a module: a leaf that requires a gradient. Optimizers overwrite it in
+/// place on whatever device it lives; it converts implicitly to its tensor, so it can be passed to any
+/// <see cref="Functional"/> operator.</summary>
 public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Wraps <paramref name="value"/> (detached first when it has a history, like

@@ -5,7 +5,7 @@ namespace DeformEngine.Optim;
 /// <summary>Adam as <c>torch.optim.Adam</c> (weight decay added to the gradient, L2) or, with
 /// <c>decoupledWeightDecay</c>, AdamW (p = p·(1 − lr·λ) before the step). Per parameter at step t:
 /// m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², p = p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε).</summary>
-public partial class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Dictionary<Parameter<T>, State> _states = new(ReferenceEqualityComparer.Instance);
 
@@ -36,38 +36,31 @@ public partial class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointI
     public double Eps { get; }
     public bool DecoupledWeightDecay { get; }
 
-    private sealed class State(int length)
-    {
-        public int Step;
-        public readonly T[] FirstMoment = new T[length];
-        public readonly T[] SecondMoment = new T[length];
-    }
+    private sealed record State(int Step, Tensor<T> FirstMoment, Tensor<T> SecondMoment);
 
-    protected override void Update(Parameter<T> parameter, ReadOnlySpan<T> grad, double learningRate, double weightDecay)
+    /// <summary>NOTE: √v/√(1 − β₂ᵗ) is computed as √v·(1/√(1 − β₂ᵗ)), a rounding-level difference from
+    /// PyTorch's division.</summary>
+    protected override Tensor<T> Update(Parameter<T> parameter, Tensor<T> grad, double learningRate, double weightDecay)
     {
-        var p = parameter.AsSpan();
-        if (_deviceStates.Remove(parameter, out var moved)) _states[parameter] = moved.ToHost();
-        if (!_states.TryGetValue(parameter, out var state))
-            _states.Add(parameter, state = new State(p.Length));
-        state.Step++;
-        double correction1 = 1 - Math.Pow(Beta1, state.Step);
-        double correction2 = 1 - Math.Pow(Beta2, state.Step);
+        var p = parameter.Value;
+        var state = _states.TryGetValue(parameter, out var previous)
+            ? previous with { FirstMoment = Beside(parameter, previous.FirstMoment), SecondMoment = Beside(parameter, previous.SecondMoment) }
+            : new State(0, Tensor<T>.ZerosOn(p.Device, p.ShapeArray), Tensor<T>.ZerosOn(p.Device, p.ShapeArray));
+        int step = state.Step + 1;
+        double correction1 = 1 - Math.Pow(Beta1, step);
+        double correction2 = 1 - Math.Pow(Beta2, step);
         T beta1 = T.CreateChecked(Beta1), beta2 = T.CreateChecked(Beta2);
         T stepSize = T.CreateChecked(learningRate / correction1);
-        T sqrtCorrection2 = T.CreateChecked(Math.Sqrt(correction2));
+        T inverseSqrtCorrection2 = T.One / T.CreateChecked(Math.Sqrt(correction2));
         T eps = T.CreateChecked(Eps), decay = T.CreateChecked(weightDecay);
         T shrink = T.CreateChecked(1 - learningRate * weightDecay);
-        var m = state.FirstMoment;
-        var v = state.SecondMoment;
-        for (int i = 0; i < p.Length; i++)
-        {
-            T g = grad[i];
-            if (DecoupledWeightDecay) p[i] *= shrink;
-            else g += decay * p[i];
-            m[i] = beta1 * m[i] + (T.One - beta1) * g;
-            v[i] = beta2 * v[i] + (T.One - beta2) * g * g;
-            p[i] -= stepSize * m[i] / (T.Sqrt(v[i]) / sqrtCorrection2 + eps);
-        }
+        var g = grad;
+        if (DecoupledWeightDecay) p *= shrink;
+        else g = grad + p * decay;
+        var m = state.FirstMoment * beta1 + g * (T.One - beta1);
+        var v = state.SecondMoment * beta2 + g * (T.One - beta2) * g;
+        _states[parameter] = new State(step, m, v);
+        return p - m * stepSize / (v.Sqrt() * inverseSqrtCorrection2 + eps);
     }
 }
 

@@ -10,9 +10,10 @@ public interface IHasLearningRate
 
 /// <summary>Base of the optimizers: parameter groups, the base learning rate a schedule changes,
 /// and the loop that hands each parameter with a gradient to <see cref="Update"/> with its group's
-/// learning rate and weight decay. Parameters are updated in place, on the CPU or on the device where
-/// they live (<see cref="UpdateOnDevice"/>).</summary>
-public abstract partial class Optimizer<T> : IHasLearningRate where T : unmanaged, IFloatingPointIeee754<T>
+/// learning rate and weight decay. An update is written once, in tensor operations (unrecorded), so it
+/// runs on whatever backend holds the parameter; the parameter is then overwritten in place, and the
+/// optimizer's state lives with it (<see cref="Beside"/>).</summary>
+public abstract class Optimizer<T> : IHasLearningRate where T : unmanaged, IFloatingPointIeee754<T>
 {
     protected Optimizer(IEnumerable<ParameterGroup<T>> groups, double learningRate, double weightDecay)
     {
@@ -60,11 +61,28 @@ public abstract partial class Optimizer<T> : IHasLearningRate where T : unmanage
             double learningRate = LearningRate * group.LrMultiplier;
             double weightDecay = group.WeightDecay ?? WeightDecay;
             foreach (var parameter in group.Parameters)
-                if (parameter.Grad is { } grad) Dispatch(parameter, grad, learningRate, weightDecay);
+                if (parameter.Grad is { } grad) Apply(parameter, grad, learningRate, weightDecay);
         }
     }
 
-    protected abstract void Update(Parameter<T> parameter, ReadOnlySpan<T> grad, double learningRate, double weightDecay);
+    /// <summary>The new value of <paramref name="parameter"/> from its gradient (same device); state
+    /// tensors the optimizer keeps are updated by reassigning them.</summary>
+    protected abstract Tensor<T> Update(Parameter<T> parameter, Tensor<T> grad, double learningRate, double weightDecay);
+
+    /// <summary><paramref name="state"/> on the parameter's device: a parameter moved by
+    /// <see cref="Module{T}.To"/> takes its optimizer state along on its next step.</summary>
+    protected static Tensor<T> Beside(Parameter<T> parameter, Tensor<T> state) =>
+        ReferenceEquals(state.Device, parameter.Value.Device) ? state : state.To(parameter.Value.Device).Detach();
+
+    private void Apply(Parameter<T> parameter, Tensor<T> grad, double learningRate, double weightDecay)
+    {
+        var device = parameter.Value.Device;
+        if (!ReferenceEquals(grad.Device, device))
+            throw new InvalidOperationException(
+                $"{GetType().Name}: a parameter of shape {ShapeMath.Format(parameter.Shape)} lives on '{device.Name}' but its gradient on '{grad.Device.Name}'.");
+        using (Autograd.NoGrad())
+            parameter.Value.Assign(Update(parameter, grad.Detach(), learningRate, weightDecay));
+    }
 
     internal static ParameterGroup<T>[] SingleGroup(IEnumerable<Parameter<T>> parameters)
     {

@@ -5,9 +5,9 @@ namespace DeformEngine.Optim;
 /// <summary>Stochastic gradient descent as <c>torch.optim.SGD</c>:
 /// g = ∇ + λ·p; with momentum μ, b = g on the first step, then b = μ·b + (1 − dampening)·g, and
 /// g = g + μ·b (Nesterov) or g = b; finally p = p − lr·g.</summary>
-public sealed partial class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly Dictionary<Parameter<T>, T[]> _momentumBuffers = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Parameter<T>, Tensor<T>> _momentumBuffers = new(ReferenceEqualityComparer.Instance);
 
     public Sgd(IEnumerable<ParameterGroup<T>> groups, double learningRate, double momentum = 0, double dampening = 0,
         bool nesterov = false, double weightDecay = 0)
@@ -34,30 +34,21 @@ public sealed partial class Sgd<T> : Optimizer<T> where T : unmanaged, IFloating
     public double Dampening { get; }
     public bool Nesterov { get; }
 
-    protected override void Update(Parameter<T> parameter, ReadOnlySpan<T> grad, double learningRate, double weightDecay)
+    protected override Tensor<T> Update(Parameter<T> parameter, Tensor<T> grad, double learningRate, double weightDecay)
     {
-        var p = parameter.AsSpan();
+        var p = parameter.Value;
         T lr = T.CreateChecked(learningRate), decay = T.CreateChecked(weightDecay);
         T mu = T.CreateChecked(Momentum), undamped = T.One - T.CreateChecked(Dampening);
-        T[]? buffer = null;
-        bool first = false;
-        if (_deviceMomentumBuffers.Remove(parameter, out var moved)) _momentumBuffers[parameter] = moved.ToArray();
-        if (Momentum != 0 && !_momentumBuffers.TryGetValue(parameter, out buffer))
+        var g = grad + p * decay;
+        if (Momentum != 0)
         {
-            buffer = new T[p.Length];
-            _momentumBuffers.Add(parameter, buffer);
-            first = true;
+            // NOTE: the first step stores g undamped, as PyTorch does.
+            var buffer = _momentumBuffers.TryGetValue(parameter, out var previous)
+                ? Beside(parameter, previous) * mu + g * undamped
+                : g;
+            _momentumBuffers[parameter] = buffer;
+            g = Nesterov ? g + buffer * mu : buffer;
         }
-        for (int i = 0; i < p.Length; i++)
-        {
-            T g = grad[i] + decay * p[i];
-            if (buffer is not null)
-            {
-                // NOTE: the first step stores g undamped, as PyTorch does.
-                buffer[i] = first ? g : mu * buffer[i] + undamped * g;
-                g = Nesterov ? g + mu * buffer[i] : buffer[i];
-            }
-            p[i] -= lr * g;
-        }
+        return p - g * lr;
     }
 }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using DeformEngine.Kernels;
 
 namespace DeformEngine;
@@ -38,74 +37,11 @@ public static partial class Functional
         RoIChecks.RequireSamplingRatio(samplingRatio);
         RoIChecks.RequireFinite(nameof(gamma), gamma);
         var windows = RoIChecks.AlignWindows(rois, outputSize, spatialScale, samplingRatio, aligned: true);
-        if (!input.Device.IsCpu) return DeformRoIPoolOnDevice(input, offset, windows, new RoIPoolShape(n, c, h, w, k, ph, pw), gamma);
-
-        var src = input.CpuData;
-        var offsets = offset?.CpuData;
-        T scale = T.CreateChecked(gamma);
-        var result = new T[ShapeMath.Numel([k, c, ph, pw], nameof(outputSize))];
-        int plane = h * w, bins = ph * pw;
-        for (int r = 0; r < k; r++)
-            for (int i = 0; i < ph; i++)
-                for (int j = 0; j < pw; j++)
-                {
-                    var (shiftY, shiftX) = DeformRoIBinShift(offsets, windows[r], scale, r, i * pw + j, bins);
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        var source = src.AsSpan((windows[r].Batch * c + ch) * plane, plane);
-                        result[(r * c + ch) * bins + i * pw + j] =
-                            RoIAlignSampler.Average(source, h, w, windows[r], i, j, shiftY, shiftX);
-                    }
-                }
-
-        var output = Tensor<T>.Wrap(result, k, c, ph, pw);
+        var parameters = new DeformRoIPoolParams(n, c, h, w, k, ph, pw, gamma);
+        ShapeMath.Numel([k, c, ph, pw], nameof(outputSize));
+        var backend = OperatorBackends.For<IDeformRoIPoolBackend>(input.Device, "DeformRoIPool");
+        var output = backend.DeformRoIPool(parameters, input, windows, offset);
         return Autograd.Record(output, "DeformRoIPool", (grad, needs) =>
-        {
-            var upstream = grad.CpuData;
-            var gradInput = needs[0] ? new T[src.Length] : null;
-            var gradOffset = needs[1] ? new T[offsets!.Length] : null;
-            for (int r = 0; r < k; r++)
-                for (int i = 0; i < ph; i++)
-                    for (int j = 0; j < pw; j++)
-                    {
-                        int bin = i * pw + j;
-                        var (shiftY, shiftX) = DeformRoIBinShift(offsets, windows[r], scale, r, bin, bins);
-                        T dy = T.Zero, dx = T.Zero;
-                        for (int ch = 0; ch < c; ch++)
-                        {
-                            T g = upstream[(r * c + ch) * bins + bin];
-                            int planeStart = (windows[r].Batch * c + ch) * plane;
-                            if (gradInput is not null)
-                                RoIAlignSampler.Scatter(gradInput.AsSpan(planeStart, plane), h, w, windows[r], i, j, shiftY, shiftX, g);
-                            if (gradOffset is not null)
-                            {
-                                var (sy, sx) = RoIAlignSampler.ShiftGradient(src.AsSpan(planeStart, plane), h, w, windows[r], i, j, shiftY, shiftX);
-                                dy += g * sy;
-                                dx += g * sx;
-                            }
-                        }
-                        if (gradOffset is not null)
-                        {
-                            // NOTE: this is the derivative of the forward above. mmcv's backward
-                            // differs at the border: it evaluates the bilinear slope at the unclamped
-                            // point, so a coordinate in the clamped band −1 ≤ y ≤ 0 gets a nonzero
-                            // slope where the forward is flat (0 here), and a sample clamped to the
-                            // last row or column loses the slope along the other axis (kept here).
-                            // Inside the plane the two agree.
-                            gradOffset[(r * 2) * bins + bin] = scale * windows[r].Width * dx;
-                            gradOffset[(r * 2 + 1) * bins + bin] = scale * windows[r].Height * dy;
-                        }
-                    }
-            return [
-                gradInput is null ? null : Tensor<T>.Wrap(gradInput, input.ShapeArray),
-                gradOffset is null ? null : Tensor<T>.Wrap(gradOffset, offset!.ShapeArray)];
-        }, input, offset);
+            backend.DeformRoIPoolBackward(parameters, grad, input, windows, offset, needs), input, offset);
     }
-
-    /// <summary>(Δy, Δx) = (γ·h·offset[k, 1, bin], γ·w·offset[k, 0, bin]); zero without offsets.</summary>
-    private static (T ShiftY, T ShiftX) DeformRoIBinShift<T>(T[]? offsets, in RoIWindow<T> window, T gamma, int roi, int bin, int bins)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        offsets is null
-            ? (T.Zero, T.Zero)
-            : (gamma * window.Height * offsets[(roi * 2 + 1) * bins + bin], gamma * window.Width * offsets[(roi * 2) * bins + bin]);
 }

@@ -1,6 +1,3 @@
-using System.Numerics;
-using DeformEngine.Kernels;
-
 namespace DeformEngine;
 
 /// <summary>Position-sensitive RoI Align (R-FCN with RoI Align sampling), torchvision.ops.ps_roi_align
@@ -33,42 +30,9 @@ public static partial class Functional
             throw new ArgumentException(
                 $"input: expected a channel count divisible by the {ph}×{pw} = {binCount} bins (C = C_out·PH·PW), got {c} channels (shape {ShapeMath.Format(input.ShapeSpan)}).",
                 nameof(input));
-        int channelsOut = (int)(c / binCount);
         // NOTE: torchvision divides by rH·rW without the max(…, 1): adaptive sampling of a RoI of
         // zero extent gives 0/0 = NaN there and 0 here.
         var windows = RoIChecks.AlignWindows(rois, outputSize, spatialScale, samplingRatio, aligned: true);
-        if (!input.Device.IsCpu) return PSRoIAlignOnDevice(input, windows, new RoIPoolShape(n, c, h, w, k, ph, pw));
-
-        var src = input.CpuData;
-        int plane = h * w;
-        var result = new T[ShapeMath.Numel([k, channelsOut, ph, pw], nameof(outputSize))];
-        for (int r = 0; r < k; r++)
-            for (int co = 0; co < channelsOut; co++)
-                for (int i = 0; i < ph; i++)
-                    for (int j = 0; j < pw; j++)
-                    {
-                        int channelIn = (co * ph + i) * pw + j;
-                        var source = src.AsSpan((windows[r].Batch * c + channelIn) * plane, plane);
-                        result[((r * channelsOut + co) * ph + i) * pw + j] =
-                            RoIAlignSampler.Average(source, h, w, windows[r], i, j, T.Zero, T.Zero);
-                    }
-
-        var output = Tensor<T>.Wrap(result, k, channelsOut, ph, pw);
-        return Autograd.Record(output, "PSRoIAlign", (grad, _) =>
-        {
-            var upstream = grad.CpuData;
-            var gradInput = new T[src.Length];
-            for (int r = 0; r < k; r++)
-                for (int co = 0; co < channelsOut; co++)
-                    for (int i = 0; i < ph; i++)
-                        for (int j = 0; j < pw; j++)
-                        {
-                            int channelIn = (co * ph + i) * pw + j;
-                            var target = gradInput.AsSpan((windows[r].Batch * c + channelIn) * plane, plane);
-                            RoIAlignSampler.Scatter(target, h, w, windows[r], i, j, T.Zero, T.Zero,
-                                upstream[((r * channelsOut + co) * ph + i) * pw + j]);
-                        }
-            return [Tensor<T>.Wrap(gradInput, input.ShapeArray)];
-        }, input);
+        return Run(new RoIAlignParams(n, c, h, w, k, ph, pw, PositionSensitive: true), input, windows, "PSRoIAlign");
     }
 }

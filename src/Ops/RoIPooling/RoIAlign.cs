@@ -1,4 +1,3 @@
-using System.Numerics;
 using DeformEngine.Kernels;
 
 namespace DeformEngine;
@@ -32,37 +31,16 @@ public static partial class Functional
         RoIChecks.RequireSpatialScale(spatialScale);
         RoIChecks.RequireSamplingRatio(samplingRatio);
         var windows = RoIChecks.AlignWindows(rois, outputSize, spatialScale, samplingRatio, aligned);
-        if (!input.Device.IsCpu) return RoIAlignOnDevice(input, windows, new RoIPoolShape(n, c, h, w, k, outputSize.H, outputSize.W));
+        return Run(new RoIAlignParams(n, c, h, w, k, outputSize.H, outputSize.W, PositionSensitive: false), input, windows, "RoIAlign");
+    }
 
-        var src = input.CpuData;
-        var (ph, pw) = outputSize;
-        int plane = h * w;
-        var result = new T[ShapeMath.Numel([k, c, ph, pw], nameof(outputSize))];
-        for (int r = 0; r < k; r++)
-            for (int ch = 0; ch < c; ch++)
-            {
-                var source = src.AsSpan((windows[r].Batch * c + ch) * plane, plane);
-                for (int i = 0; i < ph; i++)
-                    for (int j = 0; j < pw; j++)
-                        result[((r * c + ch) * ph + i) * pw + j] =
-                            RoIAlignSampler.Average(source, h, w, windows[r], i, j, T.Zero, T.Zero);
-            }
-
-        var output = Tensor<T>.Wrap(result, k, c, ph, pw);
-        return Autograd.Record(output, "RoIAlign", (grad, _) =>
-        {
-            var upstream = grad.CpuData;
-            var gradInput = new T[src.Length];
-            for (int r = 0; r < k; r++)
-                for (int ch = 0; ch < c; ch++)
-                {
-                    var target = gradInput.AsSpan((windows[r].Batch * c + ch) * plane, plane);
-                    for (int i = 0; i < ph; i++)
-                        for (int j = 0; j < pw; j++)
-                            RoIAlignSampler.Scatter(target, h, w, windows[r], i, j, T.Zero, T.Zero,
-                                upstream[((r * c + ch) * ph + i) * pw + j]);
-                }
-            return [Tensor<T>.Wrap(gradInput, input.ShapeArray)];
-        }, input);
+    /// <summary>The one autograd record of RoIAlign and PSRoIAlign.</summary>
+    private static Tensor<T> Run<T>(RoIAlignParams parameters, Tensor<T> input, RoIWindow<T>[] windows, string opName)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ShapeMath.Numel([parameters.Rois, parameters.OutputChannels, parameters.PooledH, parameters.PooledW], "outputSize");
+        var backend = OperatorBackends.For<IRoIAlignBackend>(input.Device, opName);
+        var output = backend.RoIAlign(parameters, input, windows);
+        return Autograd.Record(output, opName, (grad, _) => [backend.RoIAlignBackward(parameters, grad, windows)], input);
     }
 }

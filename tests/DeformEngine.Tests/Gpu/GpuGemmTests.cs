@@ -24,7 +24,7 @@ public class GpuGemmTests
     private static void Check<T>(string backend, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var device = GpuTestDevices.Shared<T>(backend);
-        var ops = (IOpsDevice)device;
+        var ops = (DeformEngine.Gpu.GpuDevice)device;
         var random = new SeededRandom(61);
         (int M, int N, int K)[] shapes = [(1, 1, 1), (17, 33, 5), (16, 16, 16), (3, 40, 1), (31, 2, 47), (1, 65, 19)];
         int run = 0;
@@ -40,7 +40,7 @@ public class GpuGemmTests
 
     /// <summary>A and C are batched over outer and inner; B is shared across outer (stride 0) as the
     /// convolution's weight is.</summary>
-    private static void CheckOne<T>(Device device, IOpsDevice ops, int m, int n, int k, int outer, int inner,
+    private static void CheckOne<T>(Device device, DeformEngine.Gpu.GpuDevice ops, int m, int n, int k, int outer, int inner,
         bool transA, bool transB, T beta, long seed, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int sizeA = m * k, sizeB = k * n, sizeC = m * n;
@@ -61,7 +61,7 @@ public class GpuGemmTests
         var da = a.To(device);
         var db = b.To(device);
         var dc = c.To(device);
-        ops.Gemm(m, n, k, outer, inner,
+        ops.BatchedGemm(m, n, k, outer, inner,
             new DeviceMatrix(da.Buffer!, 3, lda, (long)inner * sizeA, sizeA, transA),
             new DeviceMatrix(db.Buffer!, 0, ldb, 0, sizeB, transB),
             beta,

@@ -151,7 +151,7 @@ public class Conv2dFastPathTests
                 config.Stride, config.Padding, config.Dilation, config.Groups);
             foreach (int matrices in new[] { 1, 2 })
             {
-                int images = Functional.Conv2dChunkImages(cp, sizeof(double), matrices);
+                int images = CpuFastBackend.Conv2dChunkImages(cp, sizeof(double), matrices);
                 long bytes = ((long)cp.OutChannels + matrices * cp.ColumnRows) * cp.ColumnCols * images * sizeof(double);
                 Assert.IsTrue(images > 1 && images < config.N, $"expected several chunks of several images, got {images}");
                 Assert.IsTrue(bytes <= EngineOptions.WorkspaceBytes, $"chunk of {bytes} bytes exceeds the budget");

@@ -1,0 +1,21 @@
+namespace DeformEngine;
+
+/// <summary>
+/// The CPU reference backend: every operator as the plain loops the docs quote, in both precisions,
+/// image by image, with no workspace tricks. Every faster backend is tested against it. Selected by
+/// <see cref="EngineOptions.UseReferenceKernels"/>. Its operator contracts are implemented in partial
+/// files beside each operator (<c>Ops/&lt;Operator&gt;/&lt;Operator&gt;.Reference.cs</c>), as virtual
+/// methods that <see cref="CpuFastBackend"/> overrides where it has a faster kernel.
+/// </summary>
+public partial class CpuReferenceBackend
+{
+    public static CpuReferenceBackend Instance { get; } = new();
+
+    private protected CpuReferenceBackend()
+    {
+    }
+
+    public virtual string Name => "cpu-reference";
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,46 @@
+namespace DeformEngine;
+
+/// <summary>Batch normalisation of [N, C, H, W] per channel c, over M = N·H·W values:
+/// y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε).
+/// Training: μ, σ² are the batch mean and biased variance; the running statistics (when given)
+/// become (1 − m)·running + m·batch, the variance entering them unbiased (σ²·M/(M − 1)), as PyTorch.
+/// Evaluation: μ, σ² are the running statistics.
+/// Gradients (training): ∂L/∂x = (1/(M·√(σ²+ε)))·(M·g − Σg − x̂·Σ(g·x̂)) with g = γ·∂L/∂y;
+/// (evaluation): ∂L/∂x = γ·∂L/∂y/√(σ²+ε); ∂L/∂γ = Σ ∂L/∂y·x̂; ∂L/∂β = Σ ∂L/∂y.</summary>
+public static partial class Functional
+{
+    public static Tensor<T> BatchNorm2d<T>(Tensor<T> input, Tensor<T>? runningMean, Tensor<T>? runningVar,
+        Tensor<T>? weight = null, Tensor<T>? bias = null, bool training = false, double momentum = 0.1, double eps = 1e-5)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ShapeMath.RequireRank(nameof(input), input.ShapeSpan, 4, "[N, C, H, W]");
+        var shape = input.ShapeArray;
+        int n = shape[0], channels = shape[1], plane = shape[2] * shape[3];
+        int count = n * plane;
+        OpArgs.RequireChannelVector(nameof(runningMean), runningMean, channels);
+        OpArgs.RequireChannelVector(nameof(runningVar), runningVar, channels);
+        OpArgs.RequireChannelVector(nameof(weight), weight, channels);
+        OpArgs.RequireChannelVector(nameof(bias), bias, channels);
+        if ((runningMean is null) != (runningVar is null))
+            throw new ArgumentException("runningVar: runningMean and runningVar must be given together.", nameof(runningVar));
+        if (!(momentum >= 0 && momentum <= 1))
+            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum: expected a value in [0, 1].");
+        if (!(eps >= 0 && double.IsFinite(eps)))
+            throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps: expected a finite value ≥ 0.");
+        if (!training && runningMean is null)
+            throw new ArgumentException("runningMean: evaluation mode normalises with the running statistics, which are null.", nameof(runningMean));
+        if (training && count <= 1)
+            throw new ArgumentException(
+                $"input: training needs more than one value per channel to compute a variance, got shape {ShapeMath.Format(shape)}.", nameof(input));
+        RequireSameDevice(nameof(runningMean), input, runningMean);
+        RequireSameDevice(nameof(runningVar), input, runningVar);
+        RequireSameDevice(nameof(weight), input, weight);
+        RequireSameDevice(nameof(bias), input, bias);
+        var parameters = new BatchNorm2dParams(n, channels, plane, training, momentum, eps);
+        var backend = OperatorBackends.For<IBatchNorm2dBackend>(input.Device, "BatchNorm2d");
+        var (output, saved) = backend.BatchNorm2d(parameters, input, runningMean, runningVar, weight, bias);
+        return Autograd.Record(output, "BatchNorm2d", (grad, needs) => backend.BatchNorm2dBackward(parameters, grad, weight, saved, needs),
+            input, weight, bias);
+    }
+}

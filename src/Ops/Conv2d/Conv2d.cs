@@ -1,0 +1,24 @@
+namespace DeformEngine;
+
+/// <summary>2-D convolution (cross-correlation) as im2col + GEMM per image and group:
+/// out[n, o] = Σ_{c,i,j} weight[o, c, i, j] · input[n, c, y·s − p + i·d, x·s − p + j·d] + bias[o].
+/// Gradients: ∂L/∂W = ∂L/∂out · columnsᵀ, ∂L/∂columns = Wᵀ · ∂L/∂out scattered back by col2im,
+/// ∂L/∂bias = Σ_{n,y,x} ∂L/∂out.
+/// The backend of the input's device runs it (<see cref="IConv2dBackend"/>): on the CPU the reference
+/// (Conv2d.Reference.cs, image by image) or the fast path (Conv2d.Fast.cs: chunks of images sized by
+/// <see cref="EngineOptions.WorkspaceBytes"/>, one GEMM per group and chunk, and a 1×1 stride-1 unpadded
+/// convolution multiplies the input directly).</summary>
+public static partial class Functional
+{
+    public static Tensor<T> Conv2d<T>(Tensor<T> input, Tensor<T> weight, Tensor<T>? bias = null,
+        (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null, int groups = 1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (groups < 1) throw new ArgumentOutOfRangeException(nameof(groups), groups, "groups must be at least 1.");
+        var cp = Conv2dParams.Create(input, weight, bias, stride, padding, dilation, groups);
+        var backend = OperatorBackends.For<IConv2dBackend>(input.Device, "Conv2d");
+        var output = backend.Conv2d(cp, input, weight, bias);
+        return Autograd.Record(output, "Conv2d", (grad, needs) => backend.Conv2dBackward(cp, grad, input, weight, bias, needs),
+            input, weight, bias);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Runtime.CompilerServices;
+using DeformEngine.Kernels;
+
+namespace DeformEngine;
+
+/// <summary>The fast <see cref="IDeformConv2dBackend"/>: chunks of images sized by
+/// <see cref="EngineOptions.WorkspaceBytes"/> (<see cref="DeformConv2dWorkspace"/>), padded channels-last
+/// images and position-major columns (<see cref="DeformChunk"/>), the vectorised sampling kernels of
+/// <see cref="DeformConv2dFastKernels"/> and one GEMM per group and chunk; a deterministic backward.</summary>
+public sealed partial class CpuFastBackend
+{
+    public override Tensor<T> DeformConv2d<T>(DeformConv2dParams dp, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
+        Tensor<T>? bias, Tensor<T>? mask)
+    {
+        var cp = dp.Conv;
+        var src = input.CpuData;
+        var off = offset.CpuData;
+        var msk = mask?.CpuData;
+        var w = weight.CpuData;
+        var result = new T[cp.Batch * cp.OutChannels * cp.ColumnCols];
+        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: true, sampling: false, inputGradient: false);
+        var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
+        try
+        {
+            var permutedWeight = plan.Weights(scratch).Span;
+            ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, cp.InChannels / cp.Groups, dp.KernelPoints, permutedWeight);
+            for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
+            {
+                var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
+                var padded = plan.Padded(scratch);
+                var columns = plan.Columns(scratch)[..(chunk.Rows * chunk.RowLength)];
+                var product = plan.Product(scratch).Span[..(cp.OutChannels * chunk.Rows)];
+                DeformConv2dFastKernels.PadImages(chunk, src, padded);
+                DeformConv2dFastKernels.Im2Col(chunk, padded, off, msk, columns);
+                ConvGemm.ForwardPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight, columns.Span, product);
+                ConvGemm.FromChannelMajor<T>(product, bias is null ? default : bias.CpuData, first, chunk.Images, cp.OutChannels, cp.ColumnCols, result);
+            }
+        }
+        finally
+        {
+            ScratchArrays<T>.Return(scratch);
+        }
+
+        return Tensor<T>.Wrap(result, cp.Batch, cp.OutChannels, cp.OutH, cp.OutW);
+    }
+
+    public override Tensor<T>?[] DeformConv2dBackward<T>(DeformConv2dParams dp, Tensor<T> gradOutput, Tensor<T> input,
+        Tensor<T> offset, Tensor<T> weight, Tensor<T>? bias, Tensor<T>? mask, bool[] needs)
+    {
+        var cp = dp.Conv;
+        var src = input.CpuData;
+        var off = offset.CpuData;
+        var msk = mask?.CpuData;
+        var w = weight.CpuData;
+        var g = gradOutput.CpuData;
+        var gradInput = needs[0] ? new T[src.Length] : null;
+        var gradOffset = needs[1] ? new T[off.Length] : null;
+        var gradWeight = needs[2] ? new T[w.Length] : null;
+        var gradMask = msk is not null && needs[4] ? new T[msk.Length] : null;
+        if (gradInput is not null || gradOffset is not null || gradMask is not null || gradWeight is not null)
+            DeformConv2dFastBackward(dp, src, off, msk, w, g, gradInput, gradOffset, gradWeight, gradMask);
+        return [
+            gradInput is null ? null : Tensor<T>.Wrap(gradInput, input.ShapeArray),
+            gradOffset is null ? null : Tensor<T>.Wrap(gradOffset, offset.ShapeArray),
+            gradWeight is null ? null : Tensor<T>.Wrap(gradWeight, weight.ShapeArray),
+            bias is not null && needs[3]
+                ? Tensor<T>.Wrap(ConvGemm.GradBiasVectorized<T>(g, cp.Batch, cp.OutChannels, cp.ColumnCols), cp.OutChannels)
+                : null,
+            gradMask is null ? null : Tensor<T>.Wrap(gradMask, mask!.ShapeArray)];
+    }
+
+    /// <summary>Per chunk: gradOut to [O, chunk·L]; ∂L/∂columns = gradOutᵀ·W; one sampling pass for the
+    /// offset and mask gradients that also rebuilds the columns and the coefficient table; the input
+    /// gradient added channel run by channel run from that table; gradWeight += gradOut·columns.</summary>
+    private static void DeformConv2dFastBackward<T>(DeformConv2dParams dp, T[] src, T[] off, T[]? msk, T[] w, T[] gradOut,
+        T[]? gradInput, T[]? gradOffset, T[]? gradWeight, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var cp = dp.Conv;
+        int groupChannels = cp.InChannels / cp.Groups;
+        bool sampling = gradInput is not null || gradOffset is not null || gradMask is not null;
+        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: gradWeight is not null, sampling: sampling,
+            inputGradient: gradInput is not null);
+        var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
+        var tablePixels = ScratchArrays<int>.Rent(plan.TableLength);
+        try
+        {
+            // Only the gradient-columns product reads the permuted weight.
+            var permutedWeight = plan.Weights(scratch);
+            if (sampling)
+                ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, groupChannels, dp.KernelPoints, permutedWeight.Span);
+            for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
+            {
+                var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
+                int columnLength = chunk.Rows * chunk.RowLength;
+                var padded = plan.Padded(scratch);
+                var product = plan.Product(scratch)[..(cp.OutChannels * chunk.Rows)];
+                var columns = gradWeight is null ? Memory<T>.Empty : plan.Columns(scratch)[..columnLength];
+                ConvGemm.ToChannelMajor<T>(gradOut, first, chunk.Images, cp.OutChannels, cp.ColumnCols, product.Span);
+                DeformConv2dFastKernels.PadImages(chunk, src, padded);
+                if (sampling)
+                {
+                    var gradColumns = plan.GradColumns(scratch)[..columnLength];
+                    int tableLength = gradInput is null ? 0 : chunk.Rows * dp.OffsetGroups * dp.KernelPoints;
+                    var pixels = tablePixels.AsMemory(0, tableLength);
+                    var weights = plan.TableWeights(scratch)[..(4 * tableLength)];
+                    ConvGemm.GradColumnsPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight.Span,
+                        product.Span, gradColumns.Span);
+                    DeformConv2dFastKernels.SamplingGradients(chunk, padded, off, msk, gradColumns, columns, pixels, weights, gradOffset, gradMask);
+                    if (gradInput is not null)
+                        DeformConv2dFastKernels.ScatterInputGradient(chunk, gradColumns, pixels, weights, plan.GradPadded(scratch), gradInput);
+                }
+                else
+                {
+                    DeformConv2dFastKernels.Im2Col(chunk, padded, off, msk, columns);
+                }
+                if (gradWeight is not null)
+                    ConvGemm.GradWeightPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, product.Span, columns.Span,
+                        gradWeight, accumulate: first > 0);
+            }
+            if (gradWeight is not null)
+                ConvGemm.FromKernelPointMajorInPlace<T>(gradWeight, cp.OutChannels, groupChannels, dp.KernelPoints);
+        }
+        finally
+        {
+            ScratchArrays<int>.Return(tablePixels);
+            ScratchArrays<T>.Return(scratch);
+        }
+    }
+}

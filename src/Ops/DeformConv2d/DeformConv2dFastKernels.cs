@@ -1,0 +1,252 @@
+using DeformEngine.Cpu;
+
+namespace DeformEngine.Kernels;
+
+/// <summary>Fast kernels of <see cref="Functional.DeformConv2d{T}"/> for a <see cref="DeformChunk"/> of
+/// images; the same sums as <see cref="DeformConv2dReferenceKernels"/> up to rounding, in the chunk's
+/// channels-last layouts. Each sampling point (image, offset group, kernel point, output position)
+/// is located once — corner pixel, coefficients, mask — and then applied to all channels of its
+/// offset group as contiguous vectors (<see cref="ChannelVectors"/>): no gathers.
+/// Work is split into fixed tasks that never depend on the thread count: sampling tasks are blocks
+/// of <see cref="RowBlock"/> output positions and own those column rows and the offset/mask
+/// gradients at those positions (their channel sums run inside the task, in channel order); input
+/// gradient tasks are (image, run of channels) and own those channels of that image, adding every
+/// position and kernel point in a fixed order.</summary>
+internal static unsafe class DeformConv2dFastKernels
+{
+    /// <summary>Output positions per sampling task.</summary>
+    public const int RowBlock = 32;
+
+    /// <summary>Fewest channels per input-gradient task (unless a group has fewer): a task reads its
+    /// channels' part of every column row it touches and adds into those channels of four pixels, and
+    /// shorter parts are much slower (measured on C = 256: 64 channels 3×, 128 channels 2× the time of 256).</summary>
+    public const int MinScatterChannels = 256;
+
+    /// <summary>Input-gradient tasks the chunk is split into, when it has the channels for it.</summary>
+    private const int ScatterTasks = 8;
+
+    private static int RowBlocks(in DeformChunk chunk) => (chunk.Rows + RowBlock - 1) / RowBlock;
+
+    /// <summary>Copies the chunk's images, NCHW, into the zero-bordered channels-last layout; one task
+    /// per padded row.</summary>
+    public static void PadImages<T>(DeformChunk chunk, T[] input, Memory<T> padded) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var cp = chunk.Dp.Conv;
+        int h = cp.Height, w = cp.Width, channels = chunk.Channels, paddedRows = h + 3;
+        int rowLength = chunk.PaddedWidth * channels;
+        ParallelLoop.For(chunk.Images * paddedRows, task =>
+        {
+            int b = task / paddedRows, y = task - b * paddedRows - 1;
+            var row = padded.Span.Slice(task * rowLength, rowLength);
+            if (y < 0 || y >= h)
+            {
+                row.Clear();
+                return;
+            }
+            row[..channels].Clear();
+            row[((w + 1) * channels)..].Clear();
+            fixed (T* source = &input[((chunk.First + b) * channels * h + y) * w])
+            fixed (T* dest = row)
+                BlockTranspose.Transpose(source, (long)h * w, dest + channels, channels, channels, w);
+        });
+    }
+
+    /// <summary>columns[b·L + l, (c, k)] = m · bilinear(image b, channel c, p).</summary>
+    public static void Im2Col<T>(DeformChunk chunk, ReadOnlyMemory<T> padded, T[] offset, T[]? mask, Memory<T> columns)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ParallelLoop.For(RowBlocks(chunk), block =>
+        {
+            fixed (T* pad = padded.Span)
+            fixed (T* off = offset)
+            fixed (T* msk = mask)
+            fixed (T* col = columns.Span)
+            {
+                int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Dp.Conv.OutW;
+                for (int r = block * RowBlock, end = Math.Min(r + RowBlock, chunk.Rows); r < end; r++)
+                {
+                    int b = r / chunk.L, l = r - b * chunk.L, y = l / outW, x = l - y * outW;
+                    T* row = col + (long)r * chunk.RowLength;
+                    for (int g = 0; g < chunk.Dp.OffsetGroups; g++)
+                        for (int k = 0; k < chunk.K; k++)
+                        {
+                            var s = chunk.Locate(off, msk, b, y, x, g, k);
+                            T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
+                            T* lt = pad + (long)s.Pixel * channels, lb = lt + wp * channels;
+                            for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
+                            {
+                                int runEnd = chunk.RunEnd(c, groupEnd);
+                                ChannelVectors.Bilinear(row + chunk.ColumnOffset(c, k), lt + c, lt + channels + c, lb + c, lb + channels + c,
+                                    w0, w1, w2, w3, runEnd - c);
+                                c = runEnd;
+                            }
+                        }
+                }
+            }
+        });
+    }
+
+    /// <summary>The backward's pass over the sampling points, given ∂L/∂columns of the chunk. Per
+    /// point it sums S_q = Σ_c ∂L/∂col · v_q over the offset group's channels and writes
+    /// gradMask = Σ_q g_q·S_q and gradOffset = m·(Σ_q ∂g_q/∂y · S_q, Σ_q ∂g_q/∂x · S_q). On the way it
+    /// can write the columns (for the weight gradient; the corners are loaded anyway) and the
+    /// coefficient table that <see cref="ScatterInputGradient{T}"/> reads: per (row, offset group,
+    /// kernel point) the corner pixel and the four weights m·g_q. Empty / null destinations are skipped.</summary>
+    public static void SamplingGradients<T>(DeformChunk chunk, ReadOnlyMemory<T> padded, T[] offset, T[]? mask,
+        ReadOnlyMemory<T> gradColumns, Memory<T> columns, Memory<int> tablePixels, Memory<T> tableWeights,
+        T[]? gradOffset, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ParallelLoop.For(RowBlocks(chunk), block =>
+        {
+            fixed (T* pad = padded.Span)
+            fixed (T* off = offset)
+            fixed (T* msk = mask)
+            fixed (T* gradCol = gradColumns.Span)
+            fixed (T* col = columns.Span)
+            fixed (int* tPixel = tablePixels.Span)
+            fixed (T* tWeight = tableWeights.Span)
+            fixed (T* gOff = gradOffset)
+            fixed (T* gMask = gradMask)
+            {
+                int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Dp.Conv.OutW, groups = chunk.Dp.OffsetGroups;
+                bool wantSums = gOff != null || gMask != null;
+                for (int r = block * RowBlock, end = Math.Min(r + RowBlock, chunk.Rows); r < end; r++)
+                {
+                    int b = r / chunk.L, l = r - b * chunk.L, y = l / outW, x = l - y * outW;
+                    T* row = col == null ? null : col + (long)r * chunk.RowLength;
+                    T* upstreamRow = gradCol + (long)r * chunk.RowLength;
+                    for (int g = 0; g < groups; g++)
+                        for (int k = 0; k < chunk.K; k++)
+                        {
+                            var s = chunk.Locate(off, msk, b, y, x, g, k);
+                            T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
+                            if (tPixel != null)
+                            {
+                                long entry = ((long)r * groups + g) * chunk.K + k;
+                                tPixel[entry] = s.Pixel;
+                                tWeight[4 * entry] = w0;
+                                tWeight[4 * entry + 1] = w1;
+                                tWeight[4 * entry + 2] = w2;
+                                tWeight[4 * entry + 3] = w3;
+                            }
+                            if (!wantSums && row == null) continue;
+                            T* lt = pad + (long)s.Pixel * channels, lb = lt + wp * channels;
+                            T sLt = T.Zero, sRt = T.Zero, sLb = T.Zero, sRb = T.Zero;
+                            for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
+                            {
+                                int runEnd = chunk.RunEnd(c, groupEnd), at = chunk.ColumnOffset(c, k);
+                                if (wantSums)
+                                {
+                                    ChannelVectors.CornerSums(upstreamRow + at, lt + c, lt + channels + c, lb + c, lb + channels + c, runEnd - c,
+                                        row == null ? null : row + at, w0, w1, w2, w3, out T a, out T bb, out T cc, out T d);
+                                    sLt += a;
+                                    sRt += bb;
+                                    sLb += cc;
+                                    sRb += d;
+                                }
+                                else
+                                {
+                                    ChannelVectors.Bilinear(row + at, lt + c, lt + channels + c, lb + c, lb + channels + c, w0, w1, w2, w3, runEnd - c);
+                                }
+                                c = runEnd;
+                            }
+                            if (wantSums) WriteCoordinateGradients(chunk, s, b, l, g, k, sLt, sRt, sLb, sRb, gOff, gMask);
+                        }
+                }
+            }
+        });
+    }
+
+    /// <summary>gradMask = Σ_q g_q·S_q; gradOffset (dy, dx) = m·((1−lx)(S_lb − S_lt) + lx(S_rb − S_rt),
+    /// (1−ly)(S_rt − S_lt) + ly(S_rb − S_lb)).</summary>
+    private static void WriteCoordinateGradients<T>(in DeformChunk chunk, in DeformSample<T> s, int b, int l, int g, int k,
+        T sLt, T sRt, T sLb, T sRb, T* gradOffset, T* gradMask) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long field = ((long)(chunk.First + b) * chunk.Dp.OffsetGroups + g) * chunk.K + k;
+        // NOTE: a point outside the box sampled 0 whatever its offset: all its gradients are 0
+        // (set explicitly so that a non-finite mask cannot turn 0 · S into NaN).
+        T dm = T.Zero, dy = T.Zero, dx = T.Zero;
+        if (s.Inside)
+        {
+            dm = s.Glt * sLt + s.Grt * sRt + s.Glb * sLb + s.Grb * sRb;
+            dy = s.Mask * ((T.One - s.Lx) * (sLb - sLt) + s.Lx * (sRb - sRt));
+            dx = s.Mask * ((T.One - s.Ly) * (sRt - sLt) + s.Ly * (sRb - sLb));
+        }
+        if (gradOffset != null)
+        {
+            gradOffset[2 * field * chunk.L + l] = dy;
+            gradOffset[(2 * field + 1) * chunk.L + l] = dx;
+        }
+        if (gradMask != null) gradMask[field * chunk.L + l] = dm;
+    }
+
+    /// <summary>gradInput[b, c] = Σ_{l, k} Σ_q (m·g_q) · ∂L/∂col[b·L + l, (c, k)] at corner q, from the
+    /// coefficient table of <see cref="SamplingGradients{T}"/>. A task owns one image's run of
+    /// channels: it clears them in the zero-bordered channels-last scratch, adds every position and
+    /// kernel point in order (the border absorbs the corners outside the image), and copies them out
+    /// to NCHW.</summary>
+    public static void ScatterInputGradient<T>(DeformChunk chunk, ReadOnlyMemory<T> gradColumns,
+        ReadOnlyMemory<int> tablePixels, ReadOnlyMemory<T> tableWeights, Memory<T> gradPadded, T[] gradInput)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var runs = ScatterRuns(chunk);
+        ParallelLoop.For(chunk.Images * runs.Length, task =>
+        {
+            int b = task / runs.Length;
+            var (start, end, group) = runs[task - b * runs.Length];
+            fixed (T* gradCol = gradColumns.Span)
+            fixed (int* tPixel = tablePixels.Span)
+            fixed (T* tWeight = tableWeights.Span)
+            fixed (T* gradPad = gradPadded.Span)
+                ScatterRun(chunk, b, start, end, group, gradCol, tPixel, tWeight, gradPad, gradInput);
+        });
+    }
+
+    /// <summary>Runs of channels inside one offset group and one convolution group, in channel order:
+    /// at least <see cref="MinScatterChannels"/> (or the whole group) and short enough to give the
+    /// chunk about <see cref="ScatterTasks"/> tasks. Depends on the shape only.</summary>
+    private static (int Start, int End, int OffsetGroup)[] ScatterRuns(in DeformChunk chunk)
+    {
+        int perImage = Math.Max(1, (ScatterTasks + chunk.Images - 1) / chunk.Images);
+        int length = Math.Max(MinScatterChannels, (chunk.Channels / perImage + 7) / 8 * 8);
+        var runs = new List<(int, int, int)>();
+        for (int g = 0; g < chunk.Dp.OffsetGroups; g++)
+            for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
+            {
+                int runEnd = Math.Min(chunk.RunEnd(c, groupEnd), c + length);
+                runs.Add((c, runEnd, g));
+                c = runEnd;
+            }
+        return runs.ToArray();
+    }
+
+    private static void ScatterRun<T>(in DeformChunk chunk, int b, int start, int end, int g, T* gradCol, int* tPixel, T* tWeight,
+        T* gradPad, T[] gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var cp = chunk.Dp.Conv;
+        int channels = chunk.Channels, wp = chunk.PaddedWidth, count = end - start;
+        T* image = gradPad + (long)b * chunk.PaddedPixels * channels;
+        for (int p = 0; p < chunk.PaddedPixels; p++)
+            new Span<T>(image + (long)p * channels + start, count).Clear();
+        for (int l = 0; l < chunk.L; l++)
+        {
+            long r = (long)b * chunk.L + l;
+            T* upstreamRow = gradCol + r * chunk.RowLength;
+            for (int k = 0; k < chunk.K; k++)
+            {
+                long entry = (r * chunk.Dp.OffsetGroups + g) * chunk.K + k;
+                T* w = tWeight + 4 * entry;
+                T* lt = gradPad + (long)tPixel[entry] * channels + start, lb = lt + wp * channels;
+                ChannelVectors.Scatter(upstreamRow + chunk.ColumnOffset(start, k), lt, lt + channels, lb, lb + channels,
+                    w[0], w[1], w[2], w[3], count);
+            }
+        }
+        int h = cp.Height, width = cp.Width, plane = h * width;
+        fixed (T* gradIn = gradInput)
+        {
+            T* to = gradIn + ((long)(chunk.First + b) * channels + start) * plane;
+            for (int y = 0; y < h; y++)
+                BlockTranspose.Transpose(image + ((long)(y + 1) * wp + 1) * channels + start, channels, to + y * width, plane, width, count);
+        }
+    }
+}

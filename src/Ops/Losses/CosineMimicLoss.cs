@@ -1,0 +1,29 @@
+namespace DeformEngine;
+
+/// <summary>The feature-mimicking loss of DCNv2: rows a_n, b_n of [N, ...] (everything after the
+/// first dimension flattened), ℓ_n = 1 − cos(a_n, b_n) = 1 − a·b / (max(‖a‖, ε)·max(‖b‖, ε)),
+/// reduced by <see cref="Reduction"/> (mean over rows by default).
+/// Gradients: ∂ℓ/∂a = −(b/(‖a‖‖b‖) − cos·a/‖a‖²), ∂ℓ/∂b likewise with a and b swapped.</summary>
+public static partial class Functional
+{
+    public static Tensor<T> CosineMimicLoss<T>(Tensor<T> a, Tensor<T> b, Reduction reduction = Reduction.Mean, double eps = 1e-8)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Rank < 2)
+            throw new ArgumentException($"a: expected a tensor [N, ...] of N feature rows, got shape {ShapeMath.Format(a.ShapeSpan)}.", nameof(a));
+        ShapeMath.RequireShape(nameof(b), b.ShapeSpan, a.ShapeSpan);
+        if (!(eps > 0))
+            throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps: expected a positive value.");
+        int n = a.ShapeArray[0];
+        if (reduction == Reduction.Mean && n == 0)
+            throw new ArgumentException("a: the mean loss of zero rows is undefined.", nameof(a));
+        RequireSameDevice(nameof(b), a, b);
+        var parameters = new CosineMimicLossParams(n, n == 0 ? 0 : a.Numel / n, reduction, eps);
+        var backend = OperatorBackends.For<ICosineMimicLossBackend>(a.Device, "CosineMimicLoss");
+        var (output, saved) = backend.CosineMimicLoss(parameters, a, b);
+        return Autograd.Record(output, "CosineMimicLoss", (grad, needs) => backend.CosineMimicLossBackward(parameters, grad, a, b, saved, needs),
+            a, b);
+    }
+}

@@ -1,0 +1,29 @@
+namespace DeformEngine;
+
+/// <summary>Mean pooling of [N, C, H, W] to a fixed [outH, outW]: output row oy averages input rows
+/// ⌊oy·H/outH⌋ .. ⌈(oy+1)·H/outH⌉ − 1 (columns likewise), PyTorch's bins, which may overlap.
+/// Gradient: each input position of a bin gets ∂L/∂out / (bin size).</summary>
+public static partial class Functional
+{
+    public static Tensor<T> AdaptiveAvgPool2d<T>(Tensor<T> input, (int H, int W) outputSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ShapeMath.RequireRank(nameof(input), input.ShapeSpan, 4, "[N, C, H, W]");
+        OpArgs.RequirePositive(nameof(outputSize), outputSize);
+        var shape = input.ShapeArray;
+        int h = shape[2], w = shape[3];
+        if (h == 0 || w == 0)
+            throw new ArgumentException($"input: expected non-empty spatial dimensions, got shape {ShapeMath.Format(shape)}.", nameof(input));
+        var (outH, outW) = outputSize;
+        var windows = new PoolWindow[outH * outW];
+        for (int oy = 0; oy < outH; oy++)
+            for (int ox = 0; ox < outW; ox++)
+            {
+                int yStart = oy * h / outH, yEnd = ((oy + 1) * h + outH - 1) / outH;
+                int xStart = ox * w / outW, xEnd = ((ox + 1) * w + outW - 1) / outW;
+                windows[oy * outW + ox] = new PoolWindow(yStart, yEnd, xStart, xEnd, (yEnd - yStart) * (xEnd - xStart));
+            }
+        return AveragePooling.Run(input, windows, outH, outW, "AdaptiveAvgPool2d");
+    }
+}

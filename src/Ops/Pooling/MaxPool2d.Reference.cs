@@ -1,0 +1,64 @@
+namespace DeformEngine;
+
+/// <summary>The reference <see cref="IMaxPool2dBackend"/>: a loop over windows that keeps each argmax
+/// (an int[] per call) for the backward.</summary>
+public partial class CpuReferenceBackend : IMaxPool2dBackend
+{
+    public virtual OperatorOutput<T> MaxPool2d<T>(Pool2dParams parameters, Tensor<T> input) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (n, c, h, w) = (parameters.Batch, parameters.Channels, parameters.Height, parameters.Width);
+        var (outH, outW) = (parameters.OutH, parameters.OutW);
+        var src = input.CpuData;
+        var result = new T[n * c * outH * outW];
+        // NOTE: the argmax of each window is kept so that the backward routes the gradient exactly
+        // where the forward took its value; −1 marks a window with no finite maximum.
+        var argmax = new int[result.Length];
+        for (int plane = 0; plane < n * c; plane++)
+        {
+            int inBase = plane * h * w, outBase = plane * outH * outW;
+            for (int oy = 0; oy < outH; oy++)
+                for (int ox = 0; ox < outW; ox++)
+                {
+                    T best = T.NegativeInfinity;
+                    int bestIndex = -1;
+                    for (int i = 0; i < parameters.KernelH; i++)
+                    {
+                        int y = oy * parameters.StrideH - parameters.PadH + i;
+                        if ((uint)y >= (uint)h) continue;
+                        for (int j = 0; j < parameters.KernelW; j++)
+                        {
+                            int x = ox * parameters.StrideW - parameters.PadW + j;
+                            if ((uint)x >= (uint)w) continue;
+                            T value = src[inBase + y * w + x];
+                            // NaN propagates, as in PyTorch.
+                            if (value > best || T.IsNaN(value) || bestIndex < 0)
+                            {
+                                best = value;
+                                bestIndex = y * w + x;
+                            }
+                        }
+                    }
+                    result[outBase + oy * outW + ox] = best;
+                    argmax[outBase + oy * outW + ox] = bestIndex;
+                }
+        }
+        return new(Tensor<T>.Wrap(result, n, c, outH, outW), argmax);
+    }
+
+    public virtual Tensor<T> MaxPool2dBackward<T>(Pool2dParams parameters, Tensor<T> gradOutput, object? saved)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (n, c, h, w) = (parameters.Batch, parameters.Channels, parameters.Height, parameters.Width);
+        var (outH, outW) = (parameters.OutH, parameters.OutW);
+        var argmax = (int[])saved!;
+        var g = gradOutput.CpuData;
+        var gradInput = new T[parameters.InputCount];
+        for (int plane = 0; plane < n * c; plane++)
+        {
+            int inBase = plane * h * w, outBase = plane * outH * outW;
+            for (int k = 0; k < outH * outW; k++)
+                if (argmax[outBase + k] >= 0) gradInput[inBase + argmax[outBase + k]] += g[outBase + k];
+        }
+        return Tensor<T>.Wrap(gradInput, n, c, h, w);
+    }
+}
