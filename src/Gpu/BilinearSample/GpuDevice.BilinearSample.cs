@@ -2,7 +2,7 @@ using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
 
-/// <summary>The device's <see cref="IBilinearSampleBackend"/> (kernels: <see cref="BilinearSampleKernels"/>).</summary>
+/// <summary>The device's <see cref="IBilinearSampleBackend"/> (kernels: <see cref="BilinearSampleGpuKernels"/>).</summary>
 public abstract partial class GpuDevice : IBilinearSampleBackend
 {
     public Tensor<T> BilinearSample<T>(BilinearSampleParams parameters, Tensor<T> input, Tensor<T> coords)
@@ -46,5 +46,5 @@ public abstract partial class GpuDevice : IBilinearSampleBackend
             ]));
     }
 
-    private GpuKernel Bilinear<T>(string name) => Kernel<T>(BilinearSampleKernels.SourceName, BilinearSampleKernels.Source, name);
+    private GpuKernel Bilinear<T>(string name) => Kernel<T>(BilinearSampleGpuKernels.SourceName, BilinearSampleGpuKernels.Source, name);
 }

@@ -1,7 +1,7 @@
 namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>
-/// Kernels of <c>Ops/Conv2d.cs</c>: im2col, col2im as a gather (each pixel sums the column entries
+/// Kernels of <c>Ops/Conv2d/</c>: im2col, col2im as a gather (each pixel sums the column entries
 /// that read it, in kernel-tap order: no atomics, deterministic, and the same order as the CPU's
 /// col2im), and the bias add and bias gradient that the deformable convolution uses too.
 /// Columns hold a chunk of images back to back: [images, C·kh·kw, OutH·OutW].

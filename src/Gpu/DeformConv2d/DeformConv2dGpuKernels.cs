@@ -1,7 +1,7 @@
 namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>
-/// Kernels of <c>Ops/DeformConv2d.cs</c>: deformable im2col and the sampling backward, with the
+/// Kernels of <c>Ops/DeformConv2d/</c>: deformable im2col and the sampling backward, with the
 /// layouts of the CPU reference (offset [N, 2·G·kh·kw, OutH·OutW] with dy first, mask
 /// [N, G·kh·kw, OutH·OutW], columns [images, C·kh·kw, OutH·OutW]).
 /// </summary>
@@ -9,7 +9,7 @@ public static class DeformConv2dGpuKernels
 {
     public const string SourceName = "DeformConv2d.cl";
 
-    public const string Source = BilinearSampleKernels.Corners + """
+    public const string Source = BilinearSampleGpuKernels.Corners + """
         /* The sampling point of kernel point k = (i, j) of output position l, offset group g, image n. */
         DEVICE_FUNC corners_t sampling_corners(GLOBAL const real* offset, long n, int g, int k, long l,
                                                int height, int width, int kernel_w, int out_w, int points, long cols, int offset_groups,

@@ -12,7 +12,16 @@ public abstract partial class GpuDevice
     // Limits of the fixed-point scale 2^e, so that it and its inverse are normal floats.
     private const int MinScaleExponent = -120, MaxScaleExponent = 120;
 
-    private const int InputModeNone = 0, InputModeAtomic = 1, InputModeFixed = 2;
+    /// <summary>How a backward kernel writes the input gradient (its <c>mode</c> argument).</summary>
+    private enum ScatterMode
+    {
+        /// <summary>Not at all (no input gradient asked for, or a non-finite bound).</summary>
+        None = 0,
+        /// <summary>Float atomics into the zeroed gradient.</summary>
+        Atomic = 1,
+        /// <summary>64-bit fixed point into a zeroed scratch buffer, converted afterwards.</summary>
+        Fixed = 2,
+    }
 
     /// <summary>
     /// Runs a kernel that scatters into <paramref name="gradInput"/>[offset, offset + count) (when not
@@ -27,20 +36,20 @@ public abstract partial class GpuDevice
     {
         if (gradInput is null)
         {
-            launch(InputModeNone, _placeholder, 1.0);
+            launch((int)ScatterMode.None, _placeholder, 1.0);
             return;
         }
         GpuBuffer destination = Native(gradInput);
         if (!Deterministic)
         {
             FillRange(destination, offset, T.Zero, count);
-            launch(InputModeAtomic, _placeholder, 1.0);
+            launch((int)ScatterMode.Atomic, _placeholder, 1.0);
             return;
         }
         double limit = bound();
         if (!double.IsFinite(limit))
         {
-            launch(InputModeNone, _placeholder, 1.0);
+            launch((int)ScatterMode.None, _placeholder, 1.0);
             FillRange(destination, offset, T.NaN, count);
             return;
         }
@@ -49,7 +58,7 @@ public abstract partial class GpuDevice
             : 0;
         using GpuBuffer fixedCells = Scratch(count * sizeof(long));
         Context.Zero(fixedCells);
-        launch(InputModeFixed, fixedCells, Math.ScaleB(1.0, exponent));
+        launch((int)ScatterMode.Fixed, fixedCells, Math.ScaleB(1.0, exponent));
         Elementwise<T>("fixed_to_real").Launch(count, [fixedCells, destination, offset, Real<T>(Math.ScaleB(1.0, -exponent)), count]);
     }
 }

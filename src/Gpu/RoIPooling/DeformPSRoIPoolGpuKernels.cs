@@ -1,7 +1,7 @@
 namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>
-/// Kernels of <c>Ops/RoIPooling/DeformPSRoIPool.cs</c> (MXNet's DeformablePSROIPooling): the bin
+/// Kernels of <c>Ops/RoIPooling/Functional.DeformPSRoIPool.cs</c> (MXNet's DeformablePSROIPooling): the bin
 /// geometry of <c>DeformPSRoIPoolGeometry.Bin</c>, the mean over the samples kept inside the ½-pixel
 /// margin, the input gradient as a scatter (float atomics, or 64-bit fixed point in deterministic
 /// mode) and the trans gradient as a gather: one work-item per part sums every bin and channel that

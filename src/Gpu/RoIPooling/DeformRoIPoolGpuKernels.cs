@@ -1,7 +1,7 @@
 namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>
-/// Kernels of <c>Ops/RoIPooling/DeformRoIPool.cs</c>: RoI Align bins moved by
+/// Kernels of <c>Ops/RoIPooling/Functional.DeformRoIPool.cs</c>: RoI Align bins moved by
 /// (γ·h·offset[k, 1, bin], γ·w·offset[k, 0, bin]). The input gradient is a scatter (float atomics,
 /// or 64-bit fixed point in deterministic mode); the offset gradient of a bin sums over channels in
 /// one work-item, a gather.

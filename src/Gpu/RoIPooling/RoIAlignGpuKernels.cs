@@ -1,7 +1,7 @@
 namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>
-/// Kernels of RoIAlign and PSRoIAlign (<c>Ops/RoIPooling/RoIAlign.cs</c>, one sampler for both): the forward
+/// Kernels of RoIAlign and PSRoIAlign (<c>Ops/RoIPooling/Functional.RoIAlign.cs</c>, one sampler for both): the forward
 /// gathers one bin per work-item; the backward scatters each bin's upstream gradient to the corners of its
 /// samples (float atomics, or 64-bit fixed point in deterministic mode). Bin (i, j) of output channel c reads
 /// input channel c, or (c·PH + i)·PW + j when position_sensitive. RoIs are read from the host-built window

@@ -1,7 +1,7 @@
 namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>
-/// The device side of <c>Ops/Kernels/RoIBilinear.cs</c> and <c>Ops/Kernels/RoIAlignSampler.cs</c>,
+/// The device side of <c>Ops/RoIPooling/RoIBilinear.cs</c> and <c>Ops/RoIPooling/RoIAlignSampler.cs</c>,
 /// shared by the RoI pooling kernels: the clamped bilinear sample of the RoI references (a point
 /// within a margin of the plane is clamped to it, one beyond reads 0) and the bin average of the
 /// RoI Align family with its adjoint and its shift derivative. They follow the CPU code operation

@@ -26,21 +26,21 @@ internal struct DeformSample<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// </list></summary>
 internal readonly struct DeformChunk
 {
-    public readonly DeformConv2dParams Dp;
+    public readonly DeformConv2dParams Parameters;
     public readonly int First, Images;
     /// <summary>Output positions per image, kernel points, input channels.</summary>
-    public readonly int L, K, Channels;
+    public readonly int Positions, KernelPoints, Channels;
     /// <summary>Channels per convolution group and per offset group.</summary>
     public readonly int GroupChannels, OffsetGroupChannels;
     public readonly int PaddedWidth, PaddedPixels;
 
     public DeformChunk(DeformConv2dParams dp, int first, int images)
     {
-        Dp = dp;
+        Parameters = dp;
         First = first;
         Images = images;
-        L = dp.Conv.ColumnCols;
-        K = dp.KernelPoints;
+        Positions = dp.Conv.ColumnCols;
+        KernelPoints = dp.KernelPoints;
         Channels = dp.Conv.InChannels;
         GroupChannels = Channels / dp.Conv.Groups;
         OffsetGroupChannels = dp.ChannelsPerOffsetGroup;
@@ -49,10 +49,10 @@ internal readonly struct DeformChunk
     }
 
     /// <summary>Rows of the column matrix (output positions of the chunk).</summary>
-    public int Rows => Images * L;
+    public int Rows => Images * Positions;
 
     /// <summary>Length of one column row: C·kh·kw.</summary>
-    public int RowLength => Channels * K;
+    public int RowLength => Channels * KernelPoints;
 
     public static int PaddedLength(DeformConv2dParams dp, int images) =>
         images * dp.Conv.InChannels * (dp.Conv.Height + 3) * (dp.Conv.Width + 2);
@@ -61,7 +61,7 @@ internal readonly struct DeformChunk
     public int ColumnOffset(int c, int k)
     {
         int g = c / GroupChannels;
-        return g * K * GroupChannels + k * GroupChannels + (c - g * GroupChannels);
+        return g * KernelPoints * GroupChannels + k * GroupChannels + (c - g * GroupChannels);
     }
 
     /// <summary>End of the run of channels from <paramref name="c"/> that stays inside one
@@ -74,15 +74,15 @@ internal readonly struct DeformChunk
     public unsafe DeformSample<T> Locate<T>(T* offset, T* mask, int b, int y, int x, int g, int k)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var cp = Dp.Conv;
+        var cp = Parameters.Conv;
         int l = y * cp.OutW + x;
         int i = k / cp.KernelW, j = k - i * cp.KernelW;
         // (image, group, kernel point) of the mask layout [N, G·K, L]; the offset has 2 planes each.
-        long field = ((long)(First + b) * Dp.OffsetGroups + g) * K + k;
-        T py = T.CreateTruncating(y * cp.Stride.H - cp.Padding.H + i * cp.Dilation.H) + offset[2 * field * L + l];
-        T px = T.CreateTruncating(x * cp.Stride.W - cp.Padding.W + j * cp.Dilation.W) + offset[(2 * field + 1) * L + l];
+        long field = ((long)(First + b) * Parameters.OffsetGroups + g) * KernelPoints + k;
+        T py = T.CreateTruncating(y * cp.Stride.H - cp.Padding.H + i * cp.Dilation.H) + offset[2 * field * Positions + l];
+        T px = T.CreateTruncating(x * cp.Stride.W - cp.Padding.W + j * cp.Dilation.W) + offset[(2 * field + 1) * Positions + l];
         var corners = new BilinearCorners<T>(py, px, cp.Height, cp.Width);
-        var sample = new DeformSample<T> { Mask = mask == null ? T.One : mask[field * L + l] };
+        var sample = new DeformSample<T> { Mask = mask == null ? T.One : mask[field * Positions + l] };
         if (!corners.Inside)
         {
             sample.Pixel = b * PaddedPixels + (cp.Height + 1) * PaddedWidth;
@@ -108,18 +108,24 @@ internal readonly struct DeformChunk
 internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int PaddedLength, int ProductLength,
     int ColumnLength, int GradColumnLength, int GradPaddedLength, int TableLength, int WeightLength, long Bytes)
 {
-    /// <summary>The plan of the last call on this thread (tests check the budget with it).</summary>
-    [ThreadStatic] internal static DeformConv2dWorkspace? Last;
-
     /// <summary>Elements of T in the scratch array (the table's indices are a separate int array).</summary>
     public long ScratchLength =>
         (long)PaddedLength + ProductLength + ColumnLength + GradColumnLength + GradPaddedLength + 4L * TableLength + WeightLength;
+
+    /// <summary>The plan of a forward pass.</summary>
+    public static DeformConv2dWorkspace ForForward(DeformConv2dParams parameters, int elementSize) =>
+        Create(parameters, elementSize, columns: true, sampling: false, inputGradient: false);
+
+    /// <summary>The plan of a backward pass that computes the gradients asked for.</summary>
+    public static DeformConv2dWorkspace ForBackward(DeformConv2dParams parameters, int elementSize, bool gradInput, bool gradOffsetOrMask,
+        bool gradWeight) =>
+        Create(parameters, elementSize, columns: gradWeight, sampling: gradInput || gradOffsetOrMask, inputGradient: gradInput);
 
     /// <summary>The plan for one call: <paramref name="columns"/> when the columns themselves are
     /// needed (forward, weight gradient), <paramref name="sampling"/> for gradients to offset, mask or
     /// input (gradient columns), <paramref name="inputGradient"/> for the table and the padded input
     /// gradient. The weight gradient needs no scratch: its GEMM writes into the result array.</summary>
-    public static DeformConv2dWorkspace Create(DeformConv2dParams dp, int elementSize, bool columns, bool sampling, bool inputGradient)
+    private static DeformConv2dWorkspace Create(DeformConv2dParams dp, int elementSize, bool columns, bool sampling, bool inputGradient)
     {
         var cp = dp.Conv;
         long L = cp.ColumnCols;
@@ -142,7 +148,6 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
             TableLength: checked((int)(tableEntries * images)),
             WeightLength: checked((int)weight),
             Bytes: perImage * images + weight * elementSize);
-        Last = plan;
         return plan;
     }
 

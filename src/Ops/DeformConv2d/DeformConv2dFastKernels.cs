@@ -31,7 +31,7 @@ internal static unsafe class DeformConv2dFastKernels
     /// per padded row.</summary>
     public static void PadImages<T>(DeformChunk chunk, T[] input, Memory<T> padded) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var cp = chunk.Dp.Conv;
+        var cp = chunk.Parameters.Conv;
         int h = cp.Height, w = cp.Width, channels = chunk.Channels, paddedRows = h + 3;
         int rowLength = chunk.PaddedWidth * channels;
         ParallelLoop.For(chunk.Images * paddedRows, task =>
@@ -62,13 +62,13 @@ internal static unsafe class DeformConv2dFastKernels
             fixed (T* msk = mask)
             fixed (T* col = columns.Span)
             {
-                int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Dp.Conv.OutW;
+                int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Parameters.Conv.OutW;
                 for (int r = block * RowBlock, end = Math.Min(r + RowBlock, chunk.Rows); r < end; r++)
                 {
-                    int b = r / chunk.L, l = r - b * chunk.L, y = l / outW, x = l - y * outW;
+                    int b = r / chunk.Positions, l = r - b * chunk.Positions, y = l / outW, x = l - y * outW;
                     T* row = col + (long)r * chunk.RowLength;
-                    for (int g = 0; g < chunk.Dp.OffsetGroups; g++)
-                        for (int k = 0; k < chunk.K; k++)
+                    for (int g = 0; g < chunk.Parameters.OffsetGroups; g++)
+                        for (int k = 0; k < chunk.KernelPoints; k++)
                         {
                             var s = chunk.Locate(off, msk, b, y, x, g, k);
                             T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
@@ -108,21 +108,21 @@ internal static unsafe class DeformConv2dFastKernels
             fixed (T* gOff = gradOffset)
             fixed (T* gMask = gradMask)
             {
-                int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Dp.Conv.OutW, groups = chunk.Dp.OffsetGroups;
+                int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Parameters.Conv.OutW, groups = chunk.Parameters.OffsetGroups;
                 bool wantSums = gOff != null || gMask != null;
                 for (int r = block * RowBlock, end = Math.Min(r + RowBlock, chunk.Rows); r < end; r++)
                 {
-                    int b = r / chunk.L, l = r - b * chunk.L, y = l / outW, x = l - y * outW;
+                    int b = r / chunk.Positions, l = r - b * chunk.Positions, y = l / outW, x = l - y * outW;
                     T* row = col == null ? null : col + (long)r * chunk.RowLength;
                     T* upstreamRow = gradCol + (long)r * chunk.RowLength;
                     for (int g = 0; g < groups; g++)
-                        for (int k = 0; k < chunk.K; k++)
+                        for (int k = 0; k < chunk.KernelPoints; k++)
                         {
                             var s = chunk.Locate(off, msk, b, y, x, g, k);
                             T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
                             if (tPixel != null)
                             {
-                                long entry = ((long)r * groups + g) * chunk.K + k;
+                                long entry = ((long)r * groups + g) * chunk.KernelPoints + k;
                                 tPixel[entry] = s.Pixel;
                                 tWeight[4 * entry] = w0;
                                 tWeight[4 * entry + 1] = w1;
@@ -162,7 +162,7 @@ internal static unsafe class DeformConv2dFastKernels
     private static void WriteCoordinateGradients<T>(in DeformChunk chunk, in DeformSample<T> s, int b, int l, int g, int k,
         T sLt, T sRt, T sLb, T sRb, T* gradOffset, T* gradMask) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long field = ((long)(chunk.First + b) * chunk.Dp.OffsetGroups + g) * chunk.K + k;
+        long field = ((long)(chunk.First + b) * chunk.Parameters.OffsetGroups + g) * chunk.KernelPoints + k;
         // NOTE: a point outside the box sampled 0 whatever its offset: all its gradients are 0
         // (set explicitly so that a non-finite mask cannot turn 0 · S into NaN).
         T dm = T.Zero, dy = T.Zero, dx = T.Zero;
@@ -174,10 +174,10 @@ internal static unsafe class DeformConv2dFastKernels
         }
         if (gradOffset != null)
         {
-            gradOffset[2 * field * chunk.L + l] = dy;
-            gradOffset[(2 * field + 1) * chunk.L + l] = dx;
+            gradOffset[2 * field * chunk.Positions + l] = dy;
+            gradOffset[(2 * field + 1) * chunk.Positions + l] = dx;
         }
-        if (gradMask != null) gradMask[field * chunk.L + l] = dm;
+        if (gradMask != null) gradMask[field * chunk.Positions + l] = dm;
     }
 
     /// <summary>gradInput[b, c] = Σ_{l, k} Σ_q (m·g_q) · ∂L/∂col[b·L + l, (c, k)] at corner q, from the
@@ -210,7 +210,7 @@ internal static unsafe class DeformConv2dFastKernels
         int perImage = Math.Max(1, (ScatterTasks + chunk.Images - 1) / chunk.Images);
         int length = Math.Max(MinScatterChannels, (chunk.Channels / perImage + 7) / 8 * 8);
         var runs = new List<(int, int, int)>();
-        for (int g = 0; g < chunk.Dp.OffsetGroups; g++)
+        for (int g = 0; g < chunk.Parameters.OffsetGroups; g++)
             for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
             {
                 int runEnd = Math.Min(chunk.RunEnd(c, groupEnd), c + length);
@@ -223,18 +223,18 @@ internal static unsafe class DeformConv2dFastKernels
     private static void ScatterRun<T>(in DeformChunk chunk, int b, int start, int end, int g, T* gradCol, int* tPixel, T* tWeight,
         T* gradPad, T[] gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var cp = chunk.Dp.Conv;
+        var cp = chunk.Parameters.Conv;
         int channels = chunk.Channels, wp = chunk.PaddedWidth, count = end - start;
         T* image = gradPad + (long)b * chunk.PaddedPixels * channels;
         for (int p = 0; p < chunk.PaddedPixels; p++)
             new Span<T>(image + (long)p * channels + start, count).Clear();
-        for (int l = 0; l < chunk.L; l++)
+        for (int l = 0; l < chunk.Positions; l++)
         {
-            long r = (long)b * chunk.L + l;
+            long r = (long)b * chunk.Positions + l;
             T* upstreamRow = gradCol + r * chunk.RowLength;
-            for (int k = 0; k < chunk.K; k++)
+            for (int k = 0; k < chunk.KernelPoints; k++)
             {
-                long entry = (r * chunk.Dp.OffsetGroups + g) * chunk.K + k;
+                long entry = (r * chunk.Parameters.OffsetGroups + g) * chunk.KernelPoints + k;
                 T* w = tWeight + 4 * entry;
                 T* lt = gradPad + (long)tPixel[entry] * channels + start, lb = lt + wp * channels;
                 ChannelVectors.Scatter(upstreamRow + chunk.ColumnOffset(start, k), lt, lt + channels, lb, lb + channels,

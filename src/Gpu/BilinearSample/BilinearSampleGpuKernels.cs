@@ -5,7 +5,7 @@ namespace DeformEngine.Gpu.Kernels;
 /// the deformable convolution's kernels share. They follow <c>BilinearCorners&lt;T&gt;</c> of the
 /// CPU reference operation for operation, so both paths round alike.
 /// </summary>
-public static class BilinearSampleKernels
+public static class BilinearSampleGpuKernels
 {
     public const string SourceName = "BilinearSample.cl";
 

@@ -18,7 +18,7 @@ public sealed partial class CpuFastBackend
         var msk = mask?.CpuData;
         var w = weight.CpuData;
         var result = new T[cp.Batch * cp.OutChannels * cp.ColumnCols];
-        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: true, sampling: false, inputGradient: false);
+        var plan = DeformConv2dWorkspace.ForForward(dp, Unsafe.SizeOf<T>());
         var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
         try
         {
@@ -78,8 +78,8 @@ public sealed partial class CpuFastBackend
         var cp = dp.Conv;
         int groupChannels = cp.InChannels / cp.Groups;
         bool sampling = gradInput is not null || gradOffset is not null || gradMask is not null;
-        var plan = DeformConv2dWorkspace.Create(dp, Unsafe.SizeOf<T>(), columns: gradWeight is not null, sampling: sampling,
-            inputGradient: gradInput is not null);
+        var plan = DeformConv2dWorkspace.ForBackward(dp, Unsafe.SizeOf<T>(), gradInput is not null,
+            gradOffset is not null || gradMask is not null, gradWeight is not null);
         var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
         var tablePixels = ScratchArrays<int>.Rent(plan.TableLength);
         try

@@ -10,7 +10,7 @@ namespace DeformEngine;
 /// through the corner coefficients and gives ∂L/∂Δp = m · Σ_c ∂L/∂col · Σ_q (∂g_q/∂p) v_q and
 /// ∂L/∂m = Σ_c ∂L/∂col · Σ_q g_q v_q.
 /// The backend of the input's device runs it (<see cref="IDeformConv2dBackend"/>): on the CPU the
-/// reference (DeformConv2d.Reference.cs, image by image) or the fast path (DeformConv2d.Fast.cs, chunks
+/// reference (CpuReferenceBackend.DeformConv2d.cs, image by image) or the fast path (CpuFastBackend.DeformConv2d.cs, chunks
 /// of images sized by <see cref="EngineOptions.WorkspaceBytes"/>, one GEMM per group and chunk).</summary>
 public static partial class Functional
 {

@@ -5,7 +5,7 @@ namespace DeformEngine;
 /// Gradients: ∂L/∂W = ∂L/∂out · columnsᵀ, ∂L/∂columns = Wᵀ · ∂L/∂out scattered back by col2im,
 /// ∂L/∂bias = Σ_{n,y,x} ∂L/∂out.
 /// The backend of the input's device runs it (<see cref="IConv2dBackend"/>): on the CPU the reference
-/// (Conv2d.Reference.cs, image by image) or the fast path (Conv2d.Fast.cs: chunks of images sized by
+/// (CpuReferenceBackend.Conv2d.cs, image by image) or the fast path (CpuFastBackend.Conv2d.cs: chunks of images sized by
 /// <see cref="EngineOptions.WorkspaceBytes"/>, one GEMM per group and chunk, and a 1×1 stride-1 unpadded
 /// convolution multiplies the input directly).</summary>
 public static partial class Functional
