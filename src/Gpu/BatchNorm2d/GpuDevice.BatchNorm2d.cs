@@ -1,10 +1,11 @@
+using ILGPU;
 using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
 
 /// <summary>The device's <see cref="IBatchNorm2dBackend"/>: the statistics, the saved normalised input and the
-/// running-statistics update stay on the device (kernels: <see cref="BatchNorm2dGpuKernels"/>); the backward is
-/// per-channel sums and an elementwise map, deterministic.</summary>
+/// running-statistics update stay on the device (kernels: <see cref="BatchNorm2dGpuKernels"/>); the per-channel sums
+/// run in a fixed order, so forward and backward are deterministic.</summary>
 public abstract partial class GpuDevice : IBatchNorm2dBackend
 {
     public OperatorOutput<T> BatchNorm2d<T>(BatchNorm2dParams parameters, Tensor<T> input, Tensor<T>? runningMean,
@@ -12,13 +13,16 @@ public abstract partial class GpuDevice : IBatchNorm2dBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var dims = input.ShapeArray;
-        T epsilon = T.CreateChecked(parameters.Eps);
         Tensor<T> mean, variance;
         if (parameters.Training)
         {
             mean = Tensor<T>.Uninitialized(this, parameters.Channels);
             variance = Tensor<T>.Uninitialized(this, parameters.Channels);
-            BatchNormStatistics<T>(parameters, input.Buffer!, mean.Buffer!, variance.Buffer!);
+            T inverseCount = T.One / T.CreateChecked((long)parameters.Batch * parameters.Plane);
+            ChannelSums(ChannelTerm.Value, parameters.Batch, parameters.Channels, parameters.Plane, Elements(input), null, null,
+                Elements(mean), inverseCount);
+            ChannelSums(ChannelTerm.CenteredSquare, parameters.Batch, parameters.Channels, parameters.Plane, Elements(input), null,
+                Elements(mean), Elements(variance), inverseCount);
         }
         else
         {
@@ -28,11 +32,14 @@ public abstract partial class GpuDevice : IBatchNorm2dBackend
         }
         var normalized = Tensor<T>.Uninitialized(this, dims);
         var output = Tensor<T>.Uninitialized(this, dims);
-        BatchNormForward(parameters, input.Buffer!, mean.Buffer!, variance.Buffer!, weight?.Buffer, bias?.Buffer, epsilon,
-            normalized.Buffer!, output.Buffer!);
+        Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, T, ArrayView<T>, ArrayView<T>, BatchNormArgs>(
+            Items(output.Numel), typeof(BatchNorm2dGpuKernels), nameof(BatchNorm2dGpuKernels.Forward),
+            Elements(input), Elements(mean), Elements(variance), ViewOrPlaceholder<T>(weight?.Buffer), ViewOrPlaceholder<T>(bias?.Buffer),
+            T.CreateChecked(parameters.Eps), Elements(normalized), Elements(output), Args(parameters, output.Numel, weight, bias));
         if (parameters.Training && runningMean is not null)
-            BatchNormUpdateRunning(parameters.Channels, runningMean.Buffer!, runningVar!.Buffer!, mean.Buffer!, variance.Buffer!,
-                T.CreateChecked(parameters.Momentum), T.CreateChecked(parameters.Count) / T.CreateChecked(parameters.Count - 1));
+            Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, T, T, int>(Items(parameters.Channels), typeof(BatchNorm2dGpuKernels),
+                nameof(BatchNorm2dGpuKernels.UpdateRunning), Elements(runningMean), Elements(runningVar!), Elements(mean), Elements(variance),
+                T.CreateChecked(parameters.Momentum), T.CreateChecked(parameters.Count) / T.CreateChecked(parameters.Count - 1), parameters.Channels);
         return new(output, (normalized, variance));
     }
 
@@ -42,54 +49,24 @@ public abstract partial class GpuDevice : IBatchNorm2dBackend
     {
         var (normalized, variance) = ((Tensor<T>, Tensor<T>))saved!;
         var gradInput = needs[0] ? Tensor<T>.Uninitialized(this, gradOutput.ShapeArray) : null;
-        var gradWeight = needs[1] ? Tensor<T>.Uninitialized(this, parameters.Channels) : null;
-        var gradBias = needs[2] ? Tensor<T>.Uninitialized(this, parameters.Channels) : null;
-        BatchNormBackward(parameters, gradOutput.Buffer!, normalized.Buffer!, variance.Buffer!, weight?.Buffer,
-            T.CreateChecked(parameters.Eps), parameters.Training, gradInput?.Buffer, gradWeight?.Buffer, gradBias?.Buffer);
-        return [gradInput, gradWeight, gradBias];
-    }
-
-    private void BatchNormStatistics<T>(BatchNorm2dParams shape, DeviceBuffer input, DeviceBuffer mean, DeviceBuffer variance)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        BatchNorm<T>("batch_norm_statistics").Launch((long)shape.Channels * BatchNorm2dGpuKernels.GroupSize,
-            [Native(input), Native(mean), Native(variance), shape.Batch, shape.Channels, (long)shape.Plane], BatchNorm2dGpuKernels.GroupSize);
-
-    private void BatchNormForward<T>(BatchNorm2dParams shape, DeviceBuffer input, DeviceBuffer mean, DeviceBuffer variance,
-        DeviceBuffer? weight, DeviceBuffer? bias, T eps, DeviceBuffer normalized, DeviceBuffer output)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        BatchNorm<T>("batch_norm_forward").Launch(shape.Elements,
-        [
-            Native(input), Native(mean), Native(variance), NativeOrPlaceholder(weight), Flag(weight is not null),
-            NativeOrPlaceholder(bias), Flag(bias is not null), Real(eps), Native(normalized), Native(output),
-            shape.Channels, (long)shape.Plane, shape.Elements,
-        ]);
-
-    private void BatchNormUpdateRunning<T>(int channels, DeviceBuffer runningMean, DeviceBuffer runningVar, DeviceBuffer mean,
-        DeviceBuffer variance, T momentum, T unbias)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        BatchNorm<T>("batch_norm_update_running").Launch(channels,
-            [Native(runningMean), Native(runningVar), Native(mean), Native(variance), Real(momentum), Real(unbias), channels]);
-
-    private void BatchNormBackward<T>(BatchNorm2dParams shape, DeviceBuffer gradOutput, DeviceBuffer normalized, DeviceBuffer variance,
-        DeviceBuffer? weight, T eps, bool training, DeviceBuffer? gradInput, DeviceBuffer? gradWeight, DeviceBuffer? gradBias)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        long bytes = (long)shape.Channels * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        // The sums are the bias and weight gradients; scratch stands in for one not asked for.
-        using GpuBuffer? sumGradScratch = gradBias is null ? Scratch(bytes) : null;
-        using GpuBuffer? sumWeightedScratch = gradWeight is null ? Scratch(bytes) : null;
-        GpuBuffer sumGrad = sumGradScratch ?? Native(gradBias!), sumWeighted = sumWeightedScratch ?? Native(gradWeight!);
-        BatchNorm<T>("batch_norm_grad_sums").Launch((long)shape.Channels * BatchNorm2dGpuKernels.GroupSize,
-            [Native(gradOutput), Native(normalized), sumGrad, sumWeighted, shape.Batch, shape.Channels, (long)shape.Plane],
-            BatchNorm2dGpuKernels.GroupSize);
+        // The sums are the bias and weight gradients; a tensor stands in for one not asked for.
+        var sumWeighted = needs[1] ? Tensor<T>.Uninitialized(this, parameters.Channels) : null;
+        var sumGrad = needs[2] ? Tensor<T>.Uninitialized(this, parameters.Channels) : null;
+        var sums = (sumGrad ?? Tensor<T>.Uninitialized(this, parameters.Channels), sumWeighted ?? Tensor<T>.Uninitialized(this, parameters.Channels));
+        ChannelSums(ChannelTerm.Value, parameters.Batch, parameters.Channels, parameters.Plane, Elements(gradOutput), null, null,
+            Elements(sums.Item1), T.One);
+        ChannelSums(ChannelTerm.Product, parameters.Batch, parameters.Channels, parameters.Plane, Elements(gradOutput), Elements(normalized),
+            null, Elements(sums.Item2), T.One);
         if (gradInput is not null)
-            BatchNorm<T>("batch_norm_backward").Launch(shape.Elements,
-            [
-                Native(gradOutput), Native(normalized), Native(variance), NativeOrPlaceholder(weight), Flag(weight is not null),
-                Real(eps), sumGrad, sumWeighted, Flag(training), Real<T>((double)shape.Batch * shape.Plane), Native(gradInput),
-                shape.Channels, (long)shape.Plane, shape.Elements,
-            ]);
+            Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, T, ArrayView<T>, ArrayView<T>, T, ArrayView<T>, BatchNormArgs>(
+                Items(gradInput.Numel), typeof(BatchNorm2dGpuKernels), nameof(BatchNorm2dGpuKernels.Backward),
+                Elements(gradOutput), Elements(normalized), Elements(variance), ViewOrPlaceholder<T>(weight?.Buffer), T.CreateChecked(parameters.Eps),
+                Elements(sums.Item1), Elements(sums.Item2), T.CreateChecked((long)parameters.Batch * parameters.Plane), Elements(gradInput),
+                Args(parameters, gradInput.Numel, weight, null));
+        return [gradInput, sumWeighted, sumGrad];
     }
 
-    private GpuKernel BatchNorm<T>(string name) => Kernel<T>(BatchNorm2dGpuKernels.SourceName, BatchNorm2dGpuKernels.Source, name);
+    private static BatchNormArgs Args<T>(BatchNorm2dParams parameters, long count, Tensor<T>? weight, Tensor<T>? bias)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new(parameters.Channels, parameters.Plane, count, weight is null ? 0 : 1, bias is null ? 0 : 1, parameters.Training ? 1 : 0);
 }

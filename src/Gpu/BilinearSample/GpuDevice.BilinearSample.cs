@@ -1,3 +1,4 @@
+using ILGPU;
 using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
@@ -9,7 +10,8 @@ public abstract partial class GpuDevice : IBilinearSampleBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var output = Tensor<T>.Uninitialized(this, parameters.Batch, parameters.Channels, parameters.Points);
-        LaunchBilinearSample<T>(parameters, input.Buffer!, coords.Buffer!, output.Buffer!);
+        Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, BilinearSampleArgs>(Items(output.Numel), typeof(BilinearSampleGpuKernels),
+            nameof(BilinearSampleGpuKernels.Sample), Elements(input), Elements(coords), Elements(output), Args(parameters, ScatterMode.None, false));
         return output;
     }
 
@@ -19,32 +21,17 @@ public abstract partial class GpuDevice : IBilinearSampleBackend
     {
         var gradInput = needs[0] ? Tensor<T>.Uninitialized(this, input.ShapeArray) : null;
         var gradCoords = needs[1] ? Tensor<T>.Uninitialized(this, coords.ShapeArray) : null;
-        LaunchBilinearSampleBackward<T>(parameters, gradOutput.Buffer!, input.Buffer!, coords.Buffer!, gradInput?.Buffer, gradCoords?.Buffer);
+        var upstream = Elements(gradOutput);
+        // Each of a plane's points reaches a cell through at most one corner, with a coefficient ≤ 1.
+        double Bound() => parameters.Points * MaxAbs(upstream);
+        Scatter<T>(gradInput is null ? null : Elements(gradInput), Bound, (mode, cells, scale) =>
+            Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<long>, T, ArrayView<T>, BilinearSampleArgs>(
+                Items((long)parameters.Batch * parameters.Points), typeof(BilinearSampleGpuKernels), nameof(BilinearSampleGpuKernels.Backward),
+                upstream, Elements(input), Elements(coords), ViewOrPlaceholder<T>(gradInput?.Buffer), cells, scale,
+                ViewOrPlaceholder<T>(gradCoords?.Buffer), Args(parameters, mode, gradCoords is not null)));
         return [gradInput, gradCoords];
     }
 
-    private void LaunchBilinearSample<T>(BilinearSampleParams shape, DeviceBuffer input, DeviceBuffer coords, DeviceBuffer output)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        Bilinear<T>("bilinear_sample").Launch((long)shape.Batch * shape.Channels * shape.Points,
-            [Native(input), Native(coords), Native(output), shape.Batch, shape.Channels, shape.Height, shape.Width, shape.Points]);
-
-    private void LaunchBilinearSampleBackward<T>(BilinearSampleParams shape, DeviceBuffer gradOutput, DeviceBuffer input,
-        DeviceBuffer coords, DeviceBuffer? gradInput, DeviceBuffer? gradCoords)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        GpuBuffer upstream = Native(gradOutput);
-        long cells = (long)shape.Batch * shape.Channels * shape.Height * shape.Width;
-        // Each of a plane's points reaches a cell through at most one corner, with a coefficient ≤ 1.
-        double Bound() => shape.Points * MaxAbs<T>(upstream, (long)shape.Batch * shape.Channels * shape.Points);
-        Scatter<T>(gradInput, 0, cells, Bound, (mode, fixedCells, scale) =>
-            Bilinear<T>("bilinear_sample_backward").Launch((long)shape.Batch * shape.Points,
-            [
-                upstream, Native(input), Native(coords),
-                NativeOrPlaceholder(gradInput), fixedCells, mode, Real<T>(scale),
-                NativeOrPlaceholder(gradCoords), Flag(gradCoords is not null),
-                shape.Batch, shape.Channels, shape.Height, shape.Width, shape.Points,
-            ]));
-    }
-
-    private GpuKernel Bilinear<T>(string name) => Kernel<T>(BilinearSampleGpuKernels.SourceName, BilinearSampleGpuKernels.Source, name);
+    private static BilinearSampleArgs Args(BilinearSampleParams shape, ScatterMode mode, bool wantCoords) =>
+        new(shape.Batch, shape.Channels, shape.Height, shape.Width, shape.Points, (int)mode, wantCoords ? 1 : 0);
 }

@@ -1,93 +1,83 @@
+using ILGPU;
+
 namespace DeformEngine.Gpu.Kernels;
 
+/// <summary>The geometry of a (deformable) convolution on a chunk of Images images starting at FirstImage; columns
+/// hold the chunk back to back: [images, Channels·KernelH·KernelW, OutH·OutW].</summary>
+public readonly record struct ConvGeometry(int Channels, int Height, int Width, int KernelH, int KernelW, int OutH, int OutW,
+    int StrideH, int StrideW, int PadH, int PadW, int DilationH, int DilationW, int FirstImage, int Images)
+{
+    public static ConvGeometry Of(Conv2dParams cp, int firstImage, int images) =>
+        new(cp.InChannels, cp.Height, cp.Width, cp.KernelH, cp.KernelW, cp.OutH, cp.OutW,
+            cp.Stride.H, cp.Stride.W, cp.Padding.H, cp.Padding.W, cp.Dilation.H, cp.Dilation.W, firstImage, images);
+
+    public int Points => KernelH * KernelW;
+
+    public long Columns => (long)OutH * OutW;
+}
+
 /// <summary>
-/// Kernels of <c>Ops/Conv2d/</c>: im2col, col2im as a gather (each pixel sums the column entries
-/// that read it, in kernel-tap order: no atomics, deterministic, and the same order as the CPU's
-/// col2im), and the bias add and bias gradient that the deformable convolution uses too.
-/// Columns hold a chunk of images back to back: [images, C·kh·kw, OutH·OutW].
+/// Kernels of <c>Ops/Conv2d/</c>: im2col, col2im as a gather (each pixel sums the column entries that read it, in
+/// kernel-tap order: no atomics, deterministic, and the same order as the CPU's col2im), and the bias add that the
+/// deformable convolution uses too (the bias gradient is a per-channel sum of <see cref="ReductionGpuKernels"/>).
 /// </summary>
 public static class Conv2dGpuKernels
 {
-    public const string SourceName = "Conv2d.cl";
-
-    /// <summary>Work-items per group that <c>bias_grad</c> must be launched with (its LOCAL array size).</summary>
-    public const int BiasGroupSize = 256;
-
-    public const string Source = """
-        #define BIAS_GROUP_SIZE 256
-
-        /* One work-item per column entry (image, c, kernel point, output position). */
-        KERNEL void im2col(GLOBAL const real* input, GLOBAL real* columns, int first_image, int images,
-                           int channels, int height, int width, int kernel_h, int kernel_w, int out_h, int out_w,
-                           int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w) {
-            long index = GLOBAL_ID;
-            int points = kernel_h * kernel_w;
-            long cols = (long)out_h * out_w;
-            if (index >= (long)images * channels * points * cols) return;
-            long l = index % cols;
-            long rest = index / cols;
+    /// <summary>One column entry (image, c, kernel point, output position) per item.</summary>
+    public static void Im2Col<T, R>(ArrayView<T> input, ArrayView<T> columns, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        int points = g.Points;
+        long cols = g.Columns;
+        for (long index = GridLoop.First; index < (long)g.Images * g.Channels * points * cols; index += GridLoop.Stride)
+        {
+            long l = index % cols, rest = index / cols;
             int k = (int)(rest % points);
             rest /= points;
-            int c = (int)(rest % channels);
-            long n = first_image + rest / channels;
-            int i = k / kernel_w, j = k % kernel_w;
-            int iy = (int)(l / out_w) * stride_h - pad_h + i * dil_h;
-            int ix = (int)(l % out_w) * stride_w - pad_w + j * dil_w;
-            bool inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
-            columns[index] = inside ? input[((n * channels + c) * height + iy) * width + ix] : (real)0;
+            int c = (int)(rest % g.Channels);
+            long n = g.FirstImage + rest / g.Channels;
+            int i = k / g.KernelW, j = k % g.KernelW;
+            int iy = (int)(l / g.OutW) * g.StrideH - g.PadH + i * g.DilationH;
+            int ix = (int)(l % g.OutW) * g.StrideW - g.PadW + j * g.DilationW;
+            bool inside = iy >= 0 && iy < g.Height && ix >= 0 && ix < g.Width;
+            columns[index] = inside ? input[((n * g.Channels + c) * g.Height + iy) * g.Width + ix] : T.Zero;
         }
+    }
 
-        /* One work-item per input pixel (image, c, y, x) of the chunk; writes grad_input. */
-        KERNEL void col2im(GLOBAL const real* columns, GLOBAL real* grad_input, int first_image, int images,
-                           int channels, int height, int width, int kernel_h, int kernel_w, int out_h, int out_w,
-                           int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w) {
-            long index = GLOBAL_ID;
-            long plane = (long)height * width;
-            if (index >= (long)images * channels * plane) return;
-            int x = (int)(index % width);
-            int y = (int)((index / width) % height);
-            long image_channel = index / plane;
-            int points = kernel_h * kernel_w;
-            long cols = (long)out_h * out_w;
-            GLOBAL const real* rows = columns + image_channel * points * cols;
-            real sum = (real)0;
-            for (int i = 0; i < kernel_h; i++) {
-                int ty = y + pad_h - i * dil_h;
-                if (ty < 0 || ty % stride_h != 0 || ty / stride_h >= out_h) continue;
-                int oy = ty / stride_h;
-                for (int j = 0; j < kernel_w; j++) {
-                    int tx = x + pad_w - j * dil_w;
-                    if (tx < 0 || tx % stride_w != 0 || tx / stride_w >= out_w) continue;
-                    sum += rows[(long)(i * kernel_w + j) * cols + (long)oy * out_w + tx / stride_w];
+    /// <summary>One input pixel (image, c, y, x) of the chunk per item; writes gradInput.</summary>
+    public static void Col2Im<T, R>(ArrayView<T> columns, ArrayView<T> gradInput, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        long plane = (long)g.Height * g.Width, cols = g.Columns;
+        for (long index = GridLoop.First; index < (long)g.Images * g.Channels * plane; index += GridLoop.Stride)
+        {
+            int x = (int)(index % g.Width), y = (int)(index / g.Width % g.Height);
+            long rows = index / plane * g.Points * cols;
+            T sum = T.Zero;
+            for (int i = 0; i < g.KernelH; i++)
+            {
+                int ty = y + g.PadH - i * g.DilationH;
+                if (ty < 0 || ty % g.StrideH != 0 || ty / g.StrideH >= g.OutH) continue;
+                int oy = ty / g.StrideH;
+                for (int j = 0; j < g.KernelW; j++)
+                {
+                    int tx = x + g.PadW - j * g.DilationW;
+                    if (tx < 0 || tx % g.StrideW != 0 || tx / g.StrideW >= g.OutW) continue;
+                    sum += columns[rows + (long)(i * g.KernelW + j) * cols + (long)oy * g.OutW + tx / g.StrideW];
                 }
             }
-            grad_input[(long)first_image * channels * plane + index] = sum;
+            gradInput[(long)g.FirstImage * g.Channels * plane + index] = sum;
         }
+    }
 
-        /* output [batch, channels, plane] += bias[channel]. */
-        KERNEL void add_bias(GLOBAL real* output, GLOBAL const real* bias, int channels, long plane, long n) {
-            long i = GLOBAL_ID;
-            if (i < n) output[i] += bias[(i / plane) % channels];
-        }
-
-        /* One work-group per channel: each work-item sums a fixed strided subset, then a tree. */
-        KERNEL void bias_grad(GLOBAL const real* grad_output, GLOBAL real* grad_bias, int batch, int channels, long plane) {
-            LOCAL real scratch[BIAS_GROUP_SIZE];
-            int lid = LOCAL_ID;
-            long o = GROUP_ID;
-            long total = (long)batch * plane;
-            real sum = (real)0;
-            for (long e = lid; e < total; e += BIAS_GROUP_SIZE) {
-                long n = e / plane;
-                sum += grad_output[(n * channels + o) * plane + e % plane];
-            }
-            scratch[lid] = sum;
-            SYNC_THREADS
-            for (int stride = BIAS_GROUP_SIZE / 2; stride > 0; stride >>= 1) {
-                if (lid < stride) scratch[lid] += scratch[lid + stride];
-                SYNC_THREADS
-            }
-            if (lid == 0) grad_bias[o] = scratch[0];
-        }
-        """;
+    /// <summary>output [batch, channels, plane] += bias[channel].</summary>
+    public static void AddBias<T, R>(ArrayView<T> output, ArrayView<T> bias, int channels, long plane, long count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        for (long i = GridLoop.First; i < count; i += GridLoop.Stride)
+            output[i] += bias[i / plane % channels];
+    }
 }

@@ -1,111 +1,119 @@
+using ILGPU;
+
 namespace DeformEngine.Gpu.Kernels;
 
+/// <summary>A deformable convolution's chunk: the convolution's geometry, its offset groups, whether a mask is given,
+/// and for the backward the <see cref="ScatterMode"/> of the input gradient and which of the offset and mask
+/// gradients to write.</summary>
+public readonly record struct DeformArgs(ConvGeometry Conv, int OffsetGroups, int HasMask, int Mode, int WantOffset, int WantMask);
+
 /// <summary>
-/// Kernels of <c>Ops/DeformConv2d/</c>: deformable im2col and the sampling backward, with the
-/// layouts of the CPU reference (offset [N, 2·G·kh·kw, OutH·OutW] with dy first, mask
-/// [N, G·kh·kw, OutH·OutW], columns [images, C·kh·kw, OutH·OutW]).
+/// Kernels of <c>Ops/DeformConv2d/</c>: deformable im2col and the sampling backward, with the layouts of the CPU
+/// reference (offset [N, 2·G·kh·kw, OutH·OutW] with dy first, mask [N, G·kh·kw, OutH·OutW], columns
+/// [images, C·kh·kw, OutH·OutW]), through <see cref="GpuBilinearCorners{T, R}"/>.
 /// </summary>
 public static class DeformConv2dGpuKernels
 {
-    public const string SourceName = "DeformConv2d.cl";
-
-    public const string Source = BilinearSampleGpuKernels.Corners + """
-        /* The sampling point of kernel point k = (i, j) of output position l, offset group g, image n. */
-        DEVICE_FUNC corners_t sampling_corners(GLOBAL const real* offset, long n, int g, int k, long l,
-                                               int height, int width, int kernel_w, int out_w, int points, long cols, int offset_groups,
-                                               int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w) {
-            long base = ((n * offset_groups + g) * points + k) * 2 * cols + l;
-            int i = k / kernel_w, j = k % kernel_w;
-            real y = (real)((int)(l / out_w) * stride_h - pad_h + i * dil_h) + offset[base];
-            real x = (real)((int)(l % out_w) * stride_w - pad_w + j * dil_w) + offset[base + cols];
-            return make_corners(y, x, height, width);
-        }
-
-        /* One work-item per column entry (image, c, kernel point, output position):
-           columns = m · bilinear(input[c], p). */
-        KERNEL void deform_im2col(GLOBAL const real* input, GLOBAL const real* offset, GLOBAL const real* mask, int has_mask,
-                                  GLOBAL real* columns, int first_image, int images,
-                                  int channels, int height, int width, int kernel_h, int kernel_w, int out_h, int out_w,
-                                  int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, int offset_groups) {
-            long index = GLOBAL_ID;
-            int points = kernel_h * kernel_w;
-            long cols = (long)out_h * out_w;
-            if (index >= (long)images * channels * points * cols) return;
-            long l = index % cols;
-            long rest = index / cols;
+    /// <summary>One column entry (image, c, kernel point, output position) per item: columns = m · bilinear(input[c], p).</summary>
+    public static void DeformIm2Col<T, R>(ArrayView<T> input, ArrayView<T> offset, ArrayView<T> mask, ArrayView<T> columns, DeformArgs d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        var g = d.Conv;
+        int points = g.Points;
+        long cols = g.Columns, plane = (long)g.Height * g.Width;
+        for (long index = GridLoop.First; index < (long)g.Images * g.Channels * points * cols; index += GridLoop.Stride)
+        {
+            long l = index % cols, rest = index / cols;
             int k = (int)(rest % points);
             rest /= points;
-            int c = (int)(rest % channels);
-            long n = first_image + rest / channels;
-            int g = c / (channels / offset_groups);
-            corners_t cr = sampling_corners(offset, n, g, k, l, height, width, kernel_w, out_w, points, cols, offset_groups,
-                                            stride_h, stride_w, pad_h, pad_w, dil_h, dil_w);
-            real m = has_mask ? mask[((n * offset_groups + g) * points + k) * cols + l] : (real)1;
-            real sample = (real)0;
-            if (cr.inside) {
-                real v[4];
-                corner_values(cr, input + (n * channels + c) * height * width, width, v);
-                sample = corner_sample(cr, v);
+            int c = (int)(rest % g.Channels);
+            long n = g.FirstImage + rest / g.Channels;
+            int group = c / (g.Channels / d.OffsetGroups);
+            var corners = SamplingPoint<T, R>(offset, d, n, group, k, l);
+            T m = d.HasMask != 0 ? mask[((n * d.OffsetGroups + group) * points + k) * cols + l] : T.One;
+            T sample = T.Zero;
+            if (corners.Inside)
+            {
+                corners.Values(input, (n * g.Channels + c) * plane, g.Width, out T lt, out T rt, out T lb, out T rb);
+                sample = corners.Sample(lt, rt, lb, rb);
             }
             columns[index] = m * sample;
         }
+    }
 
-        /* One work-item per sampling point (image, offset group, kernel point, output position), looping
-           over the group's channels: grad_offset = m·Σ_c ∂L/∂col·∂sample/∂(y, x), grad_mask = Σ_c ∂L/∂col·sample,
-           and the input gradient g_q·m·∂L/∂col scattered to the corners (input_mode 0: not wanted,
-           1: float atomics into grad_input, 2: fixed point into grad_fixed, laid out per chunk image). */
-        KERNEL void deform_sampling_backward(GLOBAL const real* grad_columns, GLOBAL const real* input,
-                                             GLOBAL const real* offset, GLOBAL const real* mask, int has_mask,
-                                             GLOBAL real* grad_input, GLOBAL long* grad_fixed, int input_mode, real scale,
-                                             GLOBAL real* grad_offset, int want_offset, GLOBAL real* grad_mask, int want_mask,
-                                             int first_image, int images,
-                                             int channels, int height, int width, int kernel_h, int kernel_w, int out_h, int out_w,
-                                             int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, int offset_groups) {
-            long index = GLOBAL_ID;
-            int points = kernel_h * kernel_w;
-            long cols = (long)out_h * out_w;
-            if (index >= (long)images * offset_groups * points * cols) return;
-            long l = index % cols;
-            long rest = index / cols;
+    /// <summary>One sampling point (image, offset group, kernel point, output position) per item, looping over the
+    /// group's channels: gradOffset = m·Σ_c ∂L/∂col·∂sample/∂(y, x), gradMask = Σ_c ∂L/∂col·sample, and the input
+    /// gradient g_q·m·∂L/∂col scattered to the corners (cells are laid out per chunk image).</summary>
+    public static void SamplingBackward<T, R>(ArrayView<T> gradColumns, ArrayView<T> input, ArrayView<T> offset, ArrayView<T> mask,
+        ArrayView<T> gradInput, ArrayView<long> cells, T scale, ArrayView<T> gradOffset, ArrayView<T> gradMask, DeformArgs d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        var g = d.Conv;
+        int points = g.Points, perGroup = g.Channels / d.OffsetGroups;
+        long cols = g.Columns, plane = (long)g.Height * g.Width;
+        for (long index = GridLoop.First; index < (long)g.Images * d.OffsetGroups * points * cols; index += GridLoop.Stride)
+        {
+            long l = index % cols, rest = index / cols;
             int k = (int)(rest % points);
             rest /= points;
-            int g = (int)(rest % offset_groups);
-            long local_n = rest / offset_groups;
-            long n = first_image + local_n;
-            corners_t cr = sampling_corners(offset, n, g, k, l, height, width, kernel_w, out_w, points, cols, offset_groups,
-                                            stride_h, stride_w, pad_h, pad_w, dil_h, dil_w);
-            long mask_index = ((n * offset_groups + g) * points + k) * cols + l;
-            long offset_index = ((n * offset_groups + g) * points + k) * 2 * cols + l;
-            /* NOTE: a point outside (−1, H) × (−1, W), or a non-finite one, sampled 0 whatever its
-               offset: every gradient through it is 0 (written as 0, not m·0, which a NaN mask would spoil). */
-            if (!cr.inside) {
-                if (want_offset) { grad_offset[offset_index] = (real)0; grad_offset[offset_index + cols] = (real)0; }
-                if (want_mask) grad_mask[mask_index] = (real)0;
-                return;
+            int group = (int)(rest % d.OffsetGroups);
+            long localN = rest / d.OffsetGroups, n = g.FirstImage + localN;
+            var corners = SamplingPoint<T, R>(offset, d, n, group, k, l);
+            long maskIndex = ((n * d.OffsetGroups + group) * points + k) * cols + l;
+            long offsetIndex = ((n * d.OffsetGroups + group) * points + k) * 2 * cols + l;
+            // NOTE: a point outside (−1, H) × (−1, W), or a non-finite one, sampled 0 whatever its offset: every
+            // gradient through it is 0 (written as 0, not m·0, which a NaN mask would spoil).
+            if (!corners.Inside)
+            {
+                if (d.WantOffset != 0)
+                {
+                    gradOffset[offsetIndex] = T.Zero;
+                    gradOffset[offsetIndex + cols] = T.Zero;
+                }
+                if (d.WantMask != 0) gradMask[maskIndex] = T.Zero;
+                continue;
             }
-            real m = has_mask ? mask[mask_index] : (real)1;
-            long plane = (long)height * width;
-            int per_group = channels / offset_groups;
-            real dy = (real)0, dx = (real)0, dm = (real)0;
-            for (int c = g * per_group; c < (g + 1) * per_group; c++) {
-                real upstream = grad_columns[((local_n * channels + c) * points + k) * cols + l];
-                if (input_mode != 0)
-                    corner_scatter(cr, grad_input + (n * channels + c) * plane, grad_fixed + (local_n * channels + c) * plane,
-                                   width, m * upstream, input_mode, scale);
-                if (want_offset || want_mask) {
-                    real v[4];
-                    corner_values(cr, input + (n * channels + c) * plane, width, v);
-                    if (want_offset) {
-                        real sy, sx;
-                        corner_gradient(cr, v, &sy, &sx);
+            T m = d.HasMask != 0 ? mask[maskIndex] : T.One;
+            T dy = T.Zero, dx = T.Zero, dm = T.Zero;
+            for (int c = group * perGroup; c < (group + 1) * perGroup; c++)
+            {
+                T upstream = gradColumns[((localN * g.Channels + c) * points + k) * cols + l];
+                if (d.Mode != (int)ScatterMode.None)
+                    corners.Scatter(gradInput, (n * g.Channels + c) * plane, cells, (localN * g.Channels + c) * plane, g.Width, m * upstream, d.Mode, scale);
+                if (d.WantOffset != 0 || d.WantMask != 0)
+                {
+                    corners.Values(input, (n * g.Channels + c) * plane, g.Width, out T lt, out T rt, out T lb, out T rb);
+                    if (d.WantOffset != 0)
+                    {
+                        corners.Gradient(lt, rt, lb, rb, out T sy, out T sx);
                         dy += upstream * sy;
                         dx += upstream * sx;
                     }
-                    if (want_mask) dm += upstream * corner_sample(cr, v);
+                    if (d.WantMask != 0) dm += upstream * corners.Sample(lt, rt, lb, rb);
                 }
             }
-            if (want_offset) { grad_offset[offset_index] = m * dy; grad_offset[offset_index + cols] = m * dx; }
-            if (want_mask) grad_mask[mask_index] = dm;
+            if (d.WantOffset != 0)
+            {
+                gradOffset[offsetIndex] = m * dy;
+                gradOffset[offsetIndex + cols] = m * dx;
+            }
+            if (d.WantMask != 0) gradMask[maskIndex] = dm;
         }
-        """;
+    }
+
+    /// <summary>The sampling point of kernel point k = (i, j) of output position l, offset group g, image n.</summary>
+    private static GpuBilinearCorners<T, R> SamplingPoint<T, R>(ArrayView<T> offset, DeformArgs d, long n, int group, int k, long l)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        var g = d.Conv;
+        long cols = g.Columns;
+        long start = ((n * d.OffsetGroups + group) * g.Points + k) * 2 * cols + l;
+        int i = k / g.KernelW, j = k % g.KernelW;
+        T y = R.FromInt((int)(l / g.OutW) * g.StrideH - g.PadH + i * g.DilationH) + offset[start];
+        T x = R.FromInt((int)(l % g.OutW) * g.StrideW - g.PadW + j * g.DilationW) + offset[start + cols];
+        return GpuBilinearCorners<T, R>.At(y, x, g.Height, g.Width);
+    }
 }

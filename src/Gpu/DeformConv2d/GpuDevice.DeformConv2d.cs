@@ -1,10 +1,11 @@
+using ILGPU;
 using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
 
 /// <summary>The device's <see cref="IDeformConv2dBackend"/>: deformable im2col and a GEMM batched over a
 /// chunk of images and the groups; the backward computes ∂L/∂columns by GEMM and then the input, offset
-/// and mask gradients in one sampling-backward launch per chunk (kernels: <see cref="Kernels.DeformConv2dGpuKernels"/>).</summary>
+/// and mask gradients in one sampling-backward launch per chunk (kernels: <see cref="DeformConv2dGpuKernels"/>).</summary>
 public abstract partial class GpuDevice : IDeformConv2dBackend
 {
     public Tensor<T> DeformConv2d<T>(DeformConv2dParams parameters, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
@@ -21,11 +22,11 @@ public abstract partial class GpuDevice : IDeformConv2dBackend
             for (int first = 0; first < conv.Batch; first += chunk)
             {
                 int images = Math.Min(chunk, conv.Batch - first);
-                DeformIm2Col<T>(parameters, input.Buffer!, offset.Buffer!, mask?.Buffer, first, images, columns);
+                DeformIm2Col(Args(parameters, first, images, mask), input, offset, mask, View<T>(columns));
                 products.Forward<T>(this, weight.Buffer!, columns, output.Buffer!, first, images);
             }
         }
-        if (bias is not null) AddBias<T>(output.Buffer!, bias.Buffer!, conv.Batch, conv.OutChannels, conv.ColumnCols);
+        if (bias is not null) AddBias(Elements(output), Elements(bias), conv.OutChannels, conv.ColumnCols);
         return output;
     }
 
@@ -50,55 +51,51 @@ public abstract partial class GpuDevice : IDeformConv2dBackend
             for (int first = 0; first < conv.Batch; first += chunk)
             {
                 int images = Math.Min(chunk, conv.Batch - first);
+                var args = Args(parameters, first, images, mask);
                 if (gradWeight is not null)
                 {
-                    DeformIm2Col<T>(parameters, input.Buffer!, offset.Buffer!, mask?.Buffer, first, images, columns);
+                    DeformIm2Col(args, input, offset, mask, View<T>(columns));
                     products.GradWeight<T>(this, gradOut, columns, gradWeight.Buffer!, first, images);
                 }
                 if (gradColumns is null) continue;
                 products.GradColumns<T>(this, weight.Buffer!, gradOut, gradColumns, first, images);
-                DeformSamplingBackward<T>(parameters, gradColumns, input.Buffer!, offset.Buffer!, mask?.Buffer,
-                    first, images, gradInput?.Buffer, gradOffset?.Buffer, gradMask?.Buffer);
+                DeformSamplingBackward(args with { WantOffset = gradOffset is null ? 0 : 1, WantMask = gradMask is null ? 0 : 1 },
+                    View<T>(gradColumns), input, offset, mask, gradInput, gradOffset, gradMask);
             }
         }
-        if (gradBias is not null) BiasGrad<T>(gradOut, gradBias.Buffer!, conv.Batch, conv.OutChannels, conv.ColumnCols);
+        if (gradBias is not null) BiasGrad(Elements(gradOutput), Elements(gradBias), conv.Batch, conv.OutChannels, conv.ColumnCols);
         return [gradInput, gradOffset, gradWeight, gradBias, gradMask];
     }
 
-    private void DeformIm2Col<T>(DeformConv2dParams dp, DeviceBuffer input, DeviceBuffer offset, DeviceBuffer? mask,
-        int firstImage, int images, DeviceBuffer columns)
+    private void DeformIm2Col<T>(DeformArgs args, Tensor<T> input, Tensor<T> offset, Tensor<T>? mask, ArrayView<T> columns)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long count = (long)images * dp.Conv.ColumnRows * dp.Conv.ColumnCols;
-        Deform<T>("deform_im2col").Launch(count,
-        [
-            Native(input), Native(offset), NativeOrPlaceholder(mask), Flag(mask is not null),
-            Native(columns), firstImage, images, .. Geometry(dp.Conv), dp.OffsetGroups,
-        ]);
+        var g = args.Conv;
+        Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, DeformArgs>(Items(g.Images * g.Channels * g.Points * g.Columns),
+            typeof(DeformConv2dGpuKernels), nameof(DeformConv2dGpuKernels.DeformIm2Col),
+            Elements(input), Elements(offset), ViewOrPlaceholder<T>(mask?.Buffer), columns, args);
     }
 
-    private void DeformSamplingBackward<T>(DeformConv2dParams dp, DeviceBuffer gradColumns, DeviceBuffer input,
-        DeviceBuffer offset, DeviceBuffer? mask, int firstImage, int images,
-        DeviceBuffer? gradInput, DeviceBuffer? gradOffset, DeviceBuffer? gradMask)
+    private void DeformSamplingBackward<T>(DeformArgs args, ArrayView<T> gradColumns, Tensor<T> input, Tensor<T> offset, Tensor<T>? mask,
+        Tensor<T>? gradInput, Tensor<T>? gradOffset, Tensor<T>? gradMask)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var cp = dp.Conv;
-        long imageSize = (long)cp.InChannels * cp.Height * cp.Width;
-        GpuBuffer columns = Native(gradColumns);
+        var g = args.Conv;
+        long imageSize = (long)g.Channels * g.Height * g.Width;
+        long columnCount = g.Images * g.Channels * g.Points * g.Columns;
         // A bound on any input cell's sum: each of the kh·kw·OutH·OutW sampling points of a channel
         // reaches a cell through at most one corner, with a coefficient ≤ 1.
-        double Bound() => (double)dp.KernelPoints * cp.ColumnCols
-            * MaxAbs<T>(columns, (long)images * cp.ColumnRows * cp.ColumnCols)
-            * (mask is null ? 1.0 : MaxAbs<T>(Native(mask), (long)cp.Batch * dp.OffsetGroups * dp.KernelPoints * cp.ColumnCols));
-        Scatter<T>(gradInput, (long)firstImage * imageSize, images * imageSize, Bound, (mode, fixedCells, scale) =>
-            Deform<T>("deform_sampling_backward").Launch((long)images * dp.OffsetGroups * dp.KernelPoints * cp.ColumnCols,
-            [
-                columns, Native(input), Native(offset), NativeOrPlaceholder(mask), Flag(mask is not null),
-                NativeOrPlaceholder(gradInput), fixedCells, mode, Real<T>(scale),
-                NativeOrPlaceholder(gradOffset), Flag(gradOffset is not null), NativeOrPlaceholder(gradMask), Flag(gradMask is not null),
-                firstImage, images, .. Geometry(cp), dp.OffsetGroups,
-            ]));
+        double Bound() => (double)g.Points * g.Columns * MaxAbs(gradColumns.SubView(0, columnCount))
+            * (mask is null ? 1.0 : MaxAbs(Elements(mask)));
+        ArrayView<T>? range = gradInput is null ? null : Elements(gradInput).SubView(g.FirstImage * imageSize, g.Images * imageSize);
+        Scatter(range, Bound, (mode, cells, scale) =>
+            Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<long>, T, ArrayView<T>, ArrayView<T>, DeformArgs>(
+                Items(g.Images * args.OffsetGroups * g.Points * g.Columns), typeof(DeformConv2dGpuKernels), nameof(DeformConv2dGpuKernels.SamplingBackward),
+                gradColumns, Elements(input), Elements(offset), ViewOrPlaceholder<T>(mask?.Buffer), ViewOrPlaceholder<T>(gradInput?.Buffer), cells, scale,
+                ViewOrPlaceholder<T>(gradOffset?.Buffer), ViewOrPlaceholder<T>(gradMask?.Buffer), args with { Mode = (int)mode }));
     }
 
-    private GpuKernel Deform<T>(string name) => Kernel<T>(DeformConv2dGpuKernels.SourceName, DeformConv2dGpuKernels.Source, name);
+    private static DeformArgs Args<T>(DeformConv2dParams parameters, int first, int images, Tensor<T>? mask)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new(ConvGeometry.Of(parameters.Conv, first, images), parameters.OffsetGroups, mask is null ? 0 : 1, (int)ScatterMode.None, 0, 0);
 }

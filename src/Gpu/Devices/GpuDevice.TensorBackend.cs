@@ -1,36 +1,38 @@
 using System.Numerics;
+using ILGPU;
+using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
 
 /// <summary>Core's <see cref="ITensorBackend"/> on the device: elementwise functions as the kernels of
-/// GpuDevice.Tensor.cs, broadcasting, reductions, permutes, concatenations and slices as strided copies
-/// and sums (GpuDevice.Tensors.cs), products as the GEMM kernel. Sums run in a fixed order.</summary>
+/// GpuDevice.Elementwise.cs, broadcasting, reductions, permutes, concatenations and slices as strided copies
+/// and sums (GpuDevice.Strided.cs), products as the GEMM (GpuDevice.Gemm.cs). Sums run in a fixed order.</summary>
 public abstract partial class GpuDevice : ITensorBackend
 {
     public Tensor<T> Full<T>(T value, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, shape);
-        Fill(result.Buffer!, value, result.Numel);
+        Fill(View<T>(result.Buffer!), value);
         return result;
     }
 
     public Tensor<T> Clone<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, x.ShapeArray);
-        Copy<T>(x.Buffer!, result.Buffer!, x.Numel);
+        CopyView(Elements(x), Elements(result));
         return result;
     }
 
     public void Assign<T>(Tensor<T> destination, Tensor<T> source) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Copy<T>(source.Buffer!, destination.Buffer!, destination.Numel);
+        CopyView(Elements(source), Elements(destination));
 
     public void AddInPlace<T>(Tensor<T> destination, Tensor<T> source) where T : unmanaged, IFloatingPointIeee754<T> =>
-        BinaryKernel<T>((int)BinaryFunction.Add, destination.Buffer!, source.Buffer!, destination.Buffer!, destination.Numel);
+        BinaryOp((int)BinaryFunction.Add, Elements(destination), Elements(source), Elements(destination));
 
     public Tensor<T> Unary<T>(UnaryFunction function, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, x.ShapeArray);
-        UnaryKernel<T>((int)function, x.Buffer!, result.Buffer!, x.Numel);
+        Unary((int)function, Elements(x), Elements(result));
         return result;
     }
 
@@ -38,19 +40,19 @@ public abstract partial class GpuDevice : ITensorBackend
     {
         int code = function switch
         {
-            UnaryFunction.Relu => ReluBackwardCode,
-            UnaryFunction.Abs => AbsBackwardCode,
+            UnaryFunction.Relu => ElementwiseGpuKernels.ReluBackward,
+            UnaryFunction.Abs => ElementwiseGpuKernels.AbsBackward,
             _ => throw new ArgumentOutOfRangeException(nameof(function), function, "Only Relu and Abs have a step derivative."),
         };
         var result = Tensor<T>.Uninitialized(this, x.ShapeArray);
-        BinaryKernel<T>(code, grad.Buffer!, x.Buffer!, result.Buffer!, x.Numel);
+        BinaryOp(code, Elements(grad), Elements(x), Elements(result));
         return result;
     }
 
     public Tensor<T> Scalar<T>(ScalarFunction function, Tensor<T> x, T value) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, x.ShapeArray);
-        ScalarKernel(function, x.Buffer!, value, result.Buffer!, x.Numel);
+        ScalarOp(function, Elements(x), value, Elements(result));
         return result;
     }
 
@@ -58,21 +60,21 @@ public abstract partial class GpuDevice : ITensorBackend
     {
         var result = Tensor<T>.Uninitialized(this, shape);
         if (a.ShapeSpan.SequenceEqual(b.ShapeSpan))
-            BinaryKernel<T>((int)function, a.Buffer!, b.Buffer!, result.Buffer!, result.Numel);
+            BinaryOp((int)function, Elements(a), Elements(b), Elements(result));
         else
-            StridedBinary<T>(function, shape, a.Buffer!, ShapeMath.BroadcastStrides(a.ShapeArray, shape),
-                b.Buffer!, ShapeMath.BroadcastStrides(b.ShapeArray, shape), result.Buffer!);
+            StridedBinary(function, shape, Elements(a), ShapeMath.BroadcastStrides(a.ShapeArray, shape),
+                Elements(b), ShapeMath.BroadcastStrides(b.ShapeArray, shape), Elements(result));
         return result;
     }
 
     /// <summary>Every dimension that broadcasting added or stretched from 1 is reduced, in the CPU's
-    /// (row-major) order; a sum of everything runs as a tree of group sums.</summary>
+    /// (row-major) order; a sum of everything runs as strided partial sums.</summary>
     public Tensor<T> SumToShape<T>(Tensor<T> x, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, shape);
         if (result.Numel == 1)
         {
-            SumAll<T>(x.Buffer!, x.Numel, result.Buffer!);
+            SumAll(Elements(x), Elements(result));
             return result;
         }
         var xShape = x.ShapeArray;
@@ -85,17 +87,19 @@ public abstract partial class GpuDevice : ITensorBackend
             (reduced ? reducedShape : keptShape).Add(xShape[d]);
             (reduced ? reducedStrides : keptStrides).Add(strides[d]);
         }
-        StridedSum<T>(x.Buffer!, [.. keptShape], [.. keptStrides], [.. reducedShape], [.. reducedStrides], result.Buffer!);
+        StridedSum(Elements(x), [.. keptShape], [.. keptStrides], [.. reducedShape], [.. reducedStrides], Elements(result));
         return result;
     }
 
     public Tensor<T> BroadcastTo<T>(Tensor<T> x, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, shape);
+        if (result.Numel == 0) return result;
         if (x.Numel == 1)
-            FillFromFirst<T>(x.Buffer!, result.Buffer!, result.Numel);
+            Launch<T, ArrayView<T>, ArrayView<T>, long>(Items(result.Numel), typeof(ElementwiseGpuKernels),
+                nameof(ElementwiseGpuKernels.FillFromFirst), Elements(x), Elements(result), result.Numel);
         else
-            StridedCopy<T>(shape, x.Buffer!, 0, ShapeMath.BroadcastStrides(x.ShapeArray, shape), result.Buffer!, 0, ShapeMath.Strides(shape));
+            StridedCopy(shape, Elements(x), 0, ShapeMath.BroadcastStrides(x.ShapeArray, shape), Elements(result), 0, ShapeMath.Strides(shape));
         return result;
     }
 
@@ -110,7 +114,7 @@ public abstract partial class GpuDevice : ITensorBackend
             gather[i] = sourceStrides[perm[i]];
         }
         var result = Tensor<T>.Uninitialized(this, outShape);
-        StridedCopy<T>(outShape, x.Buffer!, 0, gather, result.Buffer!, 0, ShapeMath.Strides(outShape));
+        StridedCopy(outShape, Elements(x), 0, gather, Elements(result), 0, ShapeMath.Strides(outShape));
         return result;
     }
 
@@ -122,7 +126,7 @@ public abstract partial class GpuDevice : ITensorBackend
         long start = 0;
         foreach (var t in tensors)
         {
-            StridedCopy<T>(t.ShapeArray, t.Buffer!, 0, ShapeMath.Strides(t.ShapeArray), result.Buffer!, start * outStrides[axis], outStrides);
+            StridedCopy(t.ShapeArray, Elements(t), 0, ShapeMath.Strides(t.ShapeArray), Elements(result), start * outStrides[axis], outStrides);
             start += t.ShapeArray[axis];
         }
         return result;
@@ -134,7 +138,7 @@ public abstract partial class GpuDevice : ITensorBackend
         var outShape = (int[])x.ShapeArray.Clone();
         outShape[axis] = length;
         var result = Tensor<T>.Uninitialized(this, outShape);
-        StridedCopy<T>([outer, length * inner], x.Buffer!, (long)start * inner, [size * inner, 1], result.Buffer!, 0, [length * inner, 1]);
+        StridedCopy([outer, length * inner], Elements(x), (long)start * inner, [size * inner, 1], Elements(result), 0, [length * inner, 1]);
         return result;
     }
 
@@ -143,7 +147,7 @@ public abstract partial class GpuDevice : ITensorBackend
         var result = Full(T.Zero, shape);
         var (outer, size, inner) = result.Split(axis);
         int length = grad.ShapeArray[axis];
-        StridedCopy<T>([outer, length * inner], grad.Buffer!, 0, [length * inner, 1], result.Buffer!, (long)start * inner, [size * inner, 1]);
+        StridedCopy([outer, length * inner], Elements(grad), 0, [length * inner, 1], Elements(result), (long)start * inner, [size * inner, 1]);
         return result;
     }
 
@@ -151,7 +155,7 @@ public abstract partial class GpuDevice : ITensorBackend
     {
         var (outer, size, inner) = x.Split(axis);
         var result = Tensor<T>.Uninitialized(this, x.ShapeArray);
-        SoftmaxKernel<T>(x.Buffer!, result.Buffer!, outer, size, inner, log);
+        SoftmaxRows(Elements(x), Elements(result), outer, size, inner, log);
         return result;
     }
 
@@ -166,4 +170,8 @@ public abstract partial class GpuDevice : ITensorBackend
             new DeviceMatrix(result.Buffer!, 0, n, (long)m * n));
         return result;
     }
+
+    /// <summary>The elements of a tensor of this device, exactly Numel of them.</summary>
+    internal ArrayView<T> Elements<T>(Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T> =>
+        View<T>(tensor.Buffer!, "tensor").SubView(0, tensor.Numel);
 }

@@ -1,47 +1,80 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Runtime;
 
 namespace DeformEngine.Gpu;
 
 /// <summary>
-/// A GPU (or any OpenCL device) as a tensor <see cref="Device"/>: <c>tensor.To(device)</c> moves data
-/// here, and it is the backend of their tensor primitives (<see cref="ITensorBackend"/>) and of every
-/// operator contract it implements (one partial file per operator, under the operator's name), run as
-/// kernels compiled on first use and cached per device and precision. float always; double where
-/// <see cref="SupportsDouble"/>. Work runs in issue order on one queue; reading a tensor back waits for it.
+/// A GPU (or ILGPU's CPU accelerator) as a tensor <see cref="Device"/>: <c>tensor.To(device)</c> moves data here,
+/// and it is the backend of their tensor primitives (<see cref="ITensorBackend"/>) and of every operator contract
+/// it implements (one partial file per operator, under the operator's name). Its kernels are C# methods that
+/// ILGPU compiles on first use, once per precision, and keeps for the device's lifetime. float always; double
+/// where <see cref="SupportsDouble"/>. Work runs in issue order on one stream; reading a tensor back waits for it.
+/// Safe to use from several threads (calls into the accelerator are serialised); not safe to dispose while in use.
 /// </summary>
 public abstract partial class GpuDevice : Device, IDisposable
 {
     private static readonly Dictionary<string, int> OpenCount = [];
-    private readonly GpuBuffer _placeholder;
+    private readonly Lock _gate = new();
+    private readonly MemoryBuffer1D<byte, Stride1D.Dense> _placeholder;
+    private readonly int _groupsPerMultiprocessor;
     private bool _deterministic;
     private bool _disposed;
+    private int _groupSize;
 
-    private protected GpuDevice(GpuContext context, string prefix, int index)
+    private protected GpuDevice(Accelerator accelerator, GpuBackend backend, string prefix, int index, string description,
+        bool supportsDouble, int groupSize, int groupsPerMultiprocessor)
     {
-        Context = context;
+        Accelerator = accelerator;
+        Backend = backend;
+        SupportsDouble = supportsDouble;
+        _groupSize = groupSize;
+        _groupsPerMultiprocessor = groupsPerMultiprocessor;
         string id = $"{prefix}:{index}";
         int instance;
         lock (OpenCount)
             OpenCount[id] = instance = OpenCount.GetValueOrDefault(id) + 1;
         // Two handles on one physical device are two devices (their buffers do not mix): the
         // instance number keeps their names apart in error messages.
-        Name = $"{id}{(instance > 1 ? $"#{instance}" : "")} ({context.Name})";
-        _placeholder = context.Allocate(16);
+        Name = $"{id}{(instance > 1 ? $"#{instance}" : "")} ({description})";
+        _placeholder = accelerator.Allocate1D<byte>(16);
     }
 
     public override string Name { get; }
 
-    /// <summary>The runtime context: memory, compilation and launches.</summary>
-    public GpuContext Context { get; }
+    public GpuBackend Backend { get; }
 
-    public GpuBackend Backend => Context.Backend;
+    /// <summary>The ILGPU accelerator behind the device.</summary>
+    internal Accelerator Accelerator { get; }
 
     /// <summary>Whether float64 tensors can be computed on (they can always be stored).</summary>
-    public bool SupportsDouble => Context.SupportsDouble;
+    public bool SupportsDouble { get; }
 
     /// <summary>Whether <see cref="Deterministic"/> may be set: it needs 64-bit integer atomics.</summary>
     public abstract bool SupportsDeterministic { get; }
+
+    /// <summary>Global memory in bytes as the driver reports it.</summary>
+    public long MemoryBytes => Accelerator.MemorySize;
+
+    /// <summary>The most threads one group (CUDA block, OpenCL work-group) may have on this device.</summary>
+    public int MaxGroupSize => Accelerator.MaxNumThreadsPerGroup;
+
+    /// <summary>
+    /// Threads per group of every launch: a power of two up to <see cref="MaxGroupSize"/> (256 on GPUs; the CPU
+    /// accelerator's own size there). The GEMM kernel's tile is the largest square of threads that fits. Results do
+    /// not depend on it except where a GEMM tile changes which products a float rounding sees (never the order).
+    /// </summary>
+    public int GroupSize
+    {
+        get => _groupSize;
+        set
+        {
+            if (value < 1 || value > MaxGroupSize || (value & (value - 1)) != 0)
+                throw new ArgumentOutOfRangeException(nameof(value), value,
+                    $"GroupSize must be a power of two between 1 and {MaxGroupSize} on device '{Name}'.");
+            _groupSize = value;
+        }
+    }
 
     /// <summary>
     /// False (default): gradients that several sampling points scatter into one input cell are added
@@ -60,101 +93,86 @@ public abstract partial class GpuDevice : Device, IDisposable
 
     public override bool IsDisposed => _disposed;
 
-    /// <summary>The OpenCL and CUDA devices on this machine; empty when neither runtime is present.</summary>
+    /// <summary>The CUDA and OpenCL devices on this machine that ILGPU can run; empty when there are none. The CPU
+    /// accelerator is not listed: <see cref="CpuAcceleratorDevice.Open"/> is always available.</summary>
     public static IReadOnlyList<GpuDeviceInfo> ListDevices() =>
-        [.. OpenCLDevice.ListDevices(), .. CudaDevice.ListDevices()];
-
-    /// <exception cref="InsufficientMemoryException">The device cannot hold the buffer.</exception>
-    public override DeviceBuffer Allocate<T>(long count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ThrowIfDisposed();
-        long bytes;
-        try
-        {
-            bytes = checked(Math.Max(count, 1) * Unsafe.SizeOf<T>());
-        }
-        catch (OverflowException e)
-        {
-            throw new InsufficientMemoryException($"Device '{Name}' cannot allocate {count} elements of {typeof(T).Name}: the size overflows.", e);
-        }
-        return new GpuDeviceBuffer(this, AllocateBytes(bytes, $"{count} elements of {typeof(T).Name}"), count);
-    }
+        [.. CudaDevice.ListDevices(), .. OpenCLDevice.ListDevices()];
 
     /// <summary>Waits until every kernel issued so far has finished.</summary>
     public void Synchronize()
     {
         ThrowIfDisposed();
-        Context.Synchronize();
+        lock (_gate)
+        {
+            Accelerator.Bind();
+            Accelerator.Synchronize();
+        }
     }
 
     /// <summary>Releases the device and all memory on it; its tensors become unusable (they throw
     /// <see cref="ObjectDisposedException"/>).</summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        Context.Dispose();
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            DisposeResources();
+            Accelerator.Dispose();
+        }
         GC.SuppressFinalize(this);
     }
 
-    private GpuBuffer AllocateBytes(long bytes, string what)
+    /// <summary>Releases what a backend holds besides the accelerator (a cuBLAS handle), before the accelerator goes.</summary>
+    private protected virtual void DisposeResources()
     {
-        try
+    }
+
+    /// <summary>The stream every launch and copy is issued on.</summary>
+    private AcceleratorStream Stream => Accelerator.DefaultStream;
+
+    /// <summary>Runs <paramref name="action"/> with the accelerator bound to this thread and no other thread using it.</summary>
+    internal void Run(Action action)
+    {
+        ThrowIfDisposed();
+        lock (_gate)
         {
-            return Context.Allocate(bytes);
-        }
-        catch (GpuException)
-        {
-            // Tensors that are garbage may still hold device memory until their finalizers run.
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-        }
-        try
-        {
-            return Context.Allocate(bytes);
-        }
-        catch (GpuException e)
-        {
-            throw new InsufficientMemoryException(
-                $"Device '{Name}' cannot allocate {what} ({bytes} bytes): {e.ErrorName}. {e.Message}", e);
+            ThrowIfDisposed();
+            Accelerator.Bind();
+            action();
         }
     }
 
-    /// <summary>A scratch buffer of raw bytes, disposed by the caller.</summary>
-    private GpuBuffer Scratch(long bytes) => AllocateBytes(Math.Max(bytes, 1), $"{bytes} bytes of workspace");
+    /// <summary>A grid-stride launch over <paramref name="count"/> items: groups of <see cref="GroupSize"/>, at most
+    /// a few per multiprocessor (every kernel loops over its items, so fewer threads only means more items each).</summary>
+    internal KernelConfig Items(long count)
+    {
+        long maxGroups = Math.Max(1L, (long)Accelerator.NumMultiprocessors * _groupsPerMultiprocessor);
+        long groups = Math.Clamp((count + _groupSize - 1) / _groupSize, 1, maxGroups);
+        return new KernelConfig((int)groups, _groupSize);
+    }
 
-    /// <summary>The native buffer behind a buffer of this device.</summary>
-    private GpuBuffer Native(DeviceBuffer buffer, [CallerArgumentExpression(nameof(buffer))] string argumentName = "")
+    /// <summary>The typed view of a buffer of this device.</summary>
+    internal ArrayView<T> View<T>(DeviceBuffer buffer, [CallerArgumentExpression(nameof(buffer))] string argumentName = "")
+        where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(buffer, argumentName);
         ThrowIfDisposed();
         if (buffer is not GpuDeviceBuffer own || !ReferenceEquals(own.Device, this))
             throw new ArgumentException($"{argumentName}: the buffer lives on '{buffer.Device.Name}', not on '{Name}'.", argumentName);
-        return own.Buffer;
+        return own.View<T>();
     }
 
-    /// <summary>The native buffer, or a placeholder for an absent one (its kernel flag says not to touch it).</summary>
-    private GpuBuffer NativeOrPlaceholder(DeviceBuffer? buffer, [CallerArgumentExpression(nameof(buffer))] string argumentName = "") =>
-        buffer is null ? _placeholder : Native(buffer, argumentName);
+    /// <summary>The view of a buffer, or of a small placeholder for an absent one (its kernel flag says not to touch it).</summary>
+    internal ArrayView<T> ViewOrPlaceholder<T>(DeviceBuffer? buffer, [CallerArgumentExpression(nameof(buffer))] string argumentName = "")
+        where T : unmanaged =>
+        buffer is null ? _placeholder.View.AsContiguous().Cast<T>() : View<T>(buffer, argumentName);
 
-    private GpuKernel Kernel<T>(string sourceName, string source, string name)
+    internal void ThrowIfWrongPrecision<T>()
     {
-        GpuPrecision precision;
-        if (typeof(T) == typeof(float)) precision = GpuPrecision.Single;
-        else if (typeof(T) == typeof(double))
-            precision = SupportsDouble
-                ? GpuPrecision.Double
-                : throw new NotSupportedException($"Device '{Name}' does not support float64 kernels; use float tensors or the CPU.");
-        else throw new NotSupportedException($"Tensors of {typeof(T).Name} cannot run on device '{Name}'.");
-        return Context.Compile(sourceName, source, precision).GetKernel(name);
+        if (typeof(T) == typeof(double) && !SupportsDouble)
+            throw new NotSupportedException($"Device '{Name}' does not support float64 kernels; use float tensors or the CPU.");
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            throw new NotSupportedException($"Tensors of {typeof(T).Name} cannot run on device '{Name}'.");
     }
-
-    /// <summary>A kernel's <c>real</c> argument.</summary>
-    private static KernelArg Real<T>(T value) where T : unmanaged, IFloatingPointIeee754<T> =>
-        typeof(T) == typeof(float) ? (KernelArg)float.CreateTruncating(value) : double.CreateTruncating(value);
-
-    private static KernelArg Real<T>(double value) where T : unmanaged, IFloatingPointIeee754<T> => Real(T.CreateTruncating(value));
-
-    private static KernelArg Flag(bool value) => value ? 1 : 0;
 }

@@ -10,7 +10,7 @@ public abstract partial class GpuDevice : ILinearBackend
         var (rows, inFeatures, outFeatures) = (parameters.Rows, parameters.InFeatures, parameters.OutFeatures);
         var output = Gemm(new GemmShape(1, rows, outFeatures, inFeatures, 0, false, 0, true), input, weight, [rows, outFeatures]);
         if (bias is not null)
-            StridedBinary<T>(BinaryFunction.Add, [rows, outFeatures], output.Buffer!, [outFeatures, 1], bias.Buffer!, [0, 1], output.Buffer!);
+            StridedBinary(BinaryFunction.Add, [rows, outFeatures], Elements(output), [outFeatures, 1], Elements(bias), [0, 1], Elements(output));
         return output;
     }
 
@@ -27,7 +27,7 @@ public abstract partial class GpuDevice : ILinearBackend
         if (bias is not null && needs[2])
         {
             gradBias = Tensor<T>.Uninitialized(this, outFeatures);
-            StridedSum<T>(gradOutput.Buffer!, [outFeatures], [1], [rows], [outFeatures], gradBias.Buffer!);
+            StridedSum(Elements(gradOutput), [outFeatures], [1], [rows], [outFeatures], Elements(gradBias));
         }
         return [gradInput, gradWeight, gradBias];
     }

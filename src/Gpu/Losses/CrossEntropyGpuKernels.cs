@@ -1,39 +1,48 @@
+using ILGPU;
+
 namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>
-/// Kernels of <c>Ops/CrossEntropy.cs</c>: one work-item per row for the log-sum-exp (the CPU's steps
-/// in its order), one per logit for the gradient softmax − onehot scaled by the upstream gradient.
+/// Kernels of <c>Ops/Losses/Functional.CrossEntropy.cs</c>: one thread per row for the log-sum-exp (the CPU's steps in
+/// its order), one per logit for the gradient softmax − onehot scaled by the upstream gradient.
 /// </summary>
 public static class CrossEntropyGpuKernels
 {
-    public const string SourceName = "CrossEntropy.cl";
-
-    public const string Source = """
-        KERNEL void cross_entropy_rows(GLOBAL const real* logits, GLOBAL const int* targets, GLOBAL real* probabilities,
-                                       GLOBAL real* losses, int rows, int classes) {
-            long row = GLOBAL_ID;
-            if (row >= rows) return;
-            GLOBAL const real* scores = logits + row * classes;
-            /* NaN wins, as in the CPU's T.Max. */
-            real max = scores[0];
+    public static void Rows<T, R>(ArrayView<T> logits, ArrayView<int> targets, ArrayView<T> probabilities, ArrayView<T> losses,
+        int rows, int classes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        for (long row = GridLoop.First; row < rows; row += GridLoop.Stride)
+        {
+            long start = row * classes;
+            // NaN wins, as in the CPU's T.Max.
+            T max = logits[start];
             for (int k = 1; k < classes; k++)
-                if (scores[k] > max || scores[k] != scores[k]) max = (max != max) ? max : scores[k];
-            real sum = (real)0;
-            for (int k = 0; k < classes; k++) sum += R_EXP(scores[k] - max);
-            real log_sum = max + R_LOG(sum);
-            for (int k = 0; k < classes; k++) probabilities[row * classes + k] = R_EXP(scores[k] - log_sum);
-            losses[row] = log_sum - scores[targets[row]];
+            {
+                T v = logits[start + k];
+                if (v > max || R.IsNaN(v)) max = R.IsNaN(max) ? max : v;
+            }
+            T sum = T.Zero;
+            for (int k = 0; k < classes; k++) sum += R.Exp(logits[start + k] - max);
+            T logSum = max + R.Log(sum);
+            for (int k = 0; k < classes; k++) probabilities[start + k] = R.Exp(logits[start + k] - logSum);
+            losses[row] = logSum - logits[start + targets[row]];
         }
+    }
 
-        /* reduction: DeformEngine.Reduction (0 none: upstream per row, 1 mean: upstream[0]/rows, 2 sum: upstream[0]). */
-        KERNEL void cross_entropy_backward(GLOBAL const real* probabilities, GLOBAL const int* targets, GLOBAL const real* upstream,
-                                           int reduction, GLOBAL real* grad_logits, int rows, int classes) {
-            long i = GLOBAL_ID;
-            if (i >= (long)rows * classes) return;
+    /// <summary>reduction: <c>Reduction</c> (0 none: upstream per row, 1 mean: upstream[0]/rows, 2 sum: upstream[0]).</summary>
+    public static void Backward<T, R>(ArrayView<T> probabilities, ArrayView<int> targets, ArrayView<T> upstream, int reduction,
+        ArrayView<T> gradLogits, int rows, int classes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        for (long i = GridLoop.First; i < (long)rows * classes; i += GridLoop.Stride)
+        {
             long row = i / classes;
-            real value = probabilities[i] - (i % classes == targets[row] ? (real)1 : (real)0);
-            real factor = reduction == 0 ? upstream[row] : reduction == 2 ? upstream[0] : upstream[0] / (real)rows;
-            grad_logits[i] = value * factor;
+            T value = probabilities[i] - (i % classes == targets[row] ? T.One : T.Zero);
+            T factor = reduction == 0 ? upstream[row] : reduction == 2 ? upstream[0] : upstream[0] / R.FromInt(rows);
+            gradLogits[i] = value * factor;
         }
-        """;
+    }
 }

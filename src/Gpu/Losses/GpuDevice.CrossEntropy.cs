@@ -1,3 +1,4 @@
+using ILGPU;
 using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
@@ -10,18 +11,18 @@ public abstract partial class GpuDevice : ICrossEntropyBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = parameters.Rows, classes = parameters.Classes;
-        var labels = Allocate<int>(n);
-        labels.Upload<int>(targets);
+        var labels = Table<int>(targets);
         var probabilities = Tensor<T>.Uninitialized(this, n, classes);
         var losses = Tensor<T>.Uninitialized(this, n);
-        CrossEntropy<T>(n, classes, logits.Buffer!, labels, probabilities.Buffer!, losses.Buffer!);
+        Launch<T, ArrayView<T>, ArrayView<int>, ArrayView<T>, ArrayView<T>, int, int>(Items(n), typeof(CrossEntropyGpuKernels),
+            nameof(CrossEntropyGpuKernels.Rows), Elements(logits), labels.View<int>(), Elements(probabilities), Elements(losses), n, classes);
         Tensor<T> output = parameters.Reduction switch
         {
             Reduction.None => losses,
             Reduction.Sum => SumToShape(losses, []),
             _ => Scalar(ScalarFunction.Mul, SumToShape(losses, []), T.One / T.CreateChecked(n)),
         };
-        return new(output, (probabilities, labels));
+        return new(output, (probabilities, (DeviceBuffer)labels));
     }
 
     public Tensor<T> CrossEntropyBackward<T>(CrossEntropyParams parameters, Tensor<T> gradOutput, object? saved)
@@ -29,20 +30,9 @@ public abstract partial class GpuDevice : ICrossEntropyBackend
     {
         var (probabilities, labels) = ((Tensor<T>, DeviceBuffer))saved!;
         var gradLogits = Tensor<T>.Uninitialized(this, parameters.Rows, parameters.Classes);
-        CrossEntropyBackward<T>(parameters.Rows, parameters.Classes, probabilities.Buffer!, labels, gradOutput.Buffer!,
-            parameters.Reduction, gradLogits.Buffer!);
+        Launch<T, ArrayView<T>, ArrayView<int>, ArrayView<T>, int, ArrayView<T>, int, int>(Items((long)parameters.Rows * parameters.Classes),
+            typeof(CrossEntropyGpuKernels), nameof(CrossEntropyGpuKernels.Backward), Elements(probabilities), View<int>(labels),
+            Elements(gradOutput), (int)parameters.Reduction, Elements(gradLogits), parameters.Rows, parameters.Classes);
         return gradLogits;
     }
-
-    private void CrossEntropy<T>(int rows, int classes, DeviceBuffer logits, DeviceBuffer targets, DeviceBuffer probabilities,
-        DeviceBuffer losses)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        Kernel<T>(CrossEntropyGpuKernels.SourceName, CrossEntropyGpuKernels.Source, "cross_entropy_rows").Launch(rows,
-            [Native(logits), Native(targets), Native(probabilities), Native(losses), rows, classes]);
-
-    private void CrossEntropyBackward<T>(int rows, int classes, DeviceBuffer probabilities, DeviceBuffer targets,
-        DeviceBuffer gradOutput, Reduction reduction, DeviceBuffer gradLogits)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        Kernel<T>(CrossEntropyGpuKernels.SourceName, CrossEntropyGpuKernels.Source, "cross_entropy_backward").Launch((long)rows * classes,
-            [Native(probabilities), Native(targets), Native(gradOutput), (int)reduction, Native(gradLogits), rows, classes]);
 }

@@ -1,49 +1,55 @@
+using ILGPU;
+
 namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>
-/// Kernels of <c>Ops/AveragePooling.cs</c> (AvgPool2d, AdaptiveAvgPool2d). Windows arrive as an int
-/// table [out_h·out_w, 5] (y start, y end, x start, x end, divisor) whose rows and columns are
-/// separable, as both operators' windows are; the backward is a gather: each input pixel sums the
-/// shares of the windows that contain it, in window order, as the CPU adds.
+/// Kernels of <c>Ops/Pooling/</c> AvgPool2d and AdaptiveAvgPool2d. Windows arrive as an int table [OutH·OutW, 5]
+/// (y start, y end, x start, x end, divisor) whose rows and columns are separable, as both operators' windows are;
+/// the backward is a gather: each input pixel sums the shares of the windows that contain it, in window order, as
+/// the CPU adds.
 /// </summary>
 public static class AvgPool2dGpuKernels
 {
-    public const string SourceName = "AveragePooling.cl";
-
-    public const string Source = """
-        /* One work-item per output element (plane, k). */
-        KERNEL void avg_pool(GLOBAL const real* input, GLOBAL const int* windows, GLOBAL real* output,
-                             int planes, int height, int width, int out_h, int out_w) {
-            long index = GLOBAL_ID;
-            long outputs = (long)out_h * out_w;
-            if (index >= (long)planes * outputs) return;
-            GLOBAL const int* window = windows + (index % outputs) * 5;
-            GLOBAL const real* plane = input + (index / outputs) * height * width;
-            real sum = (real)0;
-            for (int y = window[0]; y < window[1]; y++)
-                for (int x = window[2]; x < window[3]; x++) sum += plane[(long)y * width + x];
-            output[index] = sum / (real)window[4];
+    /// <summary>One output element (plane, k) per item.</summary>
+    public static void Forward<T, R>(ArrayView<T> input, ArrayView<int> windows, ArrayView<T> output, PoolArgs g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        long outputs = (long)g.OutH * g.OutW, plane = (long)g.Height * g.Width;
+        for (long index = GridLoop.First; index < g.Planes * outputs; index += GridLoop.Stride)
+        {
+            long window = index % outputs * 5, start = index / outputs * plane;
+            T sum = T.Zero;
+            for (int y = windows[window]; y < windows[window + 1]; y++)
+                for (int x = windows[window + 2]; x < windows[window + 3]; x++)
+                    sum += input[start + (long)y * g.Width + x];
+            output[index] = sum / R.FromInt(windows[window + 4]);
         }
+    }
 
-        /* One work-item per input pixel (plane, y, x). */
-        KERNEL void avg_pool_backward(GLOBAL const real* grad_output, GLOBAL const int* windows, GLOBAL real* grad_input,
-                                      int planes, int height, int width, int out_h, int out_w) {
-            long index = GLOBAL_ID;
-            long plane_size = (long)height * width, outputs = (long)out_h * out_w;
-            if (index >= (long)planes * plane_size) return;
-            int x = (int)(index % width), y = (int)((index / width) % height);
-            GLOBAL const real* upstream = grad_output + (index / plane_size) * outputs;
-            real sum = (real)0;
-            for (int oy = 0; oy < out_h; oy++) {
-                GLOBAL const int* row = windows + (long)oy * out_w * 5;
-                if (y < row[0] || y >= row[1]) continue;
-                for (int ox = 0; ox < out_w; ox++) {
-                    GLOBAL const int* window = windows + ((long)oy * out_w + ox) * 5;
-                    if (x < window[2] || x >= window[3]) continue;
-                    sum += upstream[(long)oy * out_w + ox] / (real)window[4];
+    /// <summary>One input pixel (plane, y, x) per item.</summary>
+    public static void Backward<T, R>(ArrayView<T> gradOutput, ArrayView<int> windows, ArrayView<T> gradInput, PoolArgs g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        long plane = (long)g.Height * g.Width, outputs = (long)g.OutH * g.OutW;
+        for (long index = GridLoop.First; index < g.Planes * plane; index += GridLoop.Stride)
+        {
+            int x = (int)(index % g.Width), y = (int)(index / g.Width % g.Height);
+            long upstream = index / plane * outputs;
+            T sum = T.Zero;
+            for (int oy = 0; oy < g.OutH; oy++)
+            {
+                long row = (long)oy * g.OutW * 5;
+                if (y < windows[row] || y >= windows[row + 1]) continue;
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    long window = ((long)oy * g.OutW + ox) * 5;
+                    if (x < windows[window + 2] || x >= windows[window + 3]) continue;
+                    sum += gradOutput[upstream + (long)oy * g.OutW + ox] / R.FromInt(windows[window + 4]);
                 }
             }
-            grad_input[index] = sum;
+            gradInput[index] = sum;
         }
-        """;
+    }
 }

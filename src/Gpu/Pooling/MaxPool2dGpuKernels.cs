@@ -1,65 +1,81 @@
+using ILGPU;
+
 namespace DeformEngine.Gpu.Kernels;
 
+/// <summary>Sizes of the pooling kernels: Planes = N·C planes of Height×Width pooled to OutH×OutW; the window
+/// (kernel, stride, padding) of max pooling.</summary>
+public readonly record struct PoolArgs(int Planes, int Height, int Width, int OutH, int OutW, int KernelH, int KernelW,
+    int StrideH, int StrideW, int PadH, int PadW)
+{
+    public static PoolArgs Of(Pool2dParams p) =>
+        new(p.Planes, p.Height, p.Width, p.OutH, p.OutW, p.KernelH, p.KernelW, p.StrideH, p.StrideW, p.PadH, p.PadW);
+}
+
 /// <summary>
-/// Kernels of <c>Ops/MaxPool2d.cs</c>: the forward keeps each window's argmax (flat index in its
-/// plane, the first maximum in row-major window order, NaN winning); the backward is a gather:
-/// each input pixel sums ∂L/∂out of the windows whose argmax it is, in window order, as the CPU adds.
+/// Kernels of <c>Ops/Pooling/Functional.MaxPool2d.cs</c>: the forward keeps each window's argmax (flat index in its
+/// plane, the first maximum in row-major window order, NaN winning); the backward is a gather: each input pixel sums
+/// ∂L/∂out of the windows whose argmax it is, in window order, as the CPU adds.
 /// </summary>
 public static class MaxPool2dGpuKernels
 {
-    public const string SourceName = "MaxPool2d.cl";
-
-    public const string Source = """
-        #define POOL_PARAMS int planes, int height, int width, int out_h, int out_w, int kernel_h, int kernel_w, \
-                            int stride_h, int stride_w, int pad_h, int pad_w
-
-        /* One work-item per output element (plane, oy, ox). Every window holds at least one input pixel
-           (padding is at most half the kernel), so the first one always replaces the initial value. */
-        KERNEL void max_pool2d(GLOBAL const real* input, GLOBAL real* output, GLOBAL int* argmax, POOL_PARAMS) {
-            long index = GLOBAL_ID;
-            if (index >= (long)planes * out_h * out_w) return;
-            int ox = (int)(index % out_w), oy = (int)((index / out_w) % out_h);
-            GLOBAL const real* plane = input + (index / ((long)out_h * out_w)) * height * width;
-            real best = (real)0;
-            int best_index = -1;
-            for (int i = 0; i < kernel_h; i++) {
-                int y = oy * stride_h - pad_h + i;
-                if (y < 0 || y >= height) continue;
-                for (int j = 0; j < kernel_w; j++) {
-                    int x = ox * stride_w - pad_w + j;
-                    if (x < 0 || x >= width) continue;
-                    real value = plane[(long)y * width + x];
-                    if (value > best || value != value || best_index < 0) {
+    /// <summary>One output element (plane, oy, ox) per item. Every window holds at least one input pixel (padding is
+    /// at most half the kernel), so the first one always replaces the initial value.</summary>
+    public static void Forward<T, R>(ArrayView<T> input, ArrayView<T> output, ArrayView<int> argmax, PoolArgs g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        long outputs = (long)g.OutH * g.OutW, plane = (long)g.Height * g.Width;
+        for (long index = GridLoop.First; index < g.Planes * outputs; index += GridLoop.Stride)
+        {
+            int ox = (int)(index % g.OutW), oy = (int)(index / g.OutW % g.OutH);
+            long start = index / outputs * plane;
+            T best = T.Zero;
+            int bestIndex = -1;
+            for (int i = 0; i < g.KernelH; i++)
+            {
+                int y = oy * g.StrideH - g.PadH + i;
+                if (y < 0 || y >= g.Height) continue;
+                for (int j = 0; j < g.KernelW; j++)
+                {
+                    int x = ox * g.StrideW - g.PadW + j;
+                    if (x < 0 || x >= g.Width) continue;
+                    T value = input[start + (long)y * g.Width + x];
+                    if (value > best || R.IsNaN(value) || bestIndex < 0)
+                    {
                         best = value;
-                        best_index = y * width + x;
+                        bestIndex = y * g.Width + x;
                     }
                 }
             }
             output[index] = best;
-            argmax[index] = best_index;
+            argmax[index] = bestIndex;
         }
+    }
 
-        /* One work-item per input pixel (plane, y, x): the windows that contain it, in row-major order. */
-        KERNEL void max_pool2d_backward(GLOBAL const real* grad_output, GLOBAL const int* argmax, GLOBAL real* grad_input,
-                                        POOL_PARAMS) {
-            long index = GLOBAL_ID;
-            long plane_size = (long)height * width;
-            if (index >= (long)planes * plane_size) return;
-            int x = (int)(index % width), y = (int)((index / width) % height);
-            long outputs = (long)out_h * out_w, first = (index / plane_size) * outputs;
-            int ty = y + pad_h, tx = x + pad_w;
-            int oy_first = ty - kernel_h + 1 <= 0 ? 0 : (ty - kernel_h + stride_h) / stride_h;
-            int ox_first = tx - kernel_w + 1 <= 0 ? 0 : (tx - kernel_w + stride_w) / stride_w;
-            int oy_last = ty / stride_h < out_h - 1 ? ty / stride_h : out_h - 1;
-            int ox_last = tx / stride_w < out_w - 1 ? tx / stride_w : out_w - 1;
-            int own = y * width + x;
-            real sum = (real)0;
-            for (int oy = oy_first; oy <= oy_last; oy++)
-                for (int ox = ox_first; ox <= ox_last; ox++) {
-                    long k = first + (long)oy * out_w + ox;
-                    if (argmax[k] == own) sum += grad_output[k];
+    /// <summary>One input pixel (plane, y, x) per item: the windows that contain it, in row-major order.</summary>
+    public static void Backward<T, R>(ArrayView<T> gradOutput, ArrayView<int> argmax, ArrayView<T> gradInput, PoolArgs g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        long plane = (long)g.Height * g.Width, outputs = (long)g.OutH * g.OutW;
+        for (long index = GridLoop.First; index < g.Planes * plane; index += GridLoop.Stride)
+        {
+            int x = (int)(index % g.Width), y = (int)(index / g.Width % g.Height);
+            long first = index / plane * outputs;
+            int ty = y + g.PadH, tx = x + g.PadW;
+            int oyFirst = ty - g.KernelH + 1 <= 0 ? 0 : (ty - g.KernelH + g.StrideH) / g.StrideH;
+            int oxFirst = tx - g.KernelW + 1 <= 0 ? 0 : (tx - g.KernelW + g.StrideW) / g.StrideW;
+            int oyLast = ty / g.StrideH < g.OutH - 1 ? ty / g.StrideH : g.OutH - 1;
+            int oxLast = tx / g.StrideW < g.OutW - 1 ? tx / g.StrideW : g.OutW - 1;
+            int own = y * g.Width + x;
+            T sum = T.Zero;
+            for (int oy = oyFirst; oy <= oyLast; oy++)
+                for (int ox = oxFirst; ox <= oxLast; ox++)
+                {
+                    long k = first + (long)oy * g.OutW + ox;
+                    if (argmax[k] == own) sum += gradOutput[k];
                 }
-            grad_input[index] = sum;
+            gradInput[index] = sum;
         }
-        """;
+    }
 }

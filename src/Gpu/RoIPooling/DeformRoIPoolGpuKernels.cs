@@ -1,84 +1,87 @@
+using ILGPU;
+
 namespace DeformEngine.Gpu.Kernels;
 
+/// <summary>Sizes of the DeformRoIPool kernels: input [*, Channels, Height, Width], output [Rois, Channels, PooledH,
+/// PooledW]; HasOffset whether the bins move; Mode the backward's <see cref="ScatterMode"/>.</summary>
+public readonly record struct DeformRoIPoolArgs(int Channels, int Height, int Width, int Rois, int PooledH, int PooledW,
+    int HasOffset, int Mode);
+
 /// <summary>
-/// Kernels of <c>Ops/RoIPooling/Functional.DeformRoIPool.cs</c>: RoI Align bins moved by
-/// (γ·h·offset[k, 1, bin], γ·w·offset[k, 0, bin]). The input gradient is a scatter (float atomics,
-/// or 64-bit fixed point in deterministic mode); the offset gradient of a bin sums over channels in
-/// one work-item, a gather.
+/// Kernels of <c>Ops/RoIPooling/Functional.DeformRoIPool.cs</c>: RoI Align bins moved by (γ·h·offset[k, 1, bin],
+/// γ·w·offset[k, 0, bin]). The input gradient is a scatter (float atomics, or 64-bit fixed point in deterministic
+/// mode); the offset gradient of a bin sums over channels in one thread, a gather.
 /// </summary>
 public static class DeformRoIPoolGpuKernels
 {
-    public const string SourceName = "DeformRoIPool.cl";
-
-    public const string Source = RoIBilinearGpuKernels.Source + """
-        DEVICE_FUNC void bin_shift(GLOBAL const real* offset, int has_offset, roi_window_t w, real gamma,
-                                   long roi, long bin, long bins, real* shift_y, real* shift_x) {
-            *shift_y = has_offset ? gamma * w.height * offset[(roi * 2 + 1) * bins + bin] : (real)0;
-            *shift_x = has_offset ? gamma * w.width * offset[(roi * 2) * bins + bin] : (real)0;
+    /// <summary>One output element (k, c, i, j) per item.</summary>
+    public static void Forward<T, R>(ArrayView<T> input, ArrayView<T> windows, ArrayView<T> offset, T gamma, ArrayView<T> output,
+        DeformRoIPoolArgs g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        long bins = (long)g.PooledH * g.PooledW, plane = (long)g.Height * g.Width;
+        for (long index = GridLoop.First; index < g.Rois * g.Channels * bins; index += GridLoop.Stride)
+        {
+            long bin = index % bins, roi = index / bins / g.Channels;
+            int channel = (int)(index / bins % g.Channels);
+            var w = GpuRoIWindow<T, R>.Load(windows, roi);
+            Shift(offset, g.HasOffset, w, gamma, roi, bin, bins, out T shiftY, out T shiftX);
+            output[index] = w.Average(input, ((long)w.Batch * g.Channels + channel) * plane, g.Height, g.Width,
+                (int)(bin / g.PooledW), (int)(bin % g.PooledW), shiftY, shiftX);
         }
+    }
 
-        /* One work-item per output element (k, c, i, j) of [rois, channels, pooled_h, pooled_w]. */
-        KERNEL void deform_roi_pool(GLOBAL const real* input, GLOBAL const real* windows, GLOBAL const real* offset,
-                                    int has_offset, real gamma, GLOBAL real* output,
-                                    int channels, int height, int width, int rois, int pooled_h, int pooled_w) {
-            long index = GLOBAL_ID;
-            long bins = (long)pooled_h * pooled_w;
-            if (index >= (long)rois * channels * bins) return;
-            long bin = index % bins;
-            int i = (int)(bin / pooled_w), j = (int)(bin % pooled_w);
-            long roi = index / bins / channels;
-            int ch = (int)((index / bins) % channels);
-            roi_window_t w = load_window(windows, roi);
-            real shift_y, shift_x;
-            bin_shift(offset, has_offset, w, gamma, roi, bin, bins, &shift_y, &shift_x);
-            long plane = (long)height * width;
-            output[index] = bin_average(input + ((long)w.batch * channels + ch) * plane, height, width, w, i, j, shift_y, shift_x);
+    /// <summary>The same items; each bin's upstream gradient to the corners of its samples.</summary>
+    public static void BackwardInput<T, R>(ArrayView<T> gradOutput, ArrayView<T> windows, ArrayView<T> offset, T gamma,
+        ArrayView<T> gradInput, ArrayView<long> cells, T scale, DeformRoIPoolArgs g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        long bins = (long)g.PooledH * g.PooledW, plane = (long)g.Height * g.Width;
+        for (long index = GridLoop.First; index < g.Rois * g.Channels * bins; index += GridLoop.Stride)
+        {
+            long bin = index % bins, roi = index / bins / g.Channels;
+            int channel = (int)(index / bins % g.Channels);
+            var w = GpuRoIWindow<T, R>.Load(windows, roi);
+            Shift(offset, g.HasOffset, w, gamma, roi, bin, bins, out T shiftY, out T shiftX);
+            w.ScatterAverage(gradInput, cells, ((long)w.Batch * g.Channels + channel) * plane, g.Height, g.Width,
+                (int)(bin / g.PooledW), (int)(bin % g.PooledW), shiftY, shiftX, gradOutput[index], g.Mode, scale);
         }
+    }
 
-        /* The same work-items; mode 1 adds into grad_input by float atomics, mode 2 into grad_fixed. */
-        KERNEL void deform_roi_pool_backward_input(GLOBAL const real* grad_output, GLOBAL const real* windows,
-                                                   GLOBAL const real* offset, int has_offset, real gamma,
-                                                   GLOBAL real* grad_input, GLOBAL long* grad_fixed, int mode, real scale,
-                                                   int channels, int height, int width, int rois, int pooled_h, int pooled_w) {
-            long index = GLOBAL_ID;
-            long bins = (long)pooled_h * pooled_w;
-            if (index >= (long)rois * channels * bins) return;
-            long bin = index % bins;
-            int i = (int)(bin / pooled_w), j = (int)(bin % pooled_w);
-            long roi = index / bins / channels;
-            int ch = (int)((index / bins) % channels);
-            roi_window_t w = load_window(windows, roi);
-            real shift_y, shift_x;
-            bin_shift(offset, has_offset, w, gamma, roi, bin, bins, &shift_y, &shift_x);
-            long plane = (long)height * width, start = ((long)w.batch * channels + ch) * plane;
-            bin_scatter(grad_input + start, grad_fixed + start, height, width, w, i, j, shift_y, shift_x,
-                        grad_output[index], mode, scale);
-        }
-
-        /* One work-item per bin (k, i, j): grad_offset[k, 0, bin] = γ·w·Σ_c ∂L/∂out · ∂bin/∂shift_x (y likewise). */
-        KERNEL void deform_roi_pool_backward_offset(GLOBAL const real* grad_output, GLOBAL const real* input,
-                                                    GLOBAL const real* windows, GLOBAL const real* offset, real gamma,
-                                                    GLOBAL real* grad_offset,
-                                                    int channels, int height, int width, int rois, int pooled_h, int pooled_w) {
-            long index = GLOBAL_ID;
-            long bins = (long)pooled_h * pooled_w;
-            if (index >= (long)rois * bins) return;
+    /// <summary>One bin (k, i, j) per item: gradOffset[k, 0, bin] = γ·w·Σ_c ∂L/∂out · ∂bin/∂shiftX (y likewise).</summary>
+    public static void BackwardOffset<T, R>(ArrayView<T> gradOutput, ArrayView<T> input, ArrayView<T> windows, ArrayView<T> offset,
+        T gamma, ArrayView<T> gradOffset, DeformRoIPoolArgs g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        long bins = (long)g.PooledH * g.PooledW, plane = (long)g.Height * g.Width;
+        for (long index = GridLoop.First; index < g.Rois * bins; index += GridLoop.Stride)
+        {
             long bin = index % bins, roi = index / bins;
-            int i = (int)(bin / pooled_w), j = (int)(bin % pooled_w);
-            roi_window_t w = load_window(windows, roi);
-            real shift_y, shift_x;
-            bin_shift(offset, 1, w, gamma, roi, bin, bins, &shift_y, &shift_x);
-            long plane = (long)height * width;
-            real dy = (real)0, dx = (real)0;
-            for (int ch = 0; ch < channels; ch++) {
-                real upstream = grad_output[(roi * channels + ch) * bins + bin];
-                real sy, sx;
-                bin_shift_gradient(input + ((long)w.batch * channels + ch) * plane, height, width, w, i, j, shift_y, shift_x, &sy, &sx);
+            var w = GpuRoIWindow<T, R>.Load(windows, roi);
+            Shift(offset, 1, w, gamma, roi, bin, bins, out T shiftY, out T shiftX);
+            T dy = T.Zero, dx = T.Zero;
+            for (int channel = 0; channel < g.Channels; channel++)
+            {
+                T upstream = gradOutput[(roi * g.Channels + channel) * bins + bin];
+                w.ShiftGradient(input, ((long)w.Batch * g.Channels + channel) * plane, g.Height, g.Width,
+                    (int)(bin / g.PooledW), (int)(bin % g.PooledW), shiftY, shiftX, out T sy, out T sx);
                 dy += upstream * sy;
                 dx += upstream * sx;
             }
-            grad_offset[(roi * 2) * bins + bin] = gamma * w.width * dx;
-            grad_offset[(roi * 2 + 1) * bins + bin] = gamma * w.height * dy;
+            gradOffset[roi * 2 * bins + bin] = gamma * w.Width * dx;
+            gradOffset[(roi * 2 + 1) * bins + bin] = gamma * w.Height * dy;
         }
-        """;
+    }
+
+    private static void Shift<T, R>(ArrayView<T> offset, int hasOffset, GpuRoIWindow<T, R> w, T gamma, long roi, long bin, long bins,
+        out T shiftY, out T shiftX)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        shiftY = hasOffset != 0 ? gamma * w.Height * offset[(roi * 2 + 1) * bins + bin] : T.Zero;
+        shiftX = hasOffset != 0 ? gamma * w.Width * offset[roi * 2 * bins + bin] : T.Zero;
+    }
 }

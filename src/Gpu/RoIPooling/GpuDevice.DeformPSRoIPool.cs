@@ -1,3 +1,4 @@
+using ILGPU;
 using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
@@ -12,7 +13,10 @@ public abstract partial class GpuDevice : IDeformPSRoIPoolBackend
     {
         using var table = DeformPSRoITable(parameters, rois);
         var output = Tensor<T>.Uninitialized(this, parameters.Rois, parameters.OutputDim, parameters.PooledSize, parameters.PooledSize);
-        LaunchDeformPSRoIPool<T>(parameters, input.Buffer!, table, trans?.Buffer, output.Buffer!);
+        var args = Args(parameters, trans, ScatterMode.None);
+        Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, T, ArrayView<T>, DeformPSRoIPoolArgs>(Items(args.Outputs),
+            typeof(DeformPSRoIPoolGpuKernels), nameof(DeformPSRoIPoolGpuKernels.Forward), Elements(input), table.View<T>(),
+            ViewOrPlaceholder<T>(trans?.Buffer), T.CreateChecked(parameters.TransStd), Elements(output), args);
         return output;
     }
 
@@ -23,12 +27,28 @@ public abstract partial class GpuDevice : IDeformPSRoIPoolBackend
         using var table = DeformPSRoITable(parameters, rois);
         var gradInput = needs[0] ? Tensor<T>.Uninitialized(this, input.ShapeArray) : null;
         var gradTrans = trans is not null && needs[1] ? Tensor<T>.Uninitialized(this, trans.ShapeArray) : null;
-        LaunchDeformPSRoIPoolBackward<T>(parameters, gradOutput.Buffer!, input.Buffer!, table, trans?.Buffer, gradInput?.Buffer, gradTrans?.Buffer);
+        var upstream = Elements(gradOutput);
+        T transStd = T.CreateChecked(parameters.TransStd);
+        if (gradInput is not null)
+        {
+            // A plane (one position-sensitive group of one output channel) is read by at most every bin of every RoI.
+            double Bound() => (double)parameters.Rois * parameters.PooledSize * parameters.PooledSize * MaxAbs(upstream);
+            Scatter<T>(Elements(gradInput), Bound, (mode, cells, scale) =>
+                Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, T, ArrayView<T>, ArrayView<long>, T, DeformPSRoIPoolArgs>(
+                    Items(upstream.Length), typeof(DeformPSRoIPoolGpuKernels), nameof(DeformPSRoIPoolGpuKernels.BackwardInput),
+                    upstream, table.View<T>(), ViewOrPlaceholder<T>(trans?.Buffer), transStd, Elements(gradInput), cells, scale,
+                    Args(parameters, trans, mode)));
+        }
+        if (gradTrans is not null)
+            Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, T, ArrayView<T>, DeformPSRoIPoolArgs>(
+                Items((long)parameters.Rois * parameters.Classes * parameters.Parts * parameters.Parts), typeof(DeformPSRoIPoolGpuKernels),
+                nameof(DeformPSRoIPoolGpuKernels.BackwardTrans), upstream, Elements(input), table.View<T>(), Elements(trans!), transStd,
+                Elements(gradTrans), Args(parameters, trans, ScatterMode.None));
         return [gradInput, gradTrans];
     }
 
     /// <summary>[K, 5]: batch, start y, start x, height, width of MXNet's rounded RoIs, in T.</summary>
-    private DeviceBuffer DeformPSRoITable<T>(DeformPSRoIPoolParams parameters, Tensor<T> rois) where T : unmanaged, IFloatingPointIeee754<T>
+    private GpuDeviceBuffer DeformPSRoITable<T>(DeformPSRoIPoolParams parameters, Tensor<T> rois) where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int columns = 5;
         var geometry = new DeformPSRoIPoolGeometry<T>(parameters, rois, trans: null);
@@ -38,48 +58,11 @@ public abstract partial class GpuDevice : IDeformPSRoIPoolBackend
             T[] row = [T.CreateTruncating(geometry.Batch(k)), geometry.StartY(k), geometry.StartX(k), geometry.Height(k), geometry.Width(k)];
             row.CopyTo(table, k * columns);
         }
-        var buffer = Allocate<T>(table.Length);
-        buffer.Upload<T>(table);
-        return buffer;
+        return Table<T>(table);
     }
 
-    private void LaunchDeformPSRoIPool<T>(DeformPSRoIPoolParams shape, DeviceBuffer input, DeviceBuffer roiTable, DeviceBuffer? trans,
-        DeviceBuffer output)
+    private static DeformPSRoIPoolArgs Args<T>(DeformPSRoIPoolParams shape, Tensor<T>? trans, ScatterMode mode)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        DeformPS<T>("deform_ps_roi_pool").Launch(PSOutputs(shape),
-            [Native(input), Native(roiTable), NativeOrPlaceholder(trans), Flag(trans is not null), Native(output), .. Sizes<T>(shape)]);
-
-    private void LaunchDeformPSRoIPoolBackward<T>(DeformPSRoIPoolParams shape, DeviceBuffer gradOutput, DeviceBuffer input,
-        DeviceBuffer roiTable, DeviceBuffer? trans, DeviceBuffer? gradInput, DeviceBuffer? gradTrans)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        long outputs = PSOutputs(shape);
-        GpuBuffer upstream = Native(gradOutput);
-        if (gradInput is not null)
-        {
-            // A plane (one position-sensitive group of one output channel) is read by at most every bin of every RoI.
-            double Bound() => (double)shape.Rois * shape.PooledSize * shape.PooledSize * MaxAbs<T>(upstream, outputs);
-            Scatter<T>(gradInput, 0, shape.InputCount, Bound, (mode, fixedCells, scale) =>
-                DeformPS<T>("deform_ps_roi_pool_backward_input").Launch(outputs,
-                [
-                    upstream, Native(roiTable), NativeOrPlaceholder(trans), Flag(trans is not null),
-                    Native(gradInput), fixedCells, mode, Real<T>(scale), .. Sizes<T>(shape),
-                ]));
-        }
-        if (gradTrans is null) return;
-        if (trans is null) throw new ArgumentNullException(nameof(trans), "A trans gradient needs trans.");
-        DeformPS<T>("deform_ps_roi_pool_backward_trans").Launch((long)shape.Rois * shape.Classes * shape.Parts * shape.Parts,
-            [upstream, Native(input), Native(roiTable), Native(trans), Native(gradTrans), .. Sizes<T>(shape)]);
-    }
-
-    private GpuKernel DeformPS<T>(string name) => Kernel<T>(DeformPSRoIPoolGpuKernels.SourceName, DeformPSRoIPoolGpuKernels.Source, name);
-
-    private static long PSOutputs(DeformPSRoIPoolParams shape) => (long)shape.Rois * shape.OutputDim * shape.PooledSize * shape.PooledSize;
-
-    /// <summary>The PS_PARAMS of <see cref="DeformPSRoIPoolGpuKernels"/>.</summary>
-    private static KernelArg[] Sizes<T>(DeformPSRoIPoolParams shape) where T : unmanaged, IFloatingPointIeee754<T> =>
-    [
-        shape.Channels, shape.Height, shape.Width, shape.Rois, shape.OutputDim, shape.GroupSize, shape.PooledSize,
-        shape.Parts, shape.Samples, shape.Classes, Real<T>(shape.TransStd),
-    ];
+        new(shape.Channels, shape.Height, shape.Width, shape.Rois, shape.OutputDim, shape.GroupSize, shape.PooledSize,
+            shape.Parts, shape.Samples, shape.Classes, trans is null ? 0 : 1, (int)mode);
 }

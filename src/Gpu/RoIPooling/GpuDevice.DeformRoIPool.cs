@@ -1,3 +1,4 @@
+using ILGPU;
 using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
@@ -12,7 +13,9 @@ public abstract partial class GpuDevice : IDeformRoIPoolBackend
     {
         using var table = WindowTable(windows);
         var output = Tensor<T>.Uninitialized(this, parameters.Rois, parameters.Channels, parameters.PooledH, parameters.PooledW);
-        LaunchDeformRoIPool(parameters, input.Buffer!, table, offset?.Buffer, T.CreateChecked(parameters.Gamma), output.Buffer!);
+        Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, T, ArrayView<T>, DeformRoIPoolArgs>(Items(output.Numel),
+            typeof(DeformRoIPoolGpuKernels), nameof(DeformRoIPoolGpuKernels.Forward), Elements(input), table.View<T>(),
+            ViewOrPlaceholder<T>(offset?.Buffer), T.CreateChecked(parameters.Gamma), Elements(output), Args(parameters, offset, ScatterMode.None));
         return output;
     }
 
@@ -23,42 +26,24 @@ public abstract partial class GpuDevice : IDeformRoIPoolBackend
         using var table = WindowTable(windows);
         var gradInput = needs[0] ? Tensor<T>.Uninitialized(this, input.ShapeArray) : null;
         var gradOffset = offset is not null && needs[1] ? Tensor<T>.Uninitialized(this, offset.ShapeArray) : null;
-        LaunchDeformRoIPoolBackward(parameters, gradOutput.Buffer!, input.Buffer!, table, offset?.Buffer,
-            T.CreateChecked(parameters.Gamma), gradInput?.Buffer, gradOffset?.Buffer);
+        var upstream = Elements(gradOutput);
+        T gamma = T.CreateChecked(parameters.Gamma);
+        if (gradInput is not null)
+        {
+            double Bound() => (double)parameters.Rois * parameters.Bins * MaxAbs(upstream);
+            Scatter<T>(Elements(gradInput), Bound, (mode, cells, scale) =>
+                Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, T, ArrayView<T>, ArrayView<long>, T, DeformRoIPoolArgs>(Items(upstream.Length),
+                    typeof(DeformRoIPoolGpuKernels), nameof(DeformRoIPoolGpuKernels.BackwardInput), upstream, table.View<T>(),
+                    ViewOrPlaceholder<T>(offset?.Buffer), gamma, Elements(gradInput), cells, scale, Args(parameters, offset, mode)));
+        }
+        if (gradOffset is not null)
+            Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, T, ArrayView<T>, DeformRoIPoolArgs>(
+                Items((long)parameters.Rois * parameters.Bins), typeof(DeformRoIPoolGpuKernels), nameof(DeformRoIPoolGpuKernels.BackwardOffset),
+                upstream, Elements(input), table.View<T>(), Elements(offset!), gamma, Elements(gradOffset), Args(parameters, offset, ScatterMode.None));
         return [gradInput, gradOffset];
     }
 
-    private void LaunchDeformRoIPool<T>(DeformRoIPoolParams shape, DeviceBuffer input, GpuBuffer windows, DeviceBuffer? offset, T gamma,
-        DeviceBuffer output)
+    private static DeformRoIPoolArgs Args<T>(DeformRoIPoolParams shape, Tensor<T>? offset, ScatterMode mode)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        DeformRoI<T>("deform_roi_pool").Launch((long)shape.Rois * shape.Channels * shape.Bins,
-            [Native(input), windows, NativeOrPlaceholder(offset), Flag(offset is not null), Real(gamma), Native(output), .. Sizes(shape)]);
-
-    private void LaunchDeformRoIPoolBackward<T>(DeformRoIPoolParams shape, DeviceBuffer gradOutput, DeviceBuffer input, GpuBuffer windows,
-        DeviceBuffer? offset, T gamma, DeviceBuffer? gradInput, DeviceBuffer? gradOffset)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        long outputs = (long)shape.Rois * shape.Channels * shape.Bins;
-        GpuBuffer upstream = Native(gradOutput);
-        if (gradInput is not null)
-        {
-            double Bound() => (double)shape.Rois * shape.Bins * MaxAbs<T>(upstream, outputs);
-            Scatter<T>(gradInput, 0, shape.InputCount, Bound, (mode, fixedCells, scale) =>
-                DeformRoI<T>("deform_roi_pool_backward_input").Launch(outputs,
-                [
-                    upstream, windows, NativeOrPlaceholder(offset), Flag(offset is not null), Real(gamma),
-                    Native(gradInput), fixedCells, mode, Real<T>(scale), .. Sizes(shape),
-                ]));
-        }
-        if (gradOffset is null) return;
-        if (offset is null) throw new ArgumentNullException(nameof(offset), "An offset gradient needs the offset.");
-        DeformRoI<T>("deform_roi_pool_backward_offset").Launch((long)shape.Rois * shape.Bins,
-            [upstream, Native(input), windows, Native(offset), Real(gamma), Native(gradOffset), .. Sizes(shape)]);
-    }
-
-    private GpuKernel DeformRoI<T>(string name) => Kernel<T>(DeformRoIPoolGpuKernels.SourceName, DeformRoIPoolGpuKernels.Source, name);
-
-    /// <summary>channels, height, width, rois, pooled_h, pooled_w.</summary>
-    private static KernelArg[] Sizes(DeformRoIPoolParams shape) =>
-        [shape.Channels, shape.Height, shape.Width, shape.Rois, shape.PooledH, shape.PooledW];
+        new(shape.Channels, shape.Height, shape.Width, shape.Rois, shape.PooledH, shape.PooledW, offset is null ? 0 : 1, (int)mode);
 }

@@ -1,3 +1,4 @@
+using ILGPU;
 using DeformEngine.Gpu.Kernels;
 
 namespace DeformEngine.Gpu;
@@ -13,8 +14,8 @@ public abstract partial class GpuDevice : IRoIAlignBackend
     {
         using var table = WindowTable(windows);
         var output = Tensor<T>.Uninitialized(this, parameters.Rois, parameters.OutputChannels, parameters.PooledH, parameters.PooledW);
-        Kernel<T>(RoIAlignGpuKernels.SourceName, RoIAlignGpuKernels.Source, "roi_align").Launch(output.Numel,
-            [Native(input.Buffer!), table, Native(output.Buffer!), .. RoIAlignSizes(parameters, output.Numel)]);
+        Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, RoIAlignArgs>(Items(output.Numel), typeof(RoIAlignGpuKernels),
+            nameof(RoIAlignGpuKernels.Forward), Elements(input), table.View<T>(), Elements(output), Args(parameters, output.Numel, ScatterMode.None));
         return output;
     }
 
@@ -22,22 +23,22 @@ public abstract partial class GpuDevice : IRoIAlignBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         using var table = WindowTable(windows);
-        long outputs = gradOutput.Numel;
-        GpuBuffer upstream = Native(gradOutput.Buffer!);
+        var upstream = Elements(gradOutput);
         var gradInput = Tensor<T>.Uninitialized(this, parameters.Batch, parameters.Channels, parameters.Height, parameters.Width);
         // A plane is read by every bin of every RoI (RoIAlign) or by one bin of every RoI (PSRoIAlign).
-        double Bound() => (double)parameters.Rois * (parameters.PositionSensitive ? 1 : parameters.Bins) * MaxAbs<T>(upstream, outputs);
-        Scatter<T>(gradInput.Buffer, 0, parameters.InputCount, Bound, (mode, fixedCells, scale) =>
-            Kernel<T>(RoIAlignGpuKernels.SourceName, RoIAlignGpuKernels.Source, "roi_align_backward").Launch(outputs,
-                [upstream, table, Native(gradInput.Buffer!), fixedCells, mode, Real<T>(scale), .. RoIAlignSizes(parameters, outputs)]));
+        double Bound() => (double)parameters.Rois * (parameters.PositionSensitive ? 1 : parameters.Bins) * MaxAbs(upstream);
+        Scatter<T>(Elements(gradInput), Bound, (mode, cells, scale) =>
+            Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<long>, T, RoIAlignArgs>(Items(upstream.Length), typeof(RoIAlignGpuKernels),
+                nameof(RoIAlignGpuKernels.Backward), upstream, table.View<T>(), Elements(gradInput), cells, scale,
+                Args(parameters, upstream.Length, mode)));
         return gradInput;
     }
 
-    /// <summary>[K, 9] reals: batch, start y, start x, height, width, bin height, bin width, grid h, grid w,
+    /// <summary>[K, 9] values: batch, start y, start x, height, width, bin height, bin width, grid h, grid w,
     /// built on the host in the operator's precision so every backend samples at the same coordinates.</summary>
-    private GpuBuffer WindowTable<T>(RoIWindow<T>[] windows) where T : unmanaged, IFloatingPointIeee754<T>
+    private GpuDeviceBuffer WindowTable<T>(RoIWindow<T>[] windows) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int columns = RoIBilinearGpuKernels.WindowColumns;
+        const int columns = 9;
         var table = new T[windows.Length * columns];
         for (int k = 0; k < windows.Length; k++)
         {
@@ -46,15 +47,10 @@ public abstract partial class GpuDevice : IRoIAlignBackend
                 T.CreateTruncating(w.GridH), T.CreateTruncating(w.GridW)];
             row.CopyTo(table, k * columns);
         }
-        GpuBuffer buffer = Scratch((long)Math.Max(table.Length, 1) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
-        Context.Upload<T>(buffer, table);
-        return buffer;
+        return Table<T>(table);
     }
 
-    /// <summary>channels, height, width, rois, pooled_h, pooled_w, position_sensitive, outputs.</summary>
-    private static KernelArg[] RoIAlignSizes(RoIAlignParams parameters, long outputs) =>
-    [
-        parameters.Channels, parameters.Height, parameters.Width, parameters.Rois, parameters.PooledH, parameters.PooledW,
-        Flag(parameters.PositionSensitive), outputs,
-    ];
+    private static RoIAlignArgs Args(RoIAlignParams parameters, long outputs, ScatterMode mode) =>
+        new(parameters.Channels, parameters.Height, parameters.Width, parameters.Rois, parameters.PooledH, parameters.PooledW,
+            parameters.PositionSensitive ? 1 : 0, outputs, (int)mode);
 }

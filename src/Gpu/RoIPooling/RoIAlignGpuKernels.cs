@@ -1,53 +1,54 @@
+using ILGPU;
+
 namespace DeformEngine.Gpu.Kernels;
+
+/// <summary>Sizes of the RoIAlign kernels: input [*, Channels, Height, Width], output [Rois, channels out, PooledH,
+/// PooledW] (Outputs elements); PositionSensitive selects PSRoIAlign's channel map; Mode is the backward's
+/// <see cref="ScatterMode"/>.</summary>
+public readonly record struct RoIAlignArgs(int Channels, int Height, int Width, int Rois, int PooledH, int PooledW,
+    int PositionSensitive, long Outputs, int Mode);
 
 /// <summary>
 /// Kernels of RoIAlign and PSRoIAlign (<c>Ops/RoIPooling/Functional.RoIAlign.cs</c>, one sampler for both): the forward
-/// gathers one bin per work-item; the backward scatters each bin's upstream gradient to the corners of its
-/// samples (float atomics, or 64-bit fixed point in deterministic mode). Bin (i, j) of output channel c reads
-/// input channel c, or (c·PH + i)·PW + j when position_sensitive. RoIs are read from the host-built window
-/// table (<see cref="RoIBilinearGpuKernels.WindowColumns"/> reals per RoI).
+/// gathers one bin per thread; the backward scatters each bin's upstream gradient to the corners of its samples
+/// (float atomics, or 64-bit fixed point in deterministic mode). Bin (i, j) of output channel c reads input channel c,
+/// or (c·PH + i)·PW + j when position-sensitive. RoIs come from the host-built window table.
 /// </summary>
 public static class RoIAlignGpuKernels
 {
-    public const string SourceName = "RoIAlign.cl";
-
-    public const string Source = RoIBilinearGpuKernels.Source + """
-        /* The input plane of output element index of [rois, channels_out, pooled_h, pooled_w]. */
-        DEVICE_FUNC long roi_align_input_plane(long index, roi_window_t w, int channels, int pooled_h, int pooled_w,
-                                               int position_sensitive, long plane) {
-            long bins = (long)pooled_h * pooled_w;
-            int channels_out = position_sensitive ? (int)(channels / bins) : channels;
-            int channel_out = (int)((index / bins) % channels_out);
-            long channel_in = position_sensitive ? (long)channel_out * bins + index % bins : channel_out;
-            return ((long)w.batch * channels + channel_in) * plane;
+    public static void Forward<T, R>(ArrayView<T> input, ArrayView<T> windows, ArrayView<T> output, RoIAlignArgs g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        for (long index = GridLoop.First; index < g.Outputs; index += GridLoop.Stride)
+        {
+            int j = (int)(index % g.PooledW), i = (int)(index / g.PooledW % g.PooledH);
+            var w = GpuRoIWindow<T, R>.Load(windows, index / (g.Outputs / g.Rois));
+            output[index] = w.Average(input, InputPlane(index, w.Batch, g), g.Height, g.Width, i, j, T.Zero, T.Zero);
         }
+    }
 
-        /* One work-item per output element (k, c, i, j); outputs = rois · channels_out · pooled_h · pooled_w. */
-        KERNEL void roi_align(GLOBAL const real* input, GLOBAL const real* windows, GLOBAL real* output,
-                              int channels, int height, int width, int rois, int pooled_h, int pooled_w,
-                              int position_sensitive, long outputs) {
-            long index = GLOBAL_ID;
-            if (index >= outputs) return;
-            int j = (int)(index % pooled_w), i = (int)((index / pooled_w) % pooled_h);
-            roi_window_t w = load_window(windows, index / (outputs / rois));
-            long plane = (long)height * width;
-            output[index] = bin_average(input + roi_align_input_plane(index, w, channels, pooled_h, pooled_w, position_sensitive, plane),
-                                        height, width, w, i, j, (real)0, (real)0);
+    public static void Backward<T, R>(ArrayView<T> gradOutput, ArrayView<T> windows, ArrayView<T> gradInput, ArrayView<long> cells,
+        T scale, RoIAlignArgs g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where R : struct, IDeviceReal<T>
+    {
+        for (long index = GridLoop.First; index < g.Outputs; index += GridLoop.Stride)
+        {
+            int j = (int)(index % g.PooledW), i = (int)(index / g.PooledW % g.PooledH);
+            var w = GpuRoIWindow<T, R>.Load(windows, index / (g.Outputs / g.Rois));
+            w.ScatterAverage(gradInput, cells, InputPlane(index, w.Batch, g), g.Height, g.Width, i, j, T.Zero, T.Zero,
+                gradOutput[index], g.Mode, scale);
         }
+    }
 
-        /* The same work-items; mode 1 adds into grad_input by float atomics, mode 2 into grad_fixed. */
-        KERNEL void roi_align_backward(GLOBAL const real* grad_output, GLOBAL const real* windows,
-                                       GLOBAL real* grad_input, GLOBAL long* grad_fixed, int mode, real scale,
-                                       int channels, int height, int width, int rois, int pooled_h, int pooled_w,
-                                       int position_sensitive, long outputs) {
-            long index = GLOBAL_ID;
-            if (index >= outputs) return;
-            int j = (int)(index % pooled_w), i = (int)((index / pooled_w) % pooled_h);
-            roi_window_t w = load_window(windows, index / (outputs / rois));
-            long plane = (long)height * width;
-            long start = roi_align_input_plane(index, w, channels, pooled_h, pooled_w, position_sensitive, plane);
-            bin_scatter(grad_input + start, grad_fixed + start, height, width, w, i, j, (real)0, (real)0,
-                        grad_output[index], mode, scale);
-        }
-        """;
+    /// <summary>Where the input plane of output element <paramref name="index"/> starts.</summary>
+    private static long InputPlane(long index, int batch, RoIAlignArgs g)
+    {
+        long bins = (long)g.PooledH * g.PooledW;
+        int channelsOut = g.PositionSensitive != 0 ? (int)(g.Channels / bins) : g.Channels;
+        int channelOut = (int)(index / bins % channelsOut);
+        long channelIn = g.PositionSensitive != 0 ? channelOut * bins + index % bins : channelOut;
+        return ((long)batch * g.Channels + channelIn) * g.Height * g.Width;
+    }
 }

@@ -1,0 +1,42 @@
+using ILGPU;
+using DeformEngine.Gpu.Kernels;
+
+namespace DeformEngine.Gpu;
+
+/// <summary>The device's <see cref="IAvgPool2dBackend"/> (kernels: <see cref="AvgPool2dGpuKernels"/>): the windows as an int
+/// table on the device; the backward is a gather (deterministic).</summary>
+public abstract partial class GpuDevice : IAvgPool2dBackend
+{
+    public Tensor<T> AvgPool2d<T>(Pool2dParams parameters, PoolWindow[] windows, Tensor<T> input)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var table = WindowTable(windows);
+        var output = Tensor<T>.Uninitialized(this, parameters.Batch, parameters.Channels, parameters.OutH, parameters.OutW);
+        Launch<T, ArrayView<T>, ArrayView<int>, ArrayView<T>, PoolArgs>(Items(parameters.OutputCount), typeof(AvgPool2dGpuKernels),
+            nameof(AvgPool2dGpuKernels.Forward), Elements(input), table.View<int>(), Elements(output), PoolArgs.Of(parameters));
+        return output;
+    }
+
+    public Tensor<T> AvgPool2dBackward<T>(Pool2dParams parameters, PoolWindow[] windows, Tensor<T> gradOutput)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var table = WindowTable(windows);
+        var gradInput = Tensor<T>.Uninitialized(this, parameters.Batch, parameters.Channels, parameters.Height, parameters.Width);
+        Launch<T, ArrayView<T>, ArrayView<int>, ArrayView<T>, PoolArgs>(Items(parameters.InputCount), typeof(AvgPool2dGpuKernels),
+            nameof(AvgPool2dGpuKernels.Backward), Elements(gradOutput), table.View<int>(), Elements(gradInput), PoolArgs.Of(parameters));
+        return gradInput;
+    }
+
+    /// <summary>windows as [OutH·OutW, 5] ints: y start, y end, x start, x end, divisor.</summary>
+    private GpuDeviceBuffer WindowTable(PoolWindow[] windows)
+    {
+        var table = new int[windows.Length * 5];
+        for (int k = 0; k < windows.Length; k++)
+        {
+            var (yStart, yEnd, xStart, xEnd, divisor) = windows[k];
+            int[] row = [yStart, yEnd, xStart, xEnd, divisor];
+            row.CopyTo(table, k * 5);
+        }
+        return Table<int>(table);
+    }
+}
