@@ -110,8 +110,19 @@ public abstract partial class GpuDevice
         try
         {
             MethodInfo method = GpuKernelMethods.Instantiate(owner, name, typeof(T));
-            Run(() => launcher = Accelerator.LoadKernel(Accelerator.CompileKernel(EntryPointDescription.FromExplicitlyGroupedKernel(method)))
-                .CreateLauncherDelegate<TLauncher>());
+            lock (GpuRuntime.CompileGate)
+            {
+                try
+                {
+                    Run(() => launcher = Accelerator.LoadKernel(Accelerator.CompileKernel(EntryPointDescription.FromExplicitlyGroupedKernel(method)))
+                        .CreateLauncherDelegate<TLauncher>());
+                }
+                catch (Exception e) when (e is not ObjectDisposedException)
+                {
+                    GpuRuntime.Recover(Accelerator.Context);
+                    throw;
+                }
+            }
         }
         catch (Exception e) when (e is not (ObjectDisposedException or GpuKernelCompilationException or OutOfMemoryException))
         {

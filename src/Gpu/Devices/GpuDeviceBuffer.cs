@@ -31,6 +31,7 @@ internal sealed class GpuDeviceBuffer : DeviceBuffer
 
     public ArrayView<T> View<T>() where T : unmanaged
     {
+        _device.ThrowIfDisposed();
         if (_released != 0) throw new ObjectDisposedException(nameof(GpuDeviceBuffer), $"A workspace buffer of '{_device.Name}' was used after disposal.");
         return _memory.View.AsContiguous().Cast<T>();
     }

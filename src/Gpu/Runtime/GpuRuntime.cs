@@ -16,6 +16,16 @@ internal static class GpuRuntime
 
     public static Context Context => Shared.Value;
 
+    /// <summary>Held while ILGPU compiles a kernel, so that a failed compile can be cleaned up before the next one
+    /// starts (see <see cref="Recover"/>).</summary>
+    public static Lock CompileGate { get; } = new();
+
+    /// <summary>Drops what a failed compile left in <paramref name="context"/>'s caches. ILGPU keeps the half-built
+    /// intermediate form of a kernel it could not compile, and every later compile in that context then fails
+    /// (a NullReferenceException inside its if-conversion); clearing the caches makes the context usable again.
+    /// Kernels already loaded keep working. Call with <see cref="CompileGate"/> held.</summary>
+    public static void Recover(Context context) => context.ClearCache(ClearCacheMode.Everything);
+
     /// <summary>The options every context of this library is built with: <c>EnableAlgorithms</c> gives
     /// <c>Math.Exp</c>, <c>Math.Log</c> … their PTX and OpenCL implementations (without it such a kernel still runs
     /// on the CPU accelerator and fails only on a GPU).</summary>

@@ -24,7 +24,7 @@ public class GpuBilinearSampleTests
     ];
 
     public static IEnumerable<object[]> Runs =>
-        from backend in new[] { "OpenCL", "CUDA" } from precision in new[] { "float", "double" } from c in Cases
+        from backend in GpuTestDevices.Backends from precision in new[] { "float", "double" } from c in Cases
         select new object[] { backend, precision, c.Name };
 
     [TestMethod]
@@ -37,6 +37,7 @@ public class GpuBilinearSampleTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void BilinearSample_DeterministicMode_BitwiseIdenticalAcrossRuns(string backend)

@@ -12,6 +12,7 @@ public class GpuCnnTrainingTests
     private static readonly int[] Labels = [0, 2, 1, 2, 0, 1];
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void SmallCnnWithDcnSgd_ThreeSteps_MatchesCpu(string backend)

@@ -28,7 +28,7 @@ public class GpuConv2dTests
     ];
 
     public static IEnumerable<object[]> Runs =>
-        from backend in new[] { "OpenCL", "CUDA" } from precision in new[] { "float", "double" } from c in Cases
+        from backend in GpuTestDevices.Backends from precision in new[] { "float", "double" } from c in Cases
         select new object[] { backend, precision, c.Name };
 
     [TestMethod]

@@ -38,10 +38,10 @@ public class GpuDeformConv2dTests
     public static readonly Case[] Cases = [.. Fixed, .. RandomCases(4, seed: 2024)];
 
     public static IEnumerable<object[]> FloatRuns =>
-        from backend in new[] { "OpenCL", "CUDA" } from c in Cases select new object[] { backend, c.Name };
+        from backend in GpuTestDevices.Backends from c in Cases select new object[] { backend, c.Name };
 
     public static IEnumerable<object[]> DoubleRuns =>
-        from backend in new[] { "OpenCL", "CUDA" } from c in Fixed select new object[] { backend, c.Name };
+        from backend in GpuTestDevices.Backends from c in Fixed select new object[] { backend, c.Name };
 
     [TestMethod]
     [DynamicData(nameof(FloatRuns))]
@@ -68,7 +68,9 @@ public class GpuDeformConv2dTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator", "float")]
     [DataRow("OpenCL", "float")]
+    [DataRow("CpuAccelerator", "double")]
     [DataRow("OpenCL", "double")]
     [DataRow("CUDA", "float")]
     [DataRow("CUDA", "double")]

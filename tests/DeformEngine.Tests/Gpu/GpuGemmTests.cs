@@ -11,7 +11,9 @@ public class GpuGemmTests
     private const double DoubleTolerance = 1e-13;
 
     [TestMethod]
+    [DataRow("CpuAccelerator", "float")]
     [DataRow("OpenCL", "float")]
+    [DataRow("CpuAccelerator", "double")]
     [DataRow("OpenCL", "double")]
     [DataRow("CUDA", "float")]
     [DataRow("CUDA", "double")]

@@ -62,24 +62,28 @@ public class GpuModuleTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void ModuleTo_SgdMomentumThreeSteps_MatchesCpu(string backend) =>
         AssertTrainingMatchesCpu(backend, p => new Sgd<float>(p, 0.1, momentum: 0.9, weightDecay: 1e-3), "SGD with momentum");
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void ModuleTo_AdamThreeSteps_MatchesCpu(string backend) =>
         AssertTrainingMatchesCpu(backend, p => new Adam<float>(p, 0.01, weightDecay: 1e-3), "Adam");
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void ModuleTo_AdamWThreeSteps_MatchesCpu(string backend) =>
         AssertTrainingMatchesCpu(backend, p => new AdamW<float>(p, 0.01), "AdamW");
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void ModuleTo_AfterCpuSteps_OptimizerStateMovesAlong(string backend)
@@ -94,6 +98,7 @@ public class GpuModuleTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void ModuleTo_MovesParametersAndBuffers_StateDictRoundTrips(string backend)
@@ -135,6 +140,7 @@ public class GpuModuleTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void DeviceModule_CpuInput_ThrowsNamingArgument(string backend)

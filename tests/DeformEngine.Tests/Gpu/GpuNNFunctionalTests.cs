@@ -61,7 +61,7 @@ public class GpuNNFunctionalTests
     ];
 
     public static IEnumerable<object[]> Runs =>
-        from backend in new[] { "OpenCL", "CUDA" } from precision in new[] { "float", "double" } from c in Cases
+        from backend in GpuTestDevices.Backends from precision in new[] { "float", "double" } from c in Cases
         select new object[] { backend, precision, c.Name };
 
     [TestMethod]
@@ -74,6 +74,7 @@ public class GpuNNFunctionalTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void BatchNorm2d_TrainingOnDevice_UpdatesRunningStatisticsLikeCpu(string backend)

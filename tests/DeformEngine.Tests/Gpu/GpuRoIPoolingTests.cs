@@ -63,11 +63,11 @@ public class GpuRoIPoolingTests
     ];
 
     public static IEnumerable<object[]> AlignRuns =>
-        from backend in new[] { "OpenCL", "CUDA" } from precision in new[] { "float", "double" } from c in AlignCases
+        from backend in GpuTestDevices.Backends from precision in new[] { "float", "double" } from c in AlignCases
         select new object[] { backend, precision, c.Name };
 
     public static IEnumerable<object[]> PSRuns =>
-        from backend in new[] { "OpenCL", "CUDA" } from precision in new[] { "float", "double" } from c in PSCases
+        from backend in GpuTestDevices.Backends from precision in new[] { "float", "double" } from c in PSCases
         select new object[] { backend, precision, c.Name };
 
     [TestMethod]
@@ -89,7 +89,9 @@ public class GpuRoIPoolingTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator", "float")]
     [DataRow("OpenCL", "float")]
+    [DataRow("CpuAccelerator", "double")]
     [DataRow("OpenCL", "double")]
     [DataRow("CUDA", "float")]
     [DataRow("CUDA", "double")]
@@ -102,6 +104,7 @@ public class GpuRoIPoolingTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void RoIAlign_RoisOnTheCpu_ThrowsNamingRois(string backend)

@@ -9,7 +9,7 @@ public class GpuTensorOpsTests
     private const double DoubleTolerance = 1e-12;
 
     public static IEnumerable<object[]> Runs =>
-        from backend in new[] { "OpenCL", "CUDA" } from precision in new[] { "float", "double" }
+        from backend in GpuTestDevices.Backends from precision in new[] { "float", "double" }
         select new object[] { backend, precision };
 
     [TestMethod]
@@ -21,6 +21,7 @@ public class GpuTensorOpsTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void EachUnaryOp_MatchesCpu(string backend)
@@ -45,6 +46,7 @@ public class GpuTensorOpsTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void SumItemAndBackward_ScalarLossOnDevice_Work(string backend)
@@ -64,6 +66,7 @@ public class GpuTensorOpsTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void ToAndBack_FloatAndDouble_RoundTripExactlyAndGradientReturnsToCpu(string backend)

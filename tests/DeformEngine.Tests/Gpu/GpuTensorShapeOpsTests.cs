@@ -55,7 +55,7 @@ public class GpuTensorShapeOpsTests
     ];
 
     public static IEnumerable<object[]> Runs =>
-        from backend in new[] { "OpenCL", "CUDA" } from precision in new[] { "float", "double" } from c in Cases
+        from backend in GpuTestDevices.Backends from precision in new[] { "float", "double" } from c in Cases
         select new object[] { backend, precision, c.Name };
 
     [TestMethod]
@@ -68,6 +68,7 @@ public class GpuTensorShapeOpsTests
     }
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void MixedDevices_BroadcastCatMatMul_ThrowArgumentNamingTheOperand(string backend)

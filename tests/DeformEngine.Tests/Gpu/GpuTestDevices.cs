@@ -3,14 +3,23 @@ using DeformEngine.Gpu;
 namespace DeformEngine.Tests.Gpu;
 
 /// <summary>
-/// Tensor devices per backend for the tests, or an inconclusive result with the reason. Opening a
-/// device and compiling its kernels is slow on PoCL, so tests share one device per backend for the
-/// whole run; tests that change device state (deterministic mode, disposal) open their own.
+/// Tensor devices per backend for the tests, or an inconclusive result with the reason. "CpuAccelerator" is
+/// ILGPU's CPU accelerator, which runs the GPU kernels without a GPU and so on every machine (CI included);
+/// "OpenCL" and "CUDA" need a device ILGPU accepts. Compiling kernels takes a while, so tests share one device
+/// per backend for the whole run; tests that change device state (deterministic mode, disposal) open their own.
 /// </summary>
 internal static class GpuTestDevices
 {
+    /// <summary>The backends a GPU test runs on, each a data row.</summary>
+    public static readonly string[] Backends = ["CpuAccelerator", "OpenCL", "CUDA"];
+
+    // Groups of 4 threads on 2 simulated multiprocessors: the GEMM kernel's 2×2 tiles still share memory across
+    // threads and meet at barriers, which on the CPU accelerator are OS-thread rendezvous (slow when large).
+    private const int CpuAcceleratorGroupSize = 4, CpuAcceleratorProcessors = 2;
+
     private static readonly Dictionary<string, Lazy<(GpuDevice? Device, string? Reason)>> SharedDevices = new()
     {
+        ["CpuAccelerator"] = new(() => TryOpen("CpuAccelerator")),
         ["OpenCL"] = new(() => TryOpen("OpenCL")),
         ["CUDA"] = new(() => TryOpen("CUDA")),
     };
@@ -51,9 +60,10 @@ internal static class GpuTestDevices
         {
             return backend switch
             {
+                "CpuAccelerator" => (CpuAcceleratorDevice.Open(CpuAcceleratorGroupSize, CpuAcceleratorProcessors), null),
                 "OpenCL" => (OpenCLDevice.Open(), null),
                 "CUDA" => (CudaDevice.Open(), null),
-                _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "expected OpenCL or CUDA"),
+                _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "expected CpuAccelerator, OpenCL or CUDA"),
             };
         }
         catch (NotSupportedException e)

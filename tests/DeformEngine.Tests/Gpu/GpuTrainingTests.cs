@@ -8,6 +8,7 @@ public class GpuTrainingTests
     private const double FloatTolerance = 1e-4;
 
     [TestMethod]
+    [DataRow("CpuAccelerator")]
     [DataRow("OpenCL")]
     [DataRow("CUDA")]
     public void DeformConv2dSgd_ThreeSteps_MatchesCpu(string backend)
