@@ -16,6 +16,16 @@ public abstract partial class GpuDevice
 {
     private readonly Dictionary<(Type Owner, string Name, Type Element), Delegate> _kernels = [];
 
+    /// <summary>The kernels this device has compiled so far, as (owner type, method name, element type).</summary>
+    internal IReadOnlyList<(Type Owner, string Name, Type Element)> LoadedKernels
+    {
+        get
+        {
+            lock (_kernels)
+                return [.. _kernels.Keys];
+        }
+    }
+
     internal void Launch<T, A1>(KernelConfig config, Type owner, string name, A1 a1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -23,6 +23,31 @@ public class GpuGemmTests
         else Check<double>(backend, DoubleTolerance);
     }
 
+    /// <summary>The tiled kernel with tiles of 1, 2 and 4 threads a side and k past one 64-deep stage: the CPU's products,
+    /// and bitwise the same for every tile, since each element is summed over p = 0 … k−1 in order whatever the tile.</summary>
+    [TestMethod]
+    public void Gemm_TileSizes_MatchCpuAndEachOtherBitwise()
+    {
+        using var device = CpuAcceleratorDevice.Open(groupSize: 16, processors: 2);
+        double[]? first = null;
+        foreach (int groupSize in new[] { 1, 4, 16 })
+        {
+            device.GroupSize = groupSize;
+            var result = CheckOne<double>(device, device, 13, 9, 150, 2, 1, transA: true, transB: false, 0.0, seed: 7, DoubleTolerance);
+            if (first is null) first = result;
+            else CollectionAssert.AreEqual(first, result, $"group size {groupSize} against group size 1");
+        }
+    }
+
+    [TestMethod]
+    public void Gemm_CudaTiledKernelInsteadOfCuBlas_MatchesCpu()
+    {
+        using var device = GpuTestDevices.OpenNew("CUDA");
+        device.GemmKernel = GpuGemm.TiledKernel;
+        StringAssert.Contains(device.GemmDescription, "tiled");
+        CheckOne<float>(device, device, 70, 45, 130, 2, 2, transA: false, transB: true, 0f, seed: 8, FloatTolerance);
+    }
+
     private static void Check<T>(string backend, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var device = GpuTestDevices.Shared<T>(backend);
@@ -42,7 +67,7 @@ public class GpuGemmTests
 
     /// <summary>A and C are batched over outer and inner; B is shared across outer (stride 0) as the
     /// convolution's weight is.</summary>
-    private static void CheckOne<T>(Device device, DeformEngine.Gpu.GpuDevice ops, int m, int n, int k, int outer, int inner,
+    private static T[] CheckOne<T>(Device device, DeformEngine.Gpu.GpuDevice ops, int m, int n, int k, int outer, int inner,
         bool transA, bool transB, T beta, long seed, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int sizeA = m * k, sizeB = k * n, sizeC = m * n;
@@ -68,7 +93,9 @@ public class GpuGemmTests
             new DeviceMatrix(db.Buffer!, 0, ldb, 0, sizeB, transB),
             beta,
             new DeviceMatrix(dc.Buffer!, 0, n, (long)inner * sizeC, sizeC));
-        Support.TensorAssert.Close(Tensor<T>.FromArray(expected, expected.Length), dc.To(Device.Cpu), tolerance,
+        var actual = dc.To(Device.Cpu);
+        Support.TensorAssert.Close(Tensor<T>.FromArray(expected, expected.Length), actual, tolerance,
             $"{device.Name} gemm m={m} n={n} k={k} batch {outer}×{inner} transA={transA} transB={transB} beta={beta}");
+        return actual.ToArray();
     }
 }
