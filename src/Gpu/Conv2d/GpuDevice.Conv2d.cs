@@ -62,7 +62,7 @@ public abstract partial class GpuDevice : IConv2dBackend
     }
 
     private void Im2Col<T>(ConvGeometry geometry, ArrayView<T> input, ArrayView<T> columns) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Launch<T, ArrayView<T>, ArrayView<T>, ConvGeometry>(Items(geometry.Images * geometry.Channels * geometry.Points * geometry.Columns),
+        Launch<T, ArrayView<T>, ArrayView<T>, ConvGeometry>(Items((long)geometry.Images * geometry.Channels * geometry.Points * geometry.Columns),
             typeof(Conv2dGpuKernels), nameof(Conv2dGpuKernels.Im2Col), input, columns, geometry);
 
     private void AddBias<T>(ArrayView<T> output, ArrayView<T> bias, int channels, int plane) where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -71,7 +71,7 @@ public abstract partial class GpuDevice : IDeformConv2dBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = args.Conv;
-        Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, DeformArgs>(Items(g.Images * g.Channels * g.Points * g.Columns),
+        Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, DeformArgs>(Items((long)g.Images * g.Channels * g.Points * g.Columns),
             typeof(DeformConv2dGpuKernels), nameof(DeformConv2dGpuKernels.DeformIm2Col),
             Elements(input), Elements(offset), ViewOrPlaceholder<T>(mask?.Buffer), columns, args);
     }
@@ -82,7 +82,7 @@ public abstract partial class GpuDevice : IDeformConv2dBackend
     {
         var g = args.Conv;
         long imageSize = (long)g.Channels * g.Height * g.Width;
-        long columnCount = g.Images * g.Channels * g.Points * g.Columns;
+        long columnCount = (long)g.Images * g.Channels * g.Points * g.Columns;
         // A bound on any input cell's sum: each of the kh·kw·OutH·OutW sampling points of a channel
         // reaches a cell through at most one corner, with a coefficient ≤ 1.
         double Bound() => (double)g.Points * g.Columns * MaxAbs(gradColumns.SubView(0, columnCount))
@@ -90,7 +90,7 @@ public abstract partial class GpuDevice : IDeformConv2dBackend
         ArrayView<T>? range = gradInput is null ? null : Elements(gradInput).SubView(g.FirstImage * imageSize, g.Images * imageSize);
         Scatter(range, Bound, (mode, cells, scale) =>
             Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<long>, T, ArrayView<T>, ArrayView<T>, DeformArgs>(
-                Items(g.Images * args.OffsetGroups * g.Points * g.Columns), typeof(DeformConv2dGpuKernels), nameof(DeformConv2dGpuKernels.SamplingBackward),
+                Items((long)g.Images * args.OffsetGroups * g.Points * g.Columns), typeof(DeformConv2dGpuKernels), nameof(DeformConv2dGpuKernels.SamplingBackward),
                 gradColumns, Elements(input), Elements(offset), ViewOrPlaceholder<T>(mask?.Buffer), ViewOrPlaceholder<T>(gradInput?.Buffer), cells, scale,
                 ViewOrPlaceholder<T>(gradOffset?.Buffer), ViewOrPlaceholder<T>(gradMask?.Buffer), args with { Mode = (int)mode }));
     }
