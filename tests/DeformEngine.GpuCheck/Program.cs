@@ -26,7 +26,8 @@ using (device)
     report.Line();
     report.Line($"- back end {device.Backend}, {device.MemoryBytes / (1 << 20)} MiB, groups of {device.GroupSize} threads, "
         + $"float64 {(device.SupportsDouble ? "yes" : "no")}, deterministic mode {(device.SupportsDeterministic ? "yes" : "no")}");
-    report.Line($"- matrix products: {device.GemmDescription}");
+    report.Line($"- matrix products: {device.GemmDescription}"
+        + (device is CudaDevice { CuBlasFailure: { } failure } ? $" (cuBLAS unavailable: {failure})" : ""));
     report.Line($"- {Environment.Version} runtime, ILGPU {typeof(ILGPU.Context).Assembly.GetName().Version}");
     report.Line();
 

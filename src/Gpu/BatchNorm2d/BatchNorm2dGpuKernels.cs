@@ -3,14 +3,14 @@ using ILGPU;
 namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>Sizes and flags of the batch-norm kernels over [batch, Channels, Plane] (Count elements).</summary>
-public readonly record struct BatchNormArgs(int Channels, long Plane, long Count, int HasWeight, int HasBias, int Training);
+internal readonly record struct BatchNormArgs(int Channels, long Plane, long Count, int HasWeight, int HasBias, int Training);
 
 /// <summary>
 /// Element-wise kernels of <c>Ops/BatchNorm2d/</c>: the normalisation, the running-statistics update and the input
 /// gradient. The per-channel statistics and gradient sums are the fixed-order channel sums of
 /// <see cref="ReductionGpuKernels"/> (the variance by a second pass over (x − μ), as on the CPU).
 /// </summary>
-public static class BatchNorm2dGpuKernels
+internal static class BatchNorm2dGpuKernels
 {
     /// <summary>normalized = (x − μ)/√(σ² + ε), y = γ·normalized + β (γ = 1, β = 0 when absent).</summary>
     public static void Forward<T, R>(ArrayView<T> x, ArrayView<T> mean, ArrayView<T> variance, ArrayView<T> weight, ArrayView<T> bias,

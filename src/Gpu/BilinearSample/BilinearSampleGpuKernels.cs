@@ -4,11 +4,11 @@ namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>Sizes of BilinearSample's kernels: input [Batch, Channels, Height, Width], coords [Batch, Points, 2];
 /// Mode is the backward's <see cref="ScatterMode"/>, WantCoords whether it writes the coordinate gradient.</summary>
-public readonly record struct BilinearSampleArgs(int Batch, int Channels, int Height, int Width, int Points, int Mode, int WantCoords);
+internal readonly record struct BilinearSampleArgs(int Batch, int Channels, int Height, int Width, int Points, int Mode, int WantCoords);
 
 /// <summary>Kernels of <c>Ops/BilinearSample/</c>: the sample (one thread per output element) and its backward (one
 /// thread per point, looping over channels), through <see cref="GpuBilinearCorners{T, R}"/>.</summary>
-public static class BilinearSampleGpuKernels
+internal static class BilinearSampleGpuKernels
 {
     /// <summary>output[b, ch, k] = bilinear(input[b, ch], coords[b, k]).</summary>
     public static void Sample<T, R>(ArrayView<T> input, ArrayView<T> coords, ArrayView<T> output, BilinearSampleArgs g)

@@ -4,7 +4,7 @@ namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>The geometry of a (deformable) convolution on a chunk of Images images starting at FirstImage; columns
 /// hold the chunk back to back: [images, Channels·KernelH·KernelW, OutH·OutW].</summary>
-public readonly record struct ConvGeometry(int Channels, int Height, int Width, int KernelH, int KernelW, int OutH, int OutW,
+internal readonly record struct ConvGeometry(int Channels, int Height, int Width, int KernelH, int KernelW, int OutH, int OutW,
     int StrideH, int StrideW, int PadH, int PadW, int DilationH, int DilationW, int FirstImage, int Images)
 {
     public static ConvGeometry Of(Conv2dParams cp, int firstImage, int images) =>
@@ -21,7 +21,7 @@ public readonly record struct ConvGeometry(int Channels, int Height, int Width, 
 /// kernel-tap order: no atomics, deterministic, and the same order as the CPU's col2im), and the bias add that the
 /// deformable convolution uses too (the bias gradient is a per-channel sum of <see cref="ReductionGpuKernels"/>).
 /// </summary>
-public static class Conv2dGpuKernels
+internal static class Conv2dGpuKernels
 {
     /// <summary>One column entry (image, c, kernel point, output position) per item.</summary>
     public static void Im2Col<T, R>(ArrayView<T> input, ArrayView<T> columns, ConvGeometry g)

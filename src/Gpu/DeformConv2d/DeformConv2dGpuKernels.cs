@@ -5,14 +5,14 @@ namespace DeformEngine.Gpu.Kernels;
 /// <summary>A deformable convolution's chunk: the convolution's geometry, its offset groups, whether a mask is given,
 /// and for the backward the <see cref="ScatterMode"/> of the input gradient and which of the offset and mask
 /// gradients to write.</summary>
-public readonly record struct DeformArgs(ConvGeometry Conv, int OffsetGroups, int HasMask, int Mode, int WantOffset, int WantMask);
+internal readonly record struct DeformArgs(ConvGeometry Conv, int OffsetGroups, int HasMask, int Mode, int WantOffset, int WantMask);
 
 /// <summary>
 /// Kernels of <c>Ops/DeformConv2d/</c>: deformable im2col and the sampling backward, with the layouts of the CPU
 /// reference (offset [N, 2·G·kh·kw, OutH·OutW] with dy first, mask [N, G·kh·kw, OutH·OutW], columns
 /// [images, C·kh·kw, OutH·OutW]), through <see cref="GpuBilinearCorners{T, R}"/>.
 /// </summary>
-public static class DeformConv2dGpuKernels
+internal static class DeformConv2dGpuKernels
 {
     /// <summary>One column entry (image, c, kernel point, output position) per item: columns = m · bilinear(input[c], p).</summary>
     public static void DeformIm2Col<T, R>(ArrayView<T> input, ArrayView<T> offset, ArrayView<T> mask, ArrayView<T> columns, DeformArgs d)

@@ -14,14 +14,18 @@ public sealed class CudaDevice : GpuDevice
 
     private readonly CuBlas? _blas;
 
-    private CudaDevice(CudaAccelerator accelerator, int index, CuBlas? blas)
+    private CudaDevice(CudaAccelerator accelerator, int index, (CuBlas? Blas, string? Failure) cuBlas)
         : base(accelerator, GpuBackend.Cuda, "cuda", index, accelerator.Name, SupportsDoubleOn(accelerator.Architecture),
             Math.Min(GroupSizeOnGpus, accelerator.MaxNumThreadsPerGroup), GroupsPerMultiprocessor)
     {
-        _blas = blas;
-        InitialiseGemm(blas is null ? GpuGemm.TiledKernel : GpuGemm.CuBlas,
-            blas is null ? null : $"cuBLAS ({NativeLibraries.CuBlasLibrary ?? "libcublas"})");
+        _blas = cuBlas.Blas;
+        InitialiseGemm(_blas is null ? GpuGemm.TiledKernel : GpuGemm.CuBlas,
+            _blas is null ? null : $"cuBLAS ({NativeLibraries.CuBlasLibrary ?? "libcublas"})");
+        CuBlasFailure = cuBlas.Failure;
     }
+
+    /// <summary>Why cuBLAS is not used (the library was not found, or could not be initialised); null when it is.</summary>
+    public string? CuBlasFailure { get; }
 
     /// <summary>Opens device <paramref name="index"/> of <see cref="ListDevices"/>.</summary>
     /// <exception cref="NotSupportedException">No CUDA driver, or no such device.</exception>
@@ -71,21 +75,20 @@ public sealed class CudaDevice : GpuDevice
         }
     }
 
-    /// <summary>cuBLAS on the device's stream (so it runs in issue order with the kernels), or null when libcublas
-    /// cannot be loaded.</summary>
-    private static CuBlas? TryCreateCuBlas(CudaAccelerator accelerator)
+    /// <summary>cuBLAS on the device's stream (so it runs in issue order with the kernels), or why there is none.
+    /// Any failure here only means the tiled kernel runs the products, so every one is caught and reported.</summary>
+    private static (CuBlas? Blas, string? Failure) TryCreateCuBlas(CudaAccelerator accelerator)
     {
         try
         {
             accelerator.Bind();
             var blas = new CuBlas(accelerator);
             blas.Stream = (CudaStream)accelerator.DefaultStream;
-            return blas;
+            return (blas, null);
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or CuBlasException
-                                       or TypeInitializationException or NotSupportedException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return null;
+            return (null, $"{e.GetType().Name}: {e.Message}");
         }
     }
 }

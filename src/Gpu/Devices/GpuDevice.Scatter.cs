@@ -4,7 +4,7 @@ using DeformEngine.Gpu.Kernels;
 namespace DeformEngine.Gpu;
 
 /// <summary>How a backward kernel writes the input gradient (its <c>mode</c> argument).</summary>
-public enum ScatterMode
+internal enum ScatterMode
 {
     /// <summary>Not at all (no input gradient asked for, or a non-finite bound).</summary>
     None = 0,

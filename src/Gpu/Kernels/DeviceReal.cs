@@ -10,7 +10,7 @@ namespace DeformEngine.Gpu.Kernels;
 /// The math goes through <see cref="Math"/>/<see cref="MathF"/>, which ILGPU maps to its GPU implementations
 /// (the context enables ILGPU.Algorithms for the ones without a native instruction).
 /// </summary>
-public interface IDeviceReal<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal interface IDeviceReal<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     static abstract T FromInt(int value);
 
@@ -43,7 +43,7 @@ public interface IDeviceReal<T> where T : unmanaged, IFloatingPointIeee754<T>
 }
 
 /// <summary>float.</summary>
-public readonly struct SingleReal : IDeviceReal<float>
+internal readonly struct SingleReal : IDeviceReal<float>
 {
     public static float FromInt(int value) => value;
 
@@ -73,7 +73,7 @@ public readonly struct SingleReal : IDeviceReal<float>
 }
 
 /// <summary>double.</summary>
-public readonly struct DoubleReal : IDeviceReal<double>
+internal readonly struct DoubleReal : IDeviceReal<double>
 {
     public static double FromInt(int value) => value;
 

@@ -7,7 +7,7 @@ namespace DeformEngine.Gpu.Kernels;
 /// <c>Tensor.Scalar.cs</c>) and the end of a deterministic scatter. Function codes are the enums of Core's
 /// <c>ITensorBackend</c>; <see cref="ReluBackward"/> and <see cref="AbsBackward"/> extend the binary ones.
 /// </summary>
-public static class ElementwiseGpuKernels
+internal static class ElementwiseGpuKernels
 {
     /// <summary>Binary codes past <c>BinaryFunction</c>'s 0 … 3: grad·step(x) of Relu and grad·sign(x) of Abs.</summary>
     public const int ReluBackward = 4, AbsBackward = 5;

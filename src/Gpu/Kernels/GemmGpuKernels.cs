@@ -5,7 +5,7 @@ namespace DeformEngine.Gpu.Kernels;
 /// <summary>Sizes, transposes and batch strides of <see cref="GemmGpuKernels.Tiled{T, R}"/>. Batch entry
 /// b = outer·BatchInner + inner reads A at AOffset + outer·AOuter + inner·AInner (B and C likewise); TransA: op(A) = Aᵀ
 /// with A stored k×m, leading dimension Lda.</summary>
-public readonly record struct GemmArgs(int M, int N, int K, int BatchInner, long Batches,
+internal readonly record struct GemmArgs(int M, int N, int K, int BatchInner, long Batches,
     int TransA, long AOffset, int Lda, long AOuter, long AInner,
     int TransB, long BOffset, int Ldb, long BOuter, long BInner,
     long COffset, int Ldc, long COuter, long CInner, int Tile, int Depth);
@@ -16,7 +16,7 @@ public readonly record struct GemmArgs(int M, int N, int K, int BatchInner, long
 /// Tile × Depth of A and Depth × Tile of B in shared memory between two barriers. Every C element is summed over
 /// p = 0, 1, … k−1 in order, so the result does not depend on the launch and matches a sequential loop.
 /// </summary>
-public static class GemmGpuKernels
+internal static class GemmGpuKernels
 {
     public static void Tiled<T, R>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, T beta, GemmArgs g)
         where T : unmanaged, IFloatingPointIeee754<T>

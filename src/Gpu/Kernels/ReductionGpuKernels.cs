@@ -3,7 +3,7 @@ using ILGPU;
 namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>How <see cref="ReductionGpuKernels.ChannelPartials{T, R}"/> maps an element before summing it.</summary>
-public enum ChannelTerm
+internal enum ChannelTerm
 {
     /// <summary>a</summary>
     Value,
@@ -16,7 +16,7 @@ public enum ChannelTerm
 }
 
 /// <summary>[batch, channels, plane] viewed per channel, summed as <see cref="Parts"/> strided partial sums.</summary>
-public readonly record struct ChannelSumArgs(int Batch, int Channels, long Plane, int Parts, int Term);
+internal readonly record struct ChannelSumArgs(int Batch, int Channels, long Plane, int Parts, int Term);
 
 /// <summary>
 /// Reductions without barriers or atomics: a pass writes <c>parts</c> partial results, part p combining elements
@@ -24,7 +24,7 @@ public readonly record struct ChannelSumArgs(int Batch, int Channels, long Plane
 /// only on the sizes, so sums are deterministic and the same on every device; no barrier means the CPU accelerator
 /// runs them at the speed of a loop.
 /// </summary>
-public static class ReductionGpuKernels
+internal static class ReductionGpuKernels
 {
     /// <summary>partials[p] = Σ x[p + j·parts] (maxAbs = 0), or max |x[p + j·parts]| with NaN winning (maxAbs = 1),
     /// so a NaN anywhere reaches the host.</summary>

@@ -7,7 +7,7 @@ namespace DeformEngine.Gpu.Kernels;
 /// the CPU's steps in the CPU's order: the maximum, Σ exp(x − max), its log, then x − max − log Σ (exponentiated
 /// for softmax).
 /// </summary>
-public static class SoftmaxGpuKernels
+internal static class SoftmaxGpuKernels
 {
     public static void Rows<T, R>(ArrayView<T> x, ArrayView<T> y, long outer, int size, long inner, int logOutput)
         where T : unmanaged, IFloatingPointIeee754<T>

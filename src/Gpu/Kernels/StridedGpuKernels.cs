@@ -4,16 +4,16 @@ namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>Rank, offsets and counts of the strided kernels; the shape and strides themselves travel in a small
 /// int table (<c>geometry</c>), one array after the other.</summary>
-public readonly record struct StridedArgs(int Rank, long SourceOffset, long DestinationOffset, long Count);
+internal readonly record struct StridedArgs(int Rank, long SourceOffset, long DestinationOffset, long Count);
 
 /// <summary>The kept and reduced dimensions of <see cref="StridedGpuKernels.Sum{T, R}"/>.</summary>
-public readonly record struct StridedSumArgs(int KeptRank, int ReducedRank, long ReducedCount, long Count);
+internal readonly record struct StridedSumArgs(int KeptRank, int ReducedRank, long ReducedCount, long Count);
 
 /// <summary>
 /// Strided kernels behind Core's <c>Ops/Tensor.Shape.cs</c> (permute, concatenate, slice, broadcast), the
 /// broadcasting of <c>Ops/Tensor.Binary.cs</c> and the axis reductions of <c>Ops/Tensor.Reduce.cs</c>.
 /// </summary>
-public static class StridedGpuKernels
+internal static class StridedGpuKernels
 {
     /// <summary>geometry: shape[rank], source strides[rank], destination strides[rank].</summary>
     public static void Copy<T, R>(ArrayView<T> x, ArrayView<T> y, ArrayView<int> geometry, StridedArgs g)

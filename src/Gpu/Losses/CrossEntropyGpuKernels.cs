@@ -6,7 +6,7 @@ namespace DeformEngine.Gpu.Kernels;
 /// Kernels of <c>Ops/Losses/Functional.CrossEntropy.cs</c>: one thread per row for the log-sum-exp (the CPU's steps in
 /// its order), one per logit for the gradient softmax − onehot scaled by the upstream gradient.
 /// </summary>
-public static class CrossEntropyGpuKernels
+internal static class CrossEntropyGpuKernels
 {
     public static void Rows<T, R>(ArrayView<T> logits, ArrayView<int> targets, ArrayView<T> probabilities, ArrayView<T> losses,
         int rows, int classes)

@@ -8,7 +8,7 @@ namespace DeformEngine.Gpu.Kernels;
 /// the backward is a gather: each input pixel sums the shares of the windows that contain it, in window order, as
 /// the CPU adds.
 /// </summary>
-public static class AvgPool2dGpuKernels
+internal static class AvgPool2dGpuKernels
 {
     /// <summary>One output element (plane, k) per item.</summary>
     public static void Forward<T, R>(ArrayView<T> input, ArrayView<int> windows, ArrayView<T> output, PoolArgs g)

@@ -4,7 +4,7 @@ namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>Sizes of the pooling kernels: Planes = N·C planes of Height×Width pooled to OutH×OutW; the window
 /// (kernel, stride, padding) of max pooling.</summary>
-public readonly record struct PoolArgs(int Planes, int Height, int Width, int OutH, int OutW, int KernelH, int KernelW,
+internal readonly record struct PoolArgs(int Planes, int Height, int Width, int OutH, int OutW, int KernelH, int KernelW,
     int StrideH, int StrideW, int PadH, int PadW)
 {
     public static PoolArgs Of(Pool2dParams p) =>
@@ -16,7 +16,7 @@ public readonly record struct PoolArgs(int Planes, int Height, int Width, int Ou
 /// plane, the first maximum in row-major window order, NaN winning); the backward is a gather: each input pixel sums
 /// ∂L/∂out of the windows whose argmax it is, in window order, as the CPU adds.
 /// </summary>
-public static class MaxPool2dGpuKernels
+internal static class MaxPool2dGpuKernels
 {
     /// <summary>One output element (plane, oy, ox) per item. Every window holds at least one input pixel (padding is
     /// at most half the kernel), so the first one always replaces the initial value.</summary>

@@ -5,7 +5,7 @@ namespace DeformEngine.Gpu.Kernels;
 /// <summary>Sizes of the DeformPSRoIPool kernels (MXNet's names): input [*, Channels, Height, Width], output [Rois,
 /// OutputDim, Pooled, Pooled], trans [Rois, 2·Classes, Parts, Parts] when HasTrans; Mode the backward's
 /// <see cref="ScatterMode"/>.</summary>
-public readonly record struct DeformPSRoIPoolArgs(int Channels, int Height, int Width, int Rois, int OutputDim, int GroupSize,
+internal readonly record struct DeformPSRoIPoolArgs(int Channels, int Height, int Width, int Rois, int OutputDim, int GroupSize,
     int Pooled, int Parts, int Samples, int Classes, int HasTrans, int Mode)
 {
     public long Outputs => (long)Rois * OutputDim * Pooled * Pooled;
@@ -18,7 +18,7 @@ public readonly record struct DeformPSRoIPoolArgs(int Channels, int Height, int 
 /// per part sums every bin and channel that the part moves. RoIs come from a host-built table of 5 values per RoI:
 /// batch, start y, start x, height, width (MXNet's rounded RoI).
 /// </summary>
-public static class DeformPSRoIPoolGpuKernels
+internal static class DeformPSRoIPoolGpuKernels
 {
     private const int RoiColumns = 5;
 

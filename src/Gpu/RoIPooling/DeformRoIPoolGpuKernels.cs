@@ -4,7 +4,7 @@ namespace DeformEngine.Gpu.Kernels;
 
 /// <summary>Sizes of the DeformRoIPool kernels: input [*, Channels, Height, Width], output [Rois, Channels, PooledH,
 /// PooledW]; HasOffset whether the bins move; Mode the backward's <see cref="ScatterMode"/>.</summary>
-public readonly record struct DeformRoIPoolArgs(int Channels, int Height, int Width, int Rois, int PooledH, int PooledW,
+internal readonly record struct DeformRoIPoolArgs(int Channels, int Height, int Width, int Rois, int PooledH, int PooledW,
     int HasOffset, int Mode);
 
 /// <summary>
@@ -12,7 +12,7 @@ public readonly record struct DeformRoIPoolArgs(int Channels, int Height, int Wi
 /// γ·w·offset[k, 0, bin]). The input gradient is a scatter (float atomics, or 64-bit fixed point in deterministic
 /// mode); the offset gradient of a bin sums over channels in one thread, a gather.
 /// </summary>
-public static class DeformRoIPoolGpuKernels
+internal static class DeformRoIPoolGpuKernels
 {
     /// <summary>One output element (k, c, i, j) per item.</summary>
     public static void Forward<T, R>(ArrayView<T> input, ArrayView<T> windows, ArrayView<T> offset, T gamma, ArrayView<T> output,

@@ -5,7 +5,7 @@ namespace DeformEngine.Gpu.Kernels;
 /// <summary>Sizes of the RoIAlign kernels: input [*, Channels, Height, Width], output [Rois, channels out, PooledH,
 /// PooledW] (Outputs elements); PositionSensitive selects PSRoIAlign's channel map; Mode is the backward's
 /// <see cref="ScatterMode"/>.</summary>
-public readonly record struct RoIAlignArgs(int Channels, int Height, int Width, int Rois, int PooledH, int PooledW,
+internal readonly record struct RoIAlignArgs(int Channels, int Height, int Width, int Rois, int PooledH, int PooledW,
     int PositionSensitive, long Outputs, int Mode);
 
 /// <summary>
@@ -14,7 +14,7 @@ public readonly record struct RoIAlignArgs(int Channels, int Height, int Width, 
 /// (float atomics, or 64-bit fixed point in deterministic mode). Bin (i, j) of output channel c reads input channel c,
 /// or (c·PH + i)·PW + j when position-sensitive. RoIs come from the host-built window table.
 /// </summary>
-public static class RoIAlignGpuKernels
+internal static class RoIAlignGpuKernels
 {
     public static void Forward<T, R>(ArrayView<T> input, ArrayView<T> windows, ArrayView<T> output, RoIAlignArgs g)
         where T : unmanaged, IFloatingPointIeee754<T>

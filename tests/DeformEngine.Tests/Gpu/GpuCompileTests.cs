@@ -106,7 +106,7 @@ public class GpuCompileTests
 }
 
 /// <summary>Kernels that a GPU back end must refuse, to show that the compile checks can fail.</summary>
-public static class BrokenGpuKernels
+internal static class BrokenGpuKernels
 {
     /// <summary>T.CreateTruncating runs on the CPU but asks for System.Type, which has no GPU form.</summary>
     public static void GenericConversion<T, R>(ArrayView<T> values, long count)
