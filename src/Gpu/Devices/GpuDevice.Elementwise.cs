@@ -14,8 +14,12 @@ public abstract partial class GpuDevice
     // Partial sums per channel of the per-channel reductions: enough threads for a GPU, a fixed order for all.
     private const int ChannelParts = 64;
 
-    internal void Fill<T>(ArrayView<T> destination, T value) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Elementwise(destination.Length, nameof(ElementwiseGpuKernels.Fill), destination, value);
+    internal void Fill<T>(ArrayView<T> destination, T value) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (destination.Length > 0)
+            Launch<T, ArrayView<T>, T, long>(Items(destination.Length), typeof(ElementwiseGpuKernels), nameof(ElementwiseGpuKernels.Fill),
+                destination, value, destination.Length);
+    }
 
     internal void Unary<T>(int function, ArrayView<T> x, ArrayView<T> result) where T : unmanaged, IFloatingPointIeee754<T> =>
         Launch<T, ArrayView<T>, ArrayView<T>, int, long>(Items(x.Length), typeof(ElementwiseGpuKernels), nameof(ElementwiseGpuKernels.Unary),
@@ -89,11 +93,5 @@ public abstract partial class GpuDevice
         }
         while (count > 1);
         return current;
-    }
-
-    private void Elementwise<T>(long count, string kernel, ArrayView<T> destination, T value) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (count > 0)
-            Launch<T, ArrayView<T>, T, long>(Items(count), typeof(ElementwiseGpuKernels), kernel, destination, value, count);
     }
 }

@@ -28,7 +28,6 @@ internal static class DeformPSRoIPoolGpuKernels
         where T : unmanaged, IFloatingPointIeee754<T>
         where R : struct, IDeviceReal<T>
     {
-        long bins = (long)g.Pooled * g.Pooled;
         for (long index = GridLoop.First; index < g.Outputs; index += GridLoop.Stride)
         {
             var bin = Bin<T, R>(rois, trans, transStd, index, g);
