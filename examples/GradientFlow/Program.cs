@@ -75,8 +75,8 @@ Report.Ablation(IndexPathAblation.Run(firstCall, unit));
 Directory.CreateDirectory(options.Out);
 var gray = GrayImage.From(image);
 var stack = network.SamplingStack(image, runs);
-// The plot units are picked in image coordinates and followed up the stack (through any pooling) to
-// the top layer's unit whose window is centred nearest.
+// The plot units are picked in image coordinates (for the synthetic picture: on the ellipse, on the
+// square, on the background): each becomes the top layer's unit centred nearest to it.
 var plotUnits = (imageName.StartsWith("synthetic", StringComparison.Ordinal)
         ? new List<(int Y, int X)> { (11, 10), (21, 21), (4, 23) }
         : [(14, 14), (8, 14), (2, 2)])
@@ -88,7 +88,8 @@ void Save(Canvas canvas, string name)
     canvas.SavePng(path);
     written.Add(path);
 }
-string stackText = string.Join(" + ", network.Layers.Select(l => $"{l.Name} (3x3, dilation {l.Dilation})")) +
+// The legend numbers the drawn layers from the bottom; the title says which layer is which.
+string stackText = string.Join(" + ", network.Layers.Select((l, n) => $"{l.Name} (layer {n + 1}: {Kernel(l)}, dilation {l.Dilation})")) +
                    (network.Stages.Any(s => s.Before.Steps.Count > 0) ? " with the max pools" : "");
 Save(Plots.SamplingLocations(gray, stack, plotUnits, $"Sampling locations of {stackText}, {network.Origin}"), "sampling-locations.png");
 foreach (var (layer, name) in stack.Where(l => l.DrawsSamples).Zip(network.Layers.Select(l => l.Name)))
@@ -119,7 +120,9 @@ foreach (var path in written) Console.WriteLine($"  {path}");
 return agreement.MaxError <= 1e-9 ? 0 : 1;
 
 static string Describe(DcnLayer layer) =>
-    $"{layer.Name} (DCN{(layer.Modulated ? "v2" : "v1")} {layer.Weight.Dim(1)}→{layer.Weight.Dim(0)}, 3x3, dilation {layer.Dilation})";
+    $"{layer.Name} (DCN{(layer.Modulated ? "v2" : "v1")} {layer.Weight.Dim(1)}→{layer.Weight.Dim(0)}, {Kernel(layer)}, dilation {layer.Dilation})";
+
+static string Kernel(DcnLayer layer) => $"{layer.Weight.Dim(2)}x{layer.Weight.Dim(3)}";
 
 static (Tensor<double> Image, string Name) LoadImage(Options options)
 {
