@@ -16,12 +16,13 @@ public static class Plots
     private static readonly double[] LevelRadii = [4.5, 2.6, 1.8, 1.4];
 
     /// <summary>(1) For each output unit (y, x) of the top layer, the positions its sampling points
-    /// take in the image, followed down through the stack (each sample is traced to the nearest unit
-    /// of the layer below, whose own samples are then drawn). One row per unit: regular grid (all
-    /// offsets 0) on the left, deformable on the right.</summary>
+    /// take in the image, followed down through the stack as <see cref="SamplingTrace.Follow"/> does
+    /// (each sample is traced to the nearest unit of the layer below, whose own samples are then
+    /// drawn). One row per unit: regular grid (all offsets 0) on the left, deformable on the right.</summary>
     /// <param name="image">The bottom layer's input, drawn in gray.</param>
-    /// <param name="layers">Bottom (reads the image) first; <see cref="SamplingLayer.Pooling"/> steps
-    /// may sit between them (and below the first).</param>
+    /// <param name="layers">Bottom (reads the image) first; steps without samples
+    /// (<see cref="SamplingLayer.Window"/>, <see cref="SamplingLayer.Pooling"/>) may sit between them
+    /// and below the first.</param>
     /// <param name="units">Output units (y, x) of the top layer, one row each.</param>
     /// <param name="title">First line of the picture.</param>
     /// <param name="scale">Screen pixels per image pixel.</param>
@@ -55,21 +56,20 @@ public static class Plots
                 var (uy, ux) = units[row];
                 canvas.Text(panel.X, top - 11,
                     $"{(deformed ? "deformable" : "regular")}: unit (y={uy}, x={ux})", Ink);
-                var levels = TraceLevels(stack, uy, ux);
-                for (int level = levels.Count - 1; level >= 0; level--)
+                var trace = SamplingTrace.Follow(stack, uy, ux);
+                for (int level = trace.Levels.Count - 1; level >= 0; level--)
                 {
                     var color = LevelColors[Math.Min(level, LevelColors.Length - 1)];
                     double radius = LevelRadii[Math.Min(level, LevelRadii.Length - 1)];
-                    foreach (var (py, px) in levels[level])
+                    foreach (var sample in trace.Levels[level])
                     {
-                        var (sx, sy) = panel.ToScreen(py, px);
+                        var (sx, sy) = panel.ToScreen(sample.ImageY, sample.ImageX);
                         if (!panel.Contains(sx, sy)) continue;
                         if (level == 0) canvas.Dot(sx, sy, radius + 1.2, Ink);
                         canvas.Dot(sx, sy, radius, color);
                     }
                 }
-                var (cy, cx) = ToImage(layers, layers.Count, uy, ux);
-                var (ucx, ucy) = panel.ToScreen(cy, cx);
+                var (ucx, ucy) = panel.ToScreen(trace.UnitCenter.Y, trace.UnitCenter.X);
                 canvas.StrokeRect((int)Math.Round(ucx - scale * 0.75), (int)Math.Round(ucy - scale * 0.75),
                     (int)Math.Round(scale * 1.5), (int)Math.Round(scale * 1.5), UnitColor, 2);
             }
@@ -77,14 +77,19 @@ public static class Plots
 
         int legendTop = canvas.Height - legendHeight + 4;
         LegendSquare(canvas, 8, legendTop, "output unit of the top layer (image coordinates of its centre)");
+        // Samples per level at most: each sample reaches one unit below, which a pooling step
+        // widens to its whole window.
+        var counts = new List<long>();
         long count = 1;
-        for (int level = 0; level < drawn.Count; level++)
+        foreach (var layer in layers.Reverse())
         {
-            int layerNumber = drawn.Count - level;
-            count *= drawn[layerNumber - 1].Geometry.KernelPoints;
-            LegendDot(canvas, 8, legendTop + 14 * (level + 1), LevelColors[Math.Min(level, LevelColors.Length - 1)],
-                $"samples of layer {layerNumber} ({(level == 0 ? "" : "up to ")}{count} points)");
+            var cp = layer.Geometry.Conv;
+            count *= layer.DrawsSamples ? layer.Geometry.KernelPoints : layer.IsPooling ? cp.KernelH * cp.KernelW : 1;
+            if (layer.DrawsSamples) counts.Add(count);
         }
+        for (int level = 0; level < drawn.Count; level++)
+            LegendDot(canvas, 8, legendTop + 14 * (level + 1), LevelColors[Math.Min(level, LevelColors.Length - 1)],
+                $"samples of layer {drawn.Count - level} ({(level == 0 ? "" : "up to ")}{counts[level]} points)");
         return canvas;
     }
 
@@ -173,34 +178,6 @@ public static class Plots
         canvas.Ring(Margin + 4, legendY, 4, UnitColor, 2);
         canvas.Text(Margin + 12, legendY - 3, "output unit (centre of its regular window); colour: |gradient|, each map on its own scale", Ink);
         return canvas;
-    }
-
-    /// <summary>Positions per level in image coordinates: level 0 = the top layer's samples of
-    /// (y, x), level 1 = the samples of the units those land on in the layer below, and so on;
-    /// pooling steps (<see cref="SamplingLayer.DrawsSamples"/> false) map units but make no level.</summary>
-    private static List<List<(double Y, double X)>> TraceLevels(IReadOnlyList<SamplingLayer> layers, int y, int x)
-    {
-        var levels = new List<List<(double, double)>>();
-        var units = new List<(int Y, int X)> { (y, x) };
-        for (int layer = layers.Count - 1; layer >= 0; layer--)
-        {
-            var source = layers[layer];
-            // A pooling step passes each unit on through the centre of its window, drawing nothing.
-            var positions = source.DrawsSamples
-                ? units.SelectMany(u => source.Positions(u.Y, u.X)).ToList()
-                : units.Select(u => source.OutputToInput(u.Y, u.X)).ToList();
-            if (source.DrawsSamples) levels.Add(positions.Select(p => ToImage(layers, layer, p.Y, p.X)).ToList());
-            if (layer > 0) units = positions.Select(p => layers[layer - 1].NearestUnit(p.Y, p.X)).Distinct().ToList();
-        }
-        return levels;
-    }
-
-    /// <summary>Maps a position in the input of layer <paramref name="layer"/> (= the output of the
-    /// layer below) to image coordinates through the regular windows of the layers below it.</summary>
-    private static (double Y, double X) ToImage(IReadOnlyList<SamplingLayer> layers, int layer, double y, double x)
-    {
-        for (int below = layer - 1; below >= 0; below--) (y, x) = layers[below].OutputToInput(y, x);
-        return (y, x);
     }
 
     private static void DrawImage(Canvas canvas, Panel panel, GrayImage image, int dark, int light)
