@@ -378,7 +378,7 @@ internal sealed class PickleReader(Stream input, string label, IPickleResolver r
     // ---- numbers ------------------------------------------------------------------------------
 
     private static object Integer(BigInteger value) =>
-        value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
 
     private object BinaryLong(int length) => Integer(new BigInteger(ReadBytes(length, "an int"), isUnsigned: false, isBigEndian: false));
 
