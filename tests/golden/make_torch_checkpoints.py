@@ -14,6 +14,7 @@ formats/   small files for the checkpoint reader, saved by torch.save in both fo
                                      storage (transposed, a window with a storage offset, a
                                      stride-3 slice), an empty tensor and a 0-d tensor. The
                                      values are closed forms the tests recompute.
+  dtypes.p4.zip.pth, dtypes.p1.legacy.pth  the same saved with pickle_protocol=4 and 1
   model_key.zip.pth                  {'model': DataParallel state ('module.' names), 'epoch',
                                      'args': an argparse.Namespace, 'extra': a torch.device, a
                                      torch.Size, a dtype, bytes and a set} as training scripts save
@@ -111,6 +112,8 @@ def make_formats(folder):
     d = dtype_tensors()
     torch.save(d, os.path.join(folder, "dtypes.zip.pth"))
     torch.save(d, os.path.join(folder, "dtypes.legacy.pth"), _use_new_zipfile_serialization=False)
+    torch.save(d, os.path.join(folder, "dtypes.p4.zip.pth"), pickle_protocol=4)
+    torch.save(d, os.path.join(folder, "dtypes.p1.legacy.pth"), _use_new_zipfile_serialization=False, pickle_protocol=1)
     state = collections.OrderedDict()
     state["module.weight"] = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     state["module.bias"] = torch.tensor([0.5, -0.5])

@@ -36,7 +36,7 @@ public static class TorchCheckpoint
             {
                 var result = new OrderedDictionary<string, Tensor<T>>();
                 foreach (var (name, tensor) in StateDict(root))
-                    result.Add(name, Tensor<T>.Wrap(TorchDTypes.Gather<T>(storages.Bytes(tensor.Storage), tensor), tensor.Shape));
+                    result.Add(name, Tensor<T>.Wrap(TorchDTypes.Gather<T>(storages.Bytes(tensor.Storage), tensor), (int[])tensor.Shape.Clone()));
                 return result;
             }
         }
@@ -79,7 +79,9 @@ public static class TorchCheckpoint
         file.Seek(0, SeekOrigin.Begin);
         if (read >= 4 && head[0] == 'P' && head[1] == 'K')
             return TorchZipCheckpoint.Read(file);
-        if (read >= 2 && head[0] == 0x80)
+        // PROTO opens a pickle of protocol 2 (torch.save's default) or above; protocol 1 writes the
+        // 80-bit magic number with the text opcode LONG.
+        if (read >= 2 && (head[0] == 0x80 || head[0] == 'L'))
             return TorchLegacyCheckpoint.Read(file);
         if (IsTar(file))
             throw new CheckpointFault("it is a tar archive, the format of PyTorch before 0.4, which the reader does not support.");

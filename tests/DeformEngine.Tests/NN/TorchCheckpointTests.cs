@@ -46,17 +46,21 @@ public class TorchCheckpointTests
         AssertTensor(tensors, "strided", [4], [1, 4, 7, 10]);
     }
 
+    /// <summary>The zip and legacy formats, each with torch.save's default pickle protocol (2) and
+    /// another one.</summary>
     [TestMethod]
-    public void Load_ZipFormatDtypesAndViews_AsDouble() => AssertDtypes<double>("dtypes.zip.pth");
+    [DataRow("dtypes.zip.pth")]
+    [DataRow("dtypes.p4.zip.pth")]
+    [DataRow("dtypes.legacy.pth")]
+    [DataRow("dtypes.p1.legacy.pth")]
+    public void Load_DtypesAndViews_AsDouble(string file) => AssertDtypes<double>(file);
 
     [TestMethod]
-    public void Load_ZipFormatDtypesAndViews_AsFloat() => AssertDtypes<float>("dtypes.zip.pth");
-
-    [TestMethod]
-    public void Load_LegacyFormatDtypesAndViews_AsDouble() => AssertDtypes<double>("dtypes.legacy.pth");
-
-    [TestMethod]
-    public void Load_LegacyFormatDtypesAndViews_AsFloat() => AssertDtypes<float>("dtypes.legacy.pth");
+    [DataRow("dtypes.zip.pth")]
+    [DataRow("dtypes.p4.zip.pth")]
+    [DataRow("dtypes.legacy.pth")]
+    [DataRow("dtypes.p1.legacy.pth")]
+    public void Load_DtypesAndViews_AsFloat(string file) => AssertDtypes<float>(file);
 
     [TestMethod]
     public void Load_StateUnderModelKey_StripsDataParallelPrefixAndSkipsOtherObjects()
