@@ -23,7 +23,8 @@ internal sealed class TorchLegacyCheckpoint(Stream file) : TorchStorages
             throw new CheckpointFault($"the file starts with a pickle of {PickleValues.Describe(magic)}, not torch.save's magic number.");
         var protocol = new PickleReader(file, "the protocol pickle", resolver).Read();
         if (protocol is not ProtocolVersion)
-            throw new CheckpointFault($"the legacy protocol version is {PickleValues.Describe(protocol)} {protocol}, the reader knows {ProtocolVersion}.");
+            throw new CheckpointFault(
+                $"the legacy protocol version is {(protocol is long version ? version.ToString(System.Globalization.CultureInfo.InvariantCulture) : PickleValues.Describe(protocol))}, the reader knows {ProtocolVersion}.");
         var systemInfo = new PickleReader(file, "the system-info pickle", resolver).Read();
         if (systemInfo is PickleDict info && info.TryGet("little_endian", out var littleEndian) && littleEndian is false)
             throw new CheckpointFault("the checkpoint was saved on a big-endian machine, which the reader does not support.");
