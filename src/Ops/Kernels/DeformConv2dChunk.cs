@@ -104,7 +104,7 @@ internal readonly struct DeformChunk
 /// of it counted against <see cref="EngineOptions.WorkspaceBytes"/>: padded images, the GEMM's
 /// [O, chunk·L] product, columns, gradient columns, the padded input gradient and the backward's
 /// coefficient table, plus the permuted weight. Chunks are balanced (8 images at a budget of 7 run as
-/// 4 + 4). A single image larger than the budget still runs, alone.</summary>
+/// 4 + 4). A single image larger than the budget still runs, alone; an empty batch has no chunk.</summary>
 internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int PaddedLength, int ProductLength,
     int ColumnLength, int GradColumnLength, int GradPaddedLength, int TableLength, int WeightLength, long Bytes)
 {
@@ -130,9 +130,10 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
                                 + (inputGradient ? padded + 4 * tableEntries : 0);
         long perImage = perImageElements * elementSize + tableEntries * sizeof(int);
         long weight = (long)cp.OutChannels * (cp.ColumnRows / cp.Groups);
-        int fit = (int)Math.Clamp((EngineOptions.WorkspaceBytes - weight * elementSize) / perImage, 1, cp.Batch);
+        int fit = (int)Math.Clamp((EngineOptions.WorkspaceBytes - weight * elementSize) / perImage, 1, Math.Max(cp.Batch, 1));
+        // An empty batch has no chunk: the plan holds only the permuted weight.
         int chunks = (cp.Batch + fit - 1) / fit;
-        int images = (cp.Batch + chunks - 1) / chunks;
+        int images = chunks == 0 ? 0 : (cp.Batch + chunks - 1) / chunks;
         var plan = new DeformConv2dWorkspace(images, chunks,
             PaddedLength: checked((int)(padded * images)),
             ProductLength: checked((int)(cp.OutChannels * L * images)),
