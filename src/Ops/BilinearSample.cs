@@ -19,6 +19,7 @@ public static partial class Functional
         int n = input.ShapeArray[0], c = input.ShapeArray[1], h = input.ShapeArray[2], w = input.ShapeArray[3];
         int p = coords.ShapeArray[1];
         ShapeMath.RequireShape(nameof(coords), coords.ShapeSpan, [n, p, 2]);
+        OpArgs.ElementCount(nameof(coords), "the output [N, C, P]", n, c, p);
         if (!input.Device.IsCpu) return BilinearSampleOnDevice(input, coords, new BilinearSampleShape(n, c, h, w, p));
 
         var src = input.CpuData;

@@ -23,13 +23,34 @@ internal static class OpArgs
         if (vector is not null) ShapeMath.RequireShape(argumentName, vector.ShapeSpan, [channels]);
     }
 
-    /// <summary>Output length of a sliding window: ⌊(size + 2·pad − kernel) / stride⌋ + 1.</summary>
+    /// <summary>Output length of a sliding window: ⌊(size + 2·pad − kernel) / stride⌋ + 1, in 64 bits so
+    /// that no size, kernel or padding an int can hold overflows on the way.</summary>
     public static int WindowCount(string argumentName, int size, int kernel, int stride, int pad)
     {
-        int span = size + 2 * pad - kernel;
+        long span = size + 2L * pad - kernel;
         if (span < 0)
             throw new ArgumentException(
                 $"{argumentName}: kernel {kernel} does not fit an input of size {size} with padding {pad}.", argumentName);
-        return span / stride + 1;
+        long count = span / stride + 1;
+        if (count > Array.MaxLength)
+            throw new ArgumentException(
+                $"{argumentName}: an input of size {size} with padding {pad}, kernel {kernel} and stride {stride} gives {count} windows per axis, more than an array can hold.", argumentName);
+        return (int)count;
+    }
+
+    /// <summary>The element count of a result of shape <paramref name="dims"/>, or an
+    /// <see cref="ArgumentException"/> naming <paramref name="argumentName"/> when it does not fit an array.</summary>
+    public static int ElementCount(string argumentName, string what, params long[] dims)
+    {
+        long count = 1;
+        foreach (long d in dims)
+        {
+            // Tested by division so that the product itself cannot overflow.
+            if (d != 0 && count > Array.MaxLength / d)
+                throw new ArgumentException(
+                    $"{argumentName}: {what} [{string.Join(", ", dims)}] has more elements than an array can hold ({Array.MaxLength}).", argumentName);
+            count *= d;
+        }
+        return (int)count;
     }
 }

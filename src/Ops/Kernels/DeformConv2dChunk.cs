@@ -54,8 +54,8 @@ internal readonly struct DeformChunk
     /// <summary>Length of one column row: C·kh·kw.</summary>
     public int RowLength => Channels * K;
 
-    public static int PaddedLength(DeformConv2dParams dp, int images) =>
-        images * dp.Conv.InChannels * (dp.Conv.Height + 3) * (dp.Conv.Width + 2);
+    public static long PaddedLength(DeformConv2dParams dp, int images) =>
+        (long)images * dp.Conv.InChannels * (dp.Conv.Height + 3) * (dp.Conv.Width + 2);
 
     /// <summary>Position of (channel c, kernel point k) inside a column row.</summary>
     public int ColumnOffset(int c, int k)
