@@ -2,12 +2,17 @@ namespace DeformEngine.Kernels;
 
 /// <summary>Where one kernel point of one output position samples: the padded pixel of its top-left
 /// corner, the bilinear coefficients, the fractional parts and the mask value. A point outside
-/// (−1, H) × (−1, W) has zero coefficients and points at an all-zero 2×2 block of the border.</summary>
+/// (−1, H) × (−1, W) has zero coefficients and points at an all-zero 2×2 block of the border; one on
+/// the edge y = −1 or x = −1 keeps its real corners in <see cref="SlopePixel"/> for the coordinate
+/// gradient (<see cref="BilinearCorners{T}.HasSlope"/>).</summary>
 internal struct DeformSample<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public int Pixel;
-    public bool Inside;
+    public int Pixel, SlopePixel;
+    public bool Inside, HasSlope;
     public T Glt, Grt, Glb, Grb, Ly, Lx, Mask;
+
+    /// <summary>Sampled 0 but has a slope: the edges y = −1 and x = −1.</summary>
+    public readonly bool OnEdge => HasSlope && !Inside;
 }
 
 /// <summary>The images [First, First + Images) of a deformable convolution, processed together by
@@ -83,19 +88,28 @@ internal readonly struct DeformChunk
         T px = T.CreateTruncating(x * cp.Stride.W - cp.Padding.W + j * cp.Dilation.W) + offset[(2 * field + 1) * L + l];
         var corners = new BilinearCorners<T>(py, px, cp.Height, cp.Width);
         var sample = new DeformSample<T> { Mask = mask == null ? T.One : mask[field * L + l] };
+        int zeroBlock = b * PaddedPixels + (cp.Height + 1) * PaddedWidth;
+        if (!corners.HasSlope)
+        {
+            sample.Pixel = sample.SlopePixel = zeroBlock;
+            return sample;
+        }
+        sample.HasSlope = true;
+        sample.SlopePixel = b * PaddedPixels + (corners.Top + 1) * PaddedWidth + corners.Left + 1;
+        sample.Ly = corners.Ly;
+        sample.Lx = corners.Lx;
         if (!corners.Inside)
         {
-            sample.Pixel = b * PaddedPixels + (cp.Height + 1) * PaddedWidth;
+            // The edge's sample is 0 whatever the input holds (an infinite pixel must not make it NaN).
+            sample.Pixel = zeroBlock;
             return sample;
         }
         sample.Inside = true;
-        sample.Pixel = b * PaddedPixels + (corners.Top + 1) * PaddedWidth + corners.Left + 1;
+        sample.Pixel = sample.SlopePixel;
         sample.Glt = corners.Glt;
         sample.Grt = corners.Grt;
         sample.Glb = corners.Glb;
         sample.Grb = corners.Grb;
-        sample.Ly = corners.Ly;
-        sample.Lx = corners.Lx;
         return sample;
     }
 }

@@ -18,5 +18,11 @@ public static class EnginePaths
         }
     }
 
+    public static void Run(bool reference, Action body) => Run(reference, () =>
+    {
+        body();
+        return true;
+    });
+
     public static IEnumerable<object[]> Both => [[true], [false]];
 }
