@@ -14,15 +14,9 @@ internal readonly record struct PoolGeometry(int N, int C, int H, int W, int Str
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ShapeMath.RequireRank(nameof(input), input.ShapeSpan, 4, "[N, C, H, W]");
-        OpArgs.RequirePositive(nameof(kernelSize), kernelSize);
         var s = stride ?? kernelSize;
         var p = padding ?? (0, 0);
-        OpArgs.RequirePositive(nameof(stride), s);
-        OpArgs.RequireNonNegative(nameof(padding), p);
-        // As PyTorch: a window made mostly of padding would have no input element to pool.
-        if (2L * p.H > kernelSize.H || 2L * p.W > kernelSize.W)
-            throw new ArgumentOutOfRangeException(nameof(padding), p,
-                $"padding: expected at most half the kernel ({kernelSize.H / 2}, {kernelSize.W / 2}), got ({p.H}, {p.W}).");
+        OpArgs.RequirePoolWindow(kernelSize, s, p);
         var shape = input.ShapeArray;
         int outH = OpArgs.WindowCount(nameof(input), shape[2], kernelSize.H, s.H, p.H);
         int outW = OpArgs.WindowCount(nameof(input), shape[3], kernelSize.W, s.W, p.W);
