@@ -160,6 +160,40 @@ public class BatchZeroTests
     }
 
     [TestMethod]
+    [DynamicData(nameof(EnginePaths.Both), typeof(EnginePaths))]
+    public void Modules_BatchZero_EmptyOutputAndZeroParameterGradients(bool reference)
+    {
+        var models = new (string Name, DeformEngine.NN.Module<double> Model, int[] Input, int[] Output)[]
+        {
+            ("DeformConv2d module (DCNv2)", new DeformEngine.NN.DeformConv2d<double>(3, 4, modulation: true, bias: true, random: new SeededRandom(1)), [0, 3, 6, 5], [0, 4, 6, 5]),
+            ("ResNet with a DCN stage", new DeformEngine.NN.ResNet<double>(new DeformEngine.NN.ResNetConfig
+            {
+                Layers = [1, 1], Widths = [4, 8], InChannels = 2, NumClasses = 3, SmallStem = true, DcnStages = [2], Seed = 3,
+            }), [0, 2, 8, 8], [0, 3]),
+        };
+        foreach (var (name, model, inputShape, outputShape) in models)
+        {
+            var output = EnginePaths.Run(reference, () =>
+            {
+                var y = model.Forward(Tensor<double>.Zeros(inputShape));
+                y.Backward(Tensor<double>.Zeros(y.Shape));
+                return y;
+            });
+            AssertShape(outputShape, output, name);
+            foreach (var (parameterName, parameter) in model.NamedParameters())
+                if (parameter.Value.Grad is { } grad) TensorAssert.AllEqual(grad, 0.0, $"{name}: {parameterName}");
+        }
+    }
+
+    [TestMethod]
+    public void Flatten_BatchZero_KeepsTheCollapsedSize()
+    {
+        AssertShape([0, 8], Tensor<double>.Zeros(0, 8, 1, 1).Flatten(), "[0, 8, 1, 1] from axis 1");
+        AssertShape([0, 12], Tensor<double>.Zeros(0, 3, 4).Flatten(), "[0, 3, 4] from axis 1");
+        AssertShape([2, 0], Tensor<double>.Zeros(2, 0, 5).Flatten(), "[2, 0, 5] from axis 1");
+    }
+
+    [TestMethod]
     public void Dropout_BatchZero_EmptyOutput()
     {
         AssertShape([0, 3, 4, 4], Functional.Dropout(Tensor<double>.Zeros(0, 3, 4, 4), 0.5, true, new SeededRandom(1)), "Dropout");
