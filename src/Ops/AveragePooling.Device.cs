@@ -11,12 +11,12 @@ internal static partial class AveragePooling
         var ops = OpsDevice.For(device, opName);
         var inputShape = input.ShapeArray;
         var shape = new Pool2dShape(inputShape[0] * inputShape[1], inputShape[2], inputShape[3], outH, outW);
-        var table = new int[windows.Length * 5];
+        var table = new int[windows.Length * 6];
         for (int k = 0; k < windows.Length; k++)
         {
-            var (yStart, yEnd, xStart, xEnd, divisor) = windows[k];
-            int[] row = [yStart, yEnd, xStart, xEnd, divisor];
-            row.CopyTo(table, k * 5);
+            var (yStart, yEnd, xStart, xEnd, divisorRows, divisorColumns) = windows[k];
+            int[] row = [yStart, yEnd, xStart, xEnd, divisorRows, divisorColumns];
+            row.CopyTo(table, k * 6);
         }
         var windowBuffer = device.Allocate<int>(table.Length);
         windowBuffer.Upload<int>(table);

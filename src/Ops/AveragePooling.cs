@@ -5,8 +5,12 @@ namespace DeformEngine;
 /// input plane divided by a divisor; the backward spreads ∂L/∂out / divisor over the rectangle.</summary>
 internal static partial class AveragePooling
 {
-    /// <summary>A pooling window clipped to the input, and what its sum is divided by.</summary>
-    public readonly record struct Window(int YStart, int YEnd, int XStart, int XEnd, int Divisor);
+    /// <summary>A pooling window clipped to the input, and what its sum is divided by: DivisorRows ·
+    /// DivisorColumns, kept as two factors that each fit an int (a 2^30 × 2^30 kernel divides by 2^60).</summary>
+    public readonly record struct Window(int YStart, int YEnd, int XStart, int XEnd, int DivisorRows, int DivisorColumns)
+    {
+        public long Divisor => (long)DivisorRows * DivisorColumns;
+    }
 
     public static Tensor<T> Run<T>(Tensor<T> input, Window[] windows, int outH, int outW, string opName)
         where T : unmanaged, IFloatingPointIeee754<T>

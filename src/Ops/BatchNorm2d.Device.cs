@@ -35,7 +35,7 @@ public static partial class Functional
         var output = Tensor<T>.Uninitialized(device, dims);
         ops.BatchNormForward(shape, OpsDevice.BufferOf(input), OpsDevice.BufferOf(mean), OpsDevice.BufferOf(variance),
             weight?.Buffer, bias?.Buffer, epsilon, OpsDevice.BufferOf(normalized), OpsDevice.BufferOf(output));
-        if (training && runningMean is not null)
+        if (training && count > 0 && runningMean is not null)
             ops.BatchNormUpdateRunning(shape.Channels, OpsDevice.BufferOf(runningMean), OpsDevice.BufferOf(runningVar!),
                 OpsDevice.BufferOf(mean), OpsDevice.BufferOf(variance), T.CreateChecked(momentum),
                 T.CreateChecked(count) / T.CreateChecked(count - 1));

@@ -26,7 +26,8 @@ public partial interface IOpsDevice
     void MaxPool2dBackward<T>(Pool2dShape shape, DeviceBuffer gradOutput, DeviceBuffer argmax, DeviceBuffer gradInput)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>windows: [OutH·OutW, 5] ints (y start, y end, x start, x end, divisor), rows and columns
+    /// <summary>windows: [OutH·OutW, 6] ints (y start, y end, x start, x end, and the divisor as two factors
+    /// rows · columns, multiplied in 64 bits), rows and columns
     /// separable (window (oy, ox) spans the rows of (oy, 0) and the columns of (0, ox)).</summary>
     void AvgPool<T>(Pool2dShape shape, DeviceBuffer windows, DeviceBuffer input, DeviceBuffer output)
         where T : unmanaged, IFloatingPointIeee754<T>;

@@ -28,14 +28,12 @@ public static partial class Functional
                 {
                     T best = T.NegativeInfinity;
                     int bestIndex = -1;
-                    for (int i = 0; i < kernelSize.H; i++)
-                    {
-                        int y = oy * geometry.StrideH - geometry.PadH + i;
-                        if ((uint)y >= (uint)h) continue;
-                        for (int j = 0; j < kernelSize.W; j++)
+                    // The window clipped to the input, as PyTorch: a huge kernel costs the input's size, not its own.
+                    var (yStart, yEnd) = Clip(geometry.StartY(oy), kernelSize.H, h);
+                    var (xStart, xEnd) = Clip(geometry.StartX(ox), kernelSize.W, w);
+                    for (int y = yStart; y < yEnd; y++)
+                        for (int x = xStart; x < xEnd; x++)
                         {
-                            int x = ox * geometry.StrideW - geometry.PadW + j;
-                            if ((uint)x >= (uint)w) continue;
                             T value = src[inBase + y * w + x];
                             // NaN propagates, as in PyTorch.
                             if (value > best || T.IsNaN(value) || bestIndex < 0)
@@ -44,7 +42,6 @@ public static partial class Functional
                                 bestIndex = y * w + x;
                             }
                         }
-                    }
                     result[outBase + oy * outW + ox] = best;
                     argmax[outBase + oy * outW + ox] = bestIndex;
                 }
@@ -63,4 +60,8 @@ public static partial class Functional
             return [Tensor<T>.Wrap(gradInput, input.ShapeArray)];
         }, input);
     }
+
+    /// <summary>[start, start + kernel) ∩ [0, size), in 64 bits before clipping.</summary>
+    private static (int Start, int End) Clip(long start, int kernel, int size) =>
+        ((int)Math.Max(start, 0), (int)Math.Min(start + kernel, size));
 }
