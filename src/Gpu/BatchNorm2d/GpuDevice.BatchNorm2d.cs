@@ -30,7 +30,7 @@ public abstract partial class GpuDevice : IBatchNorm2dBackend
         var output = Tensor<T>.Uninitialized(this, dims);
         BatchNormForward(parameters, input.Buffer!, mean.Buffer!, variance.Buffer!, weight?.Buffer, bias?.Buffer, epsilon,
             normalized.Buffer!, output.Buffer!);
-        if (parameters.Training && runningMean is not null)
+        if (parameters.Training && parameters.Count > 0 && runningMean is not null)
             BatchNormUpdateRunning(parameters.Channels, runningMean.Buffer!, runningVar!.Buffer!, mean.Buffer!, variance.Buffer!,
                 T.CreateChecked(parameters.Momentum), T.CreateChecked(parameters.Count) / T.CreateChecked(parameters.Count - 1));
         return new(output, (normalized, variance));

@@ -11,13 +11,14 @@ public static class BilinearSampleGpuKernels
 
     /// <summary>
     /// corners_t and its functions: the border rule (a point outside (−1, H) × (−1, W), NaN
-    /// included, reads 0), corner values (0 outside the plane), the sample, its derivatives in y
-    /// and x, and the scatter of a gradient to the corners, either by float atomics (fast) or by
-    /// 64-bit fixed-point atomics (deterministic: integer addition is associative).
+    /// included, reads 0; the slope is taken on [−1, H) × [−1, W), torchvision's edge rule), corner
+    /// values (0 outside the plane), the sample, its derivatives in y and x, and the scatter of a
+    /// gradient to the corners, either by float atomics (fast) or by 64-bit fixed-point atomics
+    /// (deterministic: integer addition is associative).
     /// </summary>
     public const string Corners = """
         typedef struct {
-            int inside, top, left, top_in, bottom_in, left_in, right_in;
+            int inside, slope, top, left, top_in, bottom_in, left_in, right_in;
             real ly, lx;
         } corners_t;
 
@@ -25,9 +26,12 @@ public static class BilinearSampleGpuKernels
             corners_t c;
             /* NOTE: a positive test, so NaN and infinite coordinates fall outside. */
             c.inside = y > (real)-1 && y < (real)height && x > (real)-1 && x < (real)width;
+            /* NOTE: on the edges y = -1, x = -1 the sample is 0 but torchvision takes the slope from
+               the inside (its coordinate weight has no border test): the corners are kept there. */
+            c.slope = y >= (real)-1 && y < (real)height && x >= (real)-1 && x < (real)width;
             c.top = 0; c.left = 0; c.ly = (real)0; c.lx = (real)0;
             c.top_in = 0; c.bottom_in = 0; c.left_in = 0; c.right_in = 0;
-            if (!c.inside) return c;
+            if (!c.slope) return c;
             /* NOTE: the integer corner indices carry no gradient; only ly and lx do. */
             real top = R_FLOOR(y), left = R_FLOOR(x);
             c.top = (int)top;
@@ -112,12 +116,12 @@ public static class BilinearSampleGpuKernels
             int b = (int)(point / points), k = (int)(point % points);
             corners_t c = make_corners(coords[point * 2], coords[point * 2 + 1], height, width);
             real dy = (real)0, dx = (real)0;
-            if (c.inside) {
+            if (c.slope) {
                 long plane = (long)height * width;
                 for (int ch = 0; ch < channels; ch++) {
                     long plane_index = (long)b * channels + ch;
                     real upstream = grad_output[plane_index * points + k];
-                    if (input_mode != 0)
+                    if (input_mode != 0 && c.inside)
                         corner_scatter(c, grad_input + plane_index * plane, grad_fixed + plane_index * plane, width, upstream, input_mode, scale);
                     if (want_coords) {
                         real v[4], sy, sx;

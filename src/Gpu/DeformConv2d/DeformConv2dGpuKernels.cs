@@ -76,9 +76,11 @@ public static class DeformConv2dGpuKernels
                                             stride_h, stride_w, pad_h, pad_w, dil_h, dil_w);
             long mask_index = ((n * offset_groups + g) * points + k) * cols + l;
             long offset_index = ((n * offset_groups + g) * points + k) * 2 * cols + l;
-            /* NOTE: a point outside (−1, H) × (−1, W), or a non-finite one, sampled 0 whatever its
-               offset: every gradient through it is 0 (written as 0, not m·0, which a NaN mask would spoil). */
-            if (!cr.inside) {
+            /* NOTE: a point outside [−1, H) × [−1, W), or a non-finite one, sampled 0 whatever its
+               offset: every gradient through it is 0 (written as 0, not m·0, which a NaN mask would spoil).
+               On the edges y = −1, x = −1 it sampled 0 too (no input or mask gradient) but has
+               torchvision's slope from the inside. */
+            if (!cr.slope) {
                 if (want_offset) { grad_offset[offset_index] = (real)0; grad_offset[offset_index + cols] = (real)0; }
                 if (want_mask) grad_mask[mask_index] = (real)0;
                 return;
@@ -89,7 +91,7 @@ public static class DeformConv2dGpuKernels
             real dy = (real)0, dx = (real)0, dm = (real)0;
             for (int c = g * per_group; c < (g + 1) * per_group; c++) {
                 real upstream = grad_columns[((local_n * channels + c) * points + k) * cols + l];
-                if (input_mode != 0)
+                if (input_mode != 0 && cr.inside)
                     corner_scatter(cr, grad_input + (n * channels + c) * plane, grad_fixed + (local_n * channels + c) * plane,
                                    width, m * upstream, input_mode, scale);
                 if (want_offset || want_mask) {
@@ -101,7 +103,7 @@ public static class DeformConv2dGpuKernels
                         dy += upstream * sy;
                         dx += upstream * sx;
                     }
-                    if (want_mask) dm += upstream * corner_sample(cr, v);
+                    if (want_mask && cr.inside) dm += upstream * corner_sample(cr, v);
                 }
             }
             if (want_offset) { grad_offset[offset_index] = m * dy; grad_offset[offset_index + cols] = m * dx; }

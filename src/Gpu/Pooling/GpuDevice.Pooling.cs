@@ -45,15 +45,16 @@ public abstract partial class GpuDevice : IMaxPool2dBackend, IAvgPool2dBackend
         return gradInput;
     }
 
-    /// <summary>windows as [OutH·OutW, 5] ints: y start, y end, x start, x end, divisor.</summary>
+    /// <summary>windows as [OutH·OutW, 6] ints: y start, y end, x start, x end, and the divisor as two factors
+    /// rows · columns, multiplied in 64 bits.</summary>
     private GpuBuffer WindowTable(PoolWindow[] windows)
     {
-        var table = new int[windows.Length * 5];
+        var table = new int[windows.Length * 6];
         for (int k = 0; k < windows.Length; k++)
         {
-            var (yStart, yEnd, xStart, xEnd, divisor) = windows[k];
-            int[] row = [yStart, yEnd, xStart, xEnd, divisor];
-            row.CopyTo(table, k * 5);
+            var (yStart, yEnd, xStart, xEnd, divisorRows, divisorColumns) = windows[k];
+            int[] row = [yStart, yEnd, xStart, xEnd, divisorRows, divisorColumns];
+            row.CopyTo(table, k * 6);
         }
         return Ints(table);
     }

@@ -22,12 +22,12 @@ public static class MaxPool2dGpuKernels
             GLOBAL const real* plane = input + (index / ((long)out_h * out_w)) * height * width;
             real best = (real)0;
             int best_index = -1;
-            for (int i = 0; i < kernel_h; i++) {
-                int y = oy * stride_h - pad_h + i;
-                if (y < 0 || y >= height) continue;
-                for (int j = 0; j < kernel_w; j++) {
-                    int x = ox * stride_w - pad_w + j;
-                    if (x < 0 || x >= width) continue;
+            /* The window clipped to the input in 64 bits, as the CPU: a huge kernel costs the input's size. */
+            long y0 = (long)oy * stride_h - pad_h, x0 = (long)ox * stride_w - pad_w;
+            int y_start = y0 < 0 ? 0 : (int)y0, y_end = y0 + kernel_h < height ? (int)(y0 + kernel_h) : height;
+            int x_start = x0 < 0 ? 0 : (int)x0, x_end = x0 + kernel_w < width ? (int)(x0 + kernel_w) : width;
+            for (int y = y_start; y < y_end; y++) {
+                for (int x = x_start; x < x_end; x++) {
                     real value = plane[(long)y * width + x];
                     if (value > best || value != value || best_index < 0) {
                         best = value;
@@ -47,11 +47,12 @@ public static class MaxPool2dGpuKernels
             if (index >= (long)planes * plane_size) return;
             int x = (int)(index % width), y = (int)((index / width) % height);
             long outputs = (long)out_h * out_w, first = (index / plane_size) * outputs;
-            int ty = y + pad_h, tx = x + pad_w;
-            int oy_first = ty - kernel_h + 1 <= 0 ? 0 : (ty - kernel_h + stride_h) / stride_h;
-            int ox_first = tx - kernel_w + 1 <= 0 ? 0 : (tx - kernel_w + stride_w) / stride_w;
-            int oy_last = ty / stride_h < out_h - 1 ? ty / stride_h : out_h - 1;
-            int ox_last = tx / stride_w < out_w - 1 ? tx / stride_w : out_w - 1;
+            /* In 64 bits: y + pad and the window arithmetic can pass 2^31 for valid huge kernels and strides. */
+            long ty = (long)y + pad_h, tx = (long)x + pad_w;
+            int oy_first = ty - kernel_h + 1 <= 0 ? 0 : (int)((ty - kernel_h + stride_h) / stride_h);
+            int ox_first = tx - kernel_w + 1 <= 0 ? 0 : (int)((tx - kernel_w + stride_w) / stride_w);
+            int oy_last = ty / stride_h < out_h - 1 ? (int)(ty / stride_h) : out_h - 1;
+            int ox_last = tx / stride_w < out_w - 1 ? (int)(tx / stride_w) : out_w - 1;
             int own = y * width + x;
             real sum = (real)0;
             for (int oy = oy_first; oy <= oy_last; oy++)

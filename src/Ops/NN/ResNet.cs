@@ -134,6 +134,10 @@ public sealed class ResNet<T> : Module<T> where T : unmanaged, IFloatingPointIee
 
     private static void Validate(ResNetConfig config)
     {
+        // A record's init accessors take null as readily as any array.
+        foreach (var (name, array) in new[] { ("Layers", config.Layers), ("Widths", config.Widths), ("DcnStages", config.DcnStages) })
+            if (array is null)
+                throw new ArgumentException($"config: {name} is null; expected an array ({name} = [] for none).", nameof(config));
         if (config.Layers.Length == 0 || config.Layers.Any(n => n < 1))
             throw new ArgumentException($"config: Layers must list at least one stage of ≥ 1 block, got [{string.Join(", ", config.Layers)}].", nameof(config));
         if (config.Widths.Length != config.Layers.Length || config.Widths.Any(w => w < 1))

@@ -18,8 +18,11 @@ public class DeformConv2dFastPathTests
     public sealed record Config(int Seed, int N, int C, int O, int H, int W, int Kh, int Kw, (int H, int W) Stride,
         (int H, int W) Padding, (int H, int W) Dilation, int Groups, int OffsetGroups, bool Mask, bool Bias)
     {
-        public int OutH => (H + 2 * Padding.H - Dilation.H * (Kh - 1) - 1) / Stride.H + 1;
-        public int OutW => (W + 2 * Padding.W - Dilation.W * (Kw - 1) - 1) / Stride.W + 1;
+        public int OutH => OutLength(H + 2 * Padding.H - Dilation.H * (Kh - 1) - 1, Stride.H);
+        public int OutW => OutLength(W + 2 * Padding.W - Dilation.W * (Kw - 1) - 1, Stride.W);
+
+        // A floor, as PyTorch: a kernel one past the input has no window even with stride 2.
+        private static int OutLength(int span, int stride) => span < 0 ? 0 : span / stride + 1;
 
         public override string ToString() =>
             $"seed {Seed}: N{N} C{C}->{O} {H}x{W} k{Kh}x{Kw} s{Stride} p{Padding} d{Dilation} groups {Groups} offset groups {OffsetGroups} mask {Mask} bias {Bias}";
