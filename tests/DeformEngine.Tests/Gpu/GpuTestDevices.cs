@@ -1,27 +1,18 @@
 using DeformEngine.Gpu;
+using DeformEngine.Tests.Support;
 
 namespace DeformEngine.Tests.Gpu;
 
 /// <summary>
-/// Tensor devices per backend for the tests, or an inconclusive result with the reason. Opening a
-/// device and compiling its kernels is slow on PoCL, so tests share one device per backend for the
-/// whole run; tests that change device state (deterministic mode, disposal) open their own.
+/// The devices of the GPU backends for the GPU-specific tests, by runtime name ("OpenCL", "CUDA"), or an
+/// inconclusive result with the reason. The devices come from <see cref="TestBackends"/>, which the
+/// operator tests share: one device per backend for the whole run; tests that change device state
+/// (deterministic mode, disposal) open their own.
 /// </summary>
 internal static class GpuTestDevices
 {
-    private static readonly Dictionary<string, Lazy<(GpuDevice? Device, string? Reason)>> SharedDevices = new()
-    {
-        ["OpenCL"] = new(() => TryOpen("OpenCL")),
-        ["CUDA"] = new(() => TryOpen("CUDA")),
-    };
-
     /// <summary>The process-wide device of <paramref name="backend"/>; "CPU" gives <see cref="Device.Cpu"/>.</summary>
-    public static Device Shared(string backend)
-    {
-        if (backend == "CPU") return Device.Cpu;
-        var (device, reason) = SharedDevices[backend].Value;
-        return device ?? throw new AssertInconclusiveException(reason ?? "device unavailable");
-    }
+    public static Device Shared(string backend) => backend == "CPU" ? Device.Cpu : TestBackends.SharedDevice(backend);
 
     /// <summary>Like <see cref="Shared(string)"/>, and inconclusive when <typeparamref name="T"/> is double
     /// and the device cannot compute in it.</summary>
@@ -33,34 +24,9 @@ internal static class GpuTestDevices
     }
 
     /// <summary>A device of its own for the caller to dispose.</summary>
-    public static GpuDevice OpenNew(string backend)
-    {
-        var (device, reason) = TryOpen(backend);
-        return device ?? throw new AssertInconclusiveException(reason ?? "device unavailable");
-    }
+    public static GpuDevice OpenNew(string backend) => TestBackends.OpenNewDevice(backend);
 
-    public static void RequirePrecision<T>(Device device)
-    {
-        if (typeof(T) == typeof(double) && device is GpuDevice { SupportsDouble: false } gpu)
-            Assert.Inconclusive($"device '{gpu.Name}' has no float64 support");
-    }
-
-    private static (GpuDevice?, string?) TryOpen(string backend)
-    {
-        try
-        {
-            return backend switch
-            {
-                "OpenCL" => (OpenCLDevice.Open(), null),
-                "CUDA" => (CudaDevice.Open(), null),
-                _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "expected OpenCL or CUDA"),
-            };
-        }
-        catch (NotSupportedException e)
-        {
-            return (null, $"no {backend} device: {e.Message}");
-        }
-    }
+    public static void RequirePrecision<T>(Device device) => TestBackends.RequirePrecision<T>(device);
 }
 
 /// <summary>Runs a function forward and backward on one device and brings the results to the CPU.</summary>
