@@ -66,4 +66,21 @@ public static class BackendRuns
             if (expected[i] is { } e) TensorAssert.Close(e, actual[i]!, tolerance, $"{what}: {names[i]}");
         }
     }
+
+    /// <summary>Bitwise equality of every result of two runs.</summary>
+    public static void AssertIdentical<T>(Tensor<T>?[] first, Tensor<T>?[] second, string[] names, string what)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Assert.HasCount(first.Length, second, $"{what}: result count");
+        for (int i = 0; i < first.Length; i++)
+        {
+            Assert.AreEqual(first[i] is null, second[i] is null, $"{what}: {names[i]} presence");
+            if (first[i] is null) continue;
+            var a = first[i]!.ToArray();
+            var b = second[i]!.ToArray();
+            for (int e = 0; e < a.Length; e++)
+                if (!a[e].Equals(b[e]))
+                    Assert.Fail($"{what}: {names[i]} differs between runs at flat index {e}: {a[e]:R} vs {b[e]:R}.");
+        }
+    }
 }

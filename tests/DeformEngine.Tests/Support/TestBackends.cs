@@ -36,6 +36,9 @@ public static class TestBackends
     /// <summary>The GPU backends.</summary>
     public static IEnumerable<string> Gpus => Registry.Where(e => e.OpenDevice is not null).Select(e => e.Name);
 
+    /// <summary>Whether <paramref name="name"/> is a CPU backend (known without opening anything).</summary>
+    public static bool IsCpu(string name) => Entry(name).OpenDevice is null;
+
     /// <summary>One row per backend: (backend).</summary>
     public static IEnumerable<object[]> All => Names.Select(n => new object[] { n });
 
