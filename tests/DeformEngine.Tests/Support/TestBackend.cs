@@ -19,6 +19,7 @@ public sealed class TestBackend : IDisposable
         {
             EngineOptions.UseReferenceKernels = reference;
             _switched = true;
+            Assert.AreEqual(name, OperatorBackends.Cpu.Name, "the row runs on the CPU backend it names");
         }
     }
 
