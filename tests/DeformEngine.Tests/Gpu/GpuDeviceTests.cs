@@ -1,4 +1,5 @@
 using DeformEngine.Gpu;
+using DeformEngine.Tests.Support;
 
 namespace DeformEngine.Tests.Gpu;
 
@@ -43,8 +44,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void DeformConv2d_WeightOnCpu_ThrowsArgumentNamingWeight(string backend)
     {
         var device = GpuTestDevices.Shared(backend);
@@ -58,8 +58,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Ops_TensorsOnTwoDevices_ThrowArgumentNamingTheArgument(string backend)
     {
         var first = GpuTestDevices.Shared(backend);
@@ -79,8 +78,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Device_DisposedWhileTensorsLive_LaterUseThrowsObjectDisposed(string backend)
     {
         var device = GpuTestDevices.OpenNew(backend);
@@ -100,8 +98,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Allocate_Absurd_ThrowsInsufficientMemoryAndDeviceStaysUsable(string backend)
     {
         var device = GpuTestDevices.Shared(backend);
@@ -116,8 +113,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void CpuOnlyOps_OnDevice_ThrowNotSupportedNamingOpAndDevice(string backend)
     {
         var device = GpuTestDevices.Shared(backend);
@@ -137,8 +133,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Backward_GradOutputOnCpuForDeviceTensor_ThrowsArgument(string backend)
     {
         var device = GpuTestDevices.Shared(backend);

@@ -1,13 +1,16 @@
-namespace DeformEngine.Tests.Gpu;
+using DeformEngine.Tests.Support;
 
-/// <summary>The NN functional operators on each GPU backend against the CPU: value and every gradient,
-/// and the running statistics that BatchNorm2d updates on the device.</summary>
+namespace DeformEngine.Tests.NN;
+
+/// <summary>The NN functional operators on every backend against the CPU reference: value and every
+/// gradient, and the running statistics that BatchNorm2d updates where its tensors live.</summary>
 [TestClass]
-public class GpuNNFunctionalTests
+[DoNotParallelize] // the CPU rows switch EngineOptions.UseReferenceKernels
+public class NNFunctionalBackendTests
 {
-    // Window means, batch statistics and GEMM sums in float in another order (trees, tiles) than on the CPU.
-    private const double FloatTolerance = 1e-4;
-    private const double DoubleTolerance = 1e-10;
+    // Window means, batch statistics and GEMM sums in float in another order (trees, tiles, blocked
+    // GEMM) than the reference loops; the same in double.
+    private static readonly Tolerance VsReference = Tolerance.Everywhere(1e-4, 1e-10);
 
     private static readonly int[] Labels = [2, 0, 4, 1, 3, 3, 0];
 
@@ -66,35 +69,44 @@ public class GpuNNFunctionalTests
             x => Functional.Dropout(x[0], 0.3, training: true, new SeededRandom(801))),
     ];
 
-    public static IEnumerable<object[]> Runs =>
-        from backend in new[] { "OpenCL", "CUDA" } from precision in new[] { "float", "double" } from c in Cases
-        select new object[] { backend, precision, c.Name };
+    public static IEnumerable<object[]> Runs => TestBackends.Cross(TestBackends.Candidates, Cases.Select(c => c.Name));
+
+    public static IEnumerable<object[]> Candidates => TestBackends.CandidateRows;
 
     [TestMethod]
     [DynamicData(nameof(Runs))]
-    public void NNFunctional_MatchesCpuValueAndEveryGradient(string backend, string precision, string caseName)
+    public void NNFunctional_Float_MatchesReferenceValueAndEveryGradient(string backend, string caseName)
     {
         var c = Cases.Single(x => x.Name == caseName);
-        if (precision == "float") Check(GpuTestDevices.Shared<float>(backend), c.Float, Inputs<float>(c), FloatTolerance, c.Name);
-        else Check(GpuTestDevices.Shared<double>(backend), c.Double, Inputs<double>(c), DoubleTolerance, c.Name);
+        BackendRuns.MatchesReference(backend, c.Float, Inputs<float>(c), VsReference, c.Name, seed: 805);
     }
 
     [TestMethod]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
-    public void BatchNorm2d_TrainingOnDevice_UpdatesRunningStatisticsLikeCpu(string backend)
+    [DynamicData(nameof(Runs))]
+    public void NNFunctional_Double_MatchesReferenceValueAndEveryGradient(string backend, string caseName)
     {
-        var device = GpuTestDevices.Shared<float>(backend);
+        var c = Cases.Single(x => x.Name == caseName);
+        BackendRuns.MatchesReference(backend, c.Double, Inputs<double>(c), VsReference, c.Name, seed: 805);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Candidates))]
+    public void BatchNorm2d_Training_UpdatesRunningStatisticsLikeReference(string backend)
+    {
         var input = Tensor<float>.Randn(802, 4, 3, 5, 6).MulScalar(2f).AddScalar(0.5f);
-        var (cpuMean, cpuVar) = (RunningMean<float>(Device.Cpu), RunningVar<float>(Device.Cpu));
-        var (gpuMean, gpuVar) = (RunningMean<float>(device), RunningVar<float>(device));
-        for (int step = 0; step < 2; step++)
+        (Tensor<float> Mean, Tensor<float> Var) Train(string name)
         {
-            Functional.BatchNorm2d(input, cpuMean, cpuVar, training: true, momentum: 0.3);
-            Functional.BatchNorm2d(input.To(device), gpuMean, gpuVar, training: true, momentum: 0.3);
+            using var target = TestBackends.Open<float>(name);
+            var (mean, variance) = (RunningMean<float>(target.Device), RunningVar<float>(target.Device));
+            for (int step = 0; step < 2; step++)
+                Functional.BatchNorm2d(target.On(input), mean, variance, training: true, momentum: 0.3);
+            return (mean.To(Device.Cpu), variance.To(Device.Cpu));
         }
-        Support.TensorAssert.Close(cpuMean, gpuMean.To(Device.Cpu), FloatTolerance, "running mean");
-        Support.TensorAssert.Close(cpuVar, gpuVar.To(Device.Cpu), FloatTolerance, "running variance");
+        var expected = Train(TestBackends.CpuReference);
+        var actual = Train(backend);
+        double tolerance = VsReference.DeviceFloat;
+        TensorAssert.Close(expected.Mean, actual.Mean, tolerance, "running mean");
+        TensorAssert.Close(expected.Var, actual.Var, tolerance, "running variance");
     }
 
     private static Tensor<T> RunningMean<T>(Device device) where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -102,9 +114,6 @@ public class GpuNNFunctionalTests
 
     private static Tensor<T> RunningVar<T>(Device device) where T : unmanaged, IFloatingPointIeee754<T> =>
         Tensor<T>.Rand(804, 3).AddScalar(T.CreateChecked(0.5)).To(device);
-
-    private static void Check<T>(Device device, Func<Tensor<T>[], Tensor<T>> function, Tensor<T>[] inputs, double tolerance, string what)
-        where T : unmanaged, IFloatingPointIeee754<T> => GpuOpRunner.MatchesCpu(device, function, inputs, tolerance, what, seed: 805);
 
     private static Tensor<T>[] Inputs<T>(Case c) where T : unmanaged, IFloatingPointIeee754<T> =>
         c.Shapes.Select((shape, i) => Tensor<T>.Randn(810 + i, shape)).ToArray();
