@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using DeformEngine;
 using DeformEngine.Explain;
+using DeformEngine.Plotting;
 using GradientFlow;
 
 // How the offsets of a deformable convolution get their gradient, made visible and checked:
@@ -67,10 +68,10 @@ var plotUnits = (imageName.StartsWith("synthetic", StringComparison.Ordinal)
         : [(14, 14), (8, 14), (2, 2)])
     .Select(p => stack.Aggregate(p, (position, layer) => layer.NearestUnit(position.Y, position.X))).Distinct().ToList();
 var written = new List<string>();
-void Save(Canvas canvas, string name)
+void Save(Figure figure, string name)
 {
     string path = Path.Combine(options.Out, name);
-    canvas.SavePng(path);
+    figure.SavePng(path);
     written.Add(path);
 }
 string stackText = string.Join(" + ", network.Layers.Select(l => $"{l.Name} (3x3, dilation {l.Dilation})")) +
