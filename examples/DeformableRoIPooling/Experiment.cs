@@ -51,26 +51,42 @@ internal sealed class Experiment
         return plan;
     }
 
-    /// <summary>Trains the runs of <see cref="Plan"/> in order. Each gets an equal share of the
-    /// training budget that is left, so time a faster run did not use goes to the slower ones.</summary>
+    /// <summary>Trains the runs of <see cref="Plan"/> taking turns, one epoch each per round, so that
+    /// all of them have done the same number of epochs when the training budget
+    /// (<see cref="Options.BudgetSeconds"/>) stops them: a round starts only when the last round's
+    /// time still fits. <see cref="Truncated"/> tells whether that happened.</summary>
+    /// <param name="progress">Per run, a callback that receives the fraction of its planned epochs done.</param>
     public List<RunResult> RunAll(Func<RunPlan, Action<double>>? progress = null)
     {
         var trainer = new Trainer(Train, Test, TestProposals);
         var plan = Plan();
-        var results = new List<RunResult>();
-        double remaining = _options.BudgetSeconds;
-        for (int i = 0; i < plan.Count; i++)
+        var runs = plan.Select(p => trainer.Start(p.Name, new TwoStageDetector(p.Kind, ClassNames.Length, _options.Seed),
+            new TrainSettings(Epochs: _options.Epochs, BatchSize: _options.BatchSize, LearningRate: _options.LearningRate,
+                Mimic: p.Mimic, MimicWeight: _options.MimicWeight, Seed: _options.Seed))).ToList();
+        var reporters = plan.Select(p => progress?.Invoke(p)).ToList();
+        double spent = 0;
+        Truncated = false;
+        for (int epoch = 0; epoch < _options.Epochs; epoch++)
         {
-            var run = plan[i];
-            var model = new TwoStageDetector(run.Kind, ClassNames.Length, _options.Seed);
-            var settings = new TrainSettings(Epochs: _options.Epochs, BatchSize: _options.BatchSize, LearningRate: _options.LearningRate,
-                Mimic: run.Mimic, MimicWeight: _options.MimicWeight, Seed: _options.Seed, BudgetSeconds: remaining / (plan.Count - i));
-            var result = trainer.Run(run.Name, model, settings, progress?.Invoke(run));
-            remaining = Math.Max(0, remaining - result.TrainSeconds);
-            results.Add(result);
+            double lastRound = runs.Sum(r => r.LastEpochSeconds);
+            if (epoch > 0 && spent + lastRound > _options.BudgetSeconds)
+            {
+                Truncated = true;
+                break;
+            }
+            for (int i = 0; i < runs.Count; i++)
+            {
+                var report = reporters[i];
+                int done = epoch;
+                runs[i].RunEpoch(report is null ? null : fraction => report((done + fraction) / _options.Epochs));
+                spent += runs[i].LastEpochSeconds;
+            }
         }
-        return results;
+        return runs.Select(r => r.Finish()).ToList();
     }
+
+    /// <summary>Whether the last <see cref="RunAll"/> stopped before the planned epochs.</summary>
+    public bool Truncated { get; private set; }
 
     public Table Table(IReadOnlyList<RunResult> results)
     {
@@ -88,7 +104,7 @@ internal sealed class Experiment
                 Percent(r.Test.RoiAccuracy),
                 Percent(r.Test.ObjectAccuracy),
                 r.Test.MeanIoU.ToString("F3", CultureInfo.InvariantCulture),
-                r.EpochsDone.ToString("F2", CultureInfo.InvariantCulture),
+                r.EpochsDone.ToString(CultureInfo.InvariantCulture),
                 $"{r.SecondsPerEpoch.ToString("F1", CultureInfo.InvariantCulture)} s",
                 r.Model.Pooling.Deformable ? r.Test.MeanBinOffset.ToString("F4", CultureInfo.InvariantCulture) : "—",
                 r.Test.MimicDistance.ToString("F4", CultureInfo.InvariantCulture));
@@ -117,7 +133,8 @@ internal sealed class Experiment
         var modulated = results.FirstOrDefault(r => r.Model.Kind == HeadKind.ModulatedDeformRoIPool && !r.Mimic);
         if (modulated is not null)
             Save(DetectionPlots.Modulation(Figures.Views(modulated.Model, Test, canvases, ClassNames),
-                "Modulated deformable RoI pooling (DCNv2): each learned bin coloured by its modulation"), "modulation.png");
+                "Modulated deformable RoI pooling (DCNv2): the learned modulation of each bin, ground-truth boxes as RoIs", RoIPooling.Bins),
+                "modulation.png");
         var curves = results.Select(r => new TrainingCurve(r.Name, r.Epochs.Select(e => e.DetectionLoss).ToList(),
             r.Epochs.Select(e => e.TestRoiAccuracy).ToList(), (int)r.Model.Kind, r.Mimic)).ToList();
         Save(DetectionPlots.TrainingCurves(curves, "Training per head (dashed: with R-CNN feature mimicking)",

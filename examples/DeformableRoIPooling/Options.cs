@@ -34,8 +34,8 @@ internal sealed record Options
           --mimic-weight X      weight of the mimic loss (default 1)
           --no-mimic            train only the four runs without mimicking
           --mimic-all           train all four heads with mimicking too (eight runs: raise the budget)
-          --budget-seconds S    training time for all runs together; each gets an equal share of
-                                what is left and stops early when it is spent (default 250)
+          --budget-seconds S    training time for all runs together; the runs take turns one epoch
+                                at a time, and no new round starts that would not fit (default 250)
           --seed S              seed of data, proposals, init and shuffling (default 1)
           --data DIR            Fashion-MNIST folder (default /usr/share/datasets/fashion-mnist)
           --synthetic           use built-in synthetic shapes instead of Fashion-MNIST

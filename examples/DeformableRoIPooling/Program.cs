@@ -29,7 +29,8 @@ var (trainItems, testItems) = LoadItems(options);
 var experiment = new Experiment(options, trainItems, testItems);
 AnsiConsole.MarkupLine($"[bold]{Markup.Escape(trainItems.Source)}[/] items, randomly scaled, rotated, sheared and warped, one to three per " +
     $"96×96 canvas: {options.Train} training and {options.Test} test canvases; proposals = jittered ground truth + background boxes. " +
-    $"{options.Epochs} epochs, batch {options.BatchSize} canvases, training budget {options.BudgetSeconds:F0} s, seed {options.Seed}.");
+    $"{options.Epochs} epochs, batch {options.BatchSize} canvases, training budget {options.BudgetSeconds:F0} s, seed {options.Seed}. " +
+    "The runs take turns, one epoch each.");
 
 var results = new List<RunResult>();
 AnsiConsole.Progress()
@@ -56,8 +57,9 @@ AnsiConsole.Progress()
     });
 
 AnsiConsole.Write(experiment.Table(results));
-if (results.Any(r => r.EpochsDone < options.Epochs - 1e-9))
-    AnsiConsole.MarkupLine("[yellow]Some runs stopped before their last epoch: the time budget ran out (raise --budget-seconds or lower --train).[/]");
+if (experiment.Truncated)
+    AnsiConsole.MarkupLine($"[yellow]The training budget ran out after {results[0].EpochsDone} of {options.Epochs} epochs (every run did as many; " +
+        "raise --budget-seconds or lower --train).[/]");
 var written = experiment.WriteFigures(results);
 AnsiConsole.MarkupLine("pictures:");
 foreach (var path in written) AnsiConsole.MarkupLine($"  {Markup.Escape(path)}");

@@ -6,7 +6,7 @@ namespace DeformEngine.Examples.DeformableRoIPooling;
 /// <summary>Settings of one training run.</summary>
 internal sealed record TrainSettings(int Epochs = 6, int BatchSize = 8, double LearningRate = 3e-3, double BoxWeight = 1,
     bool Mimic = false, double MimicWeight = 1, double RcnnWeight = 1, int MaxMimicRois = 16, int CropSize = 32,
-    double DcnOffsetLrMultiplier = 0.1, long Seed = 1, double BudgetSeconds = double.PositiveInfinity);
+    double DcnOffsetLrMultiplier = 0.1, long Seed = 1);
 
 /// <summary>What the test set says about a model.</summary>
 /// <param name="RoiAccuracy">Fraction of test RoIs (objects and background) classified right.</param>
@@ -23,73 +23,117 @@ internal sealed record Evaluation(double RoiAccuracy, double ObjectAccuracy, dou
 /// mean mimic loss (NaN without mimicking), and the test RoI accuracy after the epoch.</summary>
 internal sealed record EpochStats(double DetectionLoss, double MimicLoss, double TestRoiAccuracy);
 
+/// <summary>A finished run: its model, final test evaluation, per-epoch statistics and training time
+/// (test evaluations after each epoch not included).</summary>
 internal sealed record RunResult(string Name, TwoStageDetector Model, bool Mimic, Evaluation Test, IReadOnlyList<EpochStats> Epochs,
-    double TrainSeconds, double EpochsDone)
+    double TrainSeconds, int EpochsDone)
 {
-    public double SecondsPerEpoch => TrainSeconds / Math.Max(EpochsDone, 1e-9);
+    public double SecondsPerEpoch => TrainSeconds / Math.Max(EpochsDone, 1);
 }
 
-/// <summary>Trains one detector: Adam, a cosine schedule over the epochs, the backbone's DCN offset
-/// branch at <see cref="TrainSettings.DcnOffsetLrMultiplier"/> (the DCN papers' 0.1×), the RoI
-/// offset branches at the base rate (as mmdetection trains them); fresh proposal jitter every epoch.
-/// Loss = cross-entropy over all RoIs + box MSE on object RoIs, and with mimicking (DCNv2 §3.3) the
-/// R-CNN branch's cross-entropy on the crops of up to <see cref="TrainSettings.MaxMimicRois"/>
-/// object RoIs + the mimic loss 1 − cos(RoI feature, R-CNN feature) on the same RoIs, the R-CNN
-/// feature detached so that the loss pulls the detector's feature towards it.</summary>
+/// <summary>One detector in training: Adam, a cosine schedule over the planned epochs, the backbone's
+/// DCN offset branch at <see cref="TrainSettings.DcnOffsetLrMultiplier"/> (the DCN papers' 0.1×), the
+/// RoI offset branches at the base rate (as mmdetection trains them); fresh proposal jitter every
+/// epoch. Data order and jitter come from the seed alone, so runs with the same seed see the same
+/// batches. <see cref="RunEpoch"/> trains one epoch at a time, so that several runs can take turns.</summary>
+internal sealed class TrainingRun
+{
+    private readonly Trainer _trainer;
+    private readonly Adam<float> _optimizer;
+    private readonly CosineAnnealingLR _schedule;
+    private readonly SeededRandom _shuffle, _jitter;
+    private readonly List<EpochStats> _epochs = [];
+
+    public TrainingRun(Trainer trainer, string name, TwoStageDetector model, TrainSettings settings)
+    {
+        _trainer = trainer;
+        Name = name;
+        Model = model;
+        Settings = settings;
+        _optimizer = new Adam<float>(ParameterGroup<float>.SplitOffsets(model, settings.DcnOffsetLrMultiplier), settings.LearningRate);
+        _schedule = new CosineAnnealingLR(_optimizer, settings.Epochs);
+        _shuffle = new SeededRandom(settings.Seed + 101);
+        _jitter = new SeededRandom(settings.Seed + 202);
+    }
+
+    public string Name { get; }
+    public TwoStageDetector Model { get; }
+    public TrainSettings Settings { get; }
+    public IReadOnlyList<EpochStats> Epochs => _epochs;
+    public double TrainSeconds { get; private set; }
+
+    /// <summary>Seconds the last epoch took, its test evaluation included (0 before the first).</summary>
+    public double LastEpochSeconds { get; private set; }
+
+    /// <summary>Trains one epoch, then measures the test RoI accuracy.</summary>
+    /// <param name="progress">Called after each batch with the fraction of this epoch done.</param>
+    public void RunEpoch(Action<double>? progress = null)
+    {
+        var train = _trainer.Train;
+        var clock = Stopwatch.StartNew();
+        Model.Train();
+        var proposals = train.Select((scene, i) => (IReadOnlyList<RoiSample>)Proposals.For(scene, i, _jitter)).ToList();
+        var order = Permutation(train.Count, _shuffle);
+        int batchSize = Settings.BatchSize, batches = (train.Count + batchSize - 1) / batchSize;
+        double lossSum = 0, mimicSum = 0;
+        int mimicSteps = 0;
+        for (int b = 0; b < batches; b++)
+        {
+            var indices = order.Skip(b * batchSize).Take(batchSize).ToArray();
+            var batch = Batch.Build(train, indices, proposals);
+            _optimizer.ZeroGrad();
+            var (loss, detection, mimic) = Trainer.Loss(Model, batch, Settings);
+            loss.Backward();
+            _optimizer.Step();
+            lossSum += detection;
+            if (mimic is { } m)
+            {
+                mimicSum += m;
+                mimicSteps++;
+            }
+            progress?.Invoke((b + 1.0) / batches);
+        }
+        _schedule.Step();
+        TrainSeconds += clock.Elapsed.TotalSeconds;
+        double accuracy = _trainer.Evaluate(Model, Settings, withMimicDistance: false).RoiAccuracy;
+        _epochs.Add(new EpochStats(lossSum / batches, mimicSteps > 0 ? mimicSum / mimicSteps : double.NaN, accuracy));
+        LastEpochSeconds = clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>The final evaluation on the test set.</summary>
+    public RunResult Finish() =>
+        new(Name, Model, Settings.Mimic, _trainer.Evaluate(Model, Settings, withMimicDistance: true), _epochs.ToList(), TrainSeconds, _epochs.Count);
+
+    private static int[] Permutation(int count, SeededRandom random)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = random.NextInt(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+}
+
+/// <summary>The training and test data, the losses and the evaluation. Loss = cross-entropy over all
+/// RoIs + box MSE on object RoIs, and with mimicking (DCNv2 §3.3) the R-CNN branch's cross-entropy on
+/// the crops of up to <see cref="TrainSettings.MaxMimicRois"/> object RoIs + the mimic loss
+/// 1 − cos(RoI feature, R-CNN feature) on the same RoIs, the R-CNN feature detached so that the loss
+/// pulls the detector's feature towards it.</summary>
 internal sealed class Trainer(IReadOnlyList<Scene> train, IReadOnlyList<Scene> test, IReadOnlyList<IReadOnlyList<RoiSample>> testProposals)
 {
-    public RunResult Run(string name, TwoStageDetector model, TrainSettings settings, Action<double>? progress = null)
+    public IReadOnlyList<Scene> Train => train;
+
+    /// <summary>A run of <see cref="TrainSettings.Epochs"/> epochs, to be driven epoch by epoch.</summary>
+    public TrainingRun Start(string name, TwoStageDetector model, TrainSettings settings) => new(this, name, model, settings);
+
+    /// <summary>Trains all <see cref="TrainSettings.Epochs"/> epochs of one run and evaluates it.</summary>
+    public RunResult Run(string name, TwoStageDetector model, TrainSettings settings)
     {
-        var optimizer = new Adam<float>(ParameterGroup<float>.SplitOffsets(model, settings.DcnOffsetLrMultiplier), settings.LearningRate);
-        var schedule = new CosineAnnealingLR(optimizer, settings.Epochs);
-        // Data order and proposal jitter come from the seed alone, so every head sees the same batches.
-        var shuffle = new SeededRandom(settings.Seed + 101);
-        var jitter = new SeededRandom(settings.Seed + 202);
-        int batches = (train.Count + settings.BatchSize - 1) / settings.BatchSize;
-        var epochs = new List<EpochStats>();
-        var clock = Stopwatch.StartNew();
-        double trainSeconds = 0;
-        int canvasesSeen = 0;
-        bool outOfTime = false;
-        for (int epoch = 0; epoch < settings.Epochs && !outOfTime; epoch++)
-        {
-            model.Train();
-            var proposals = train.Select((scene, i) => (IReadOnlyList<RoiSample>)Proposals.For(scene, i, jitter)).ToList();
-            var order = Permutation(train.Count, shuffle);
-            double lossSum = 0, mimicSum = 0;
-            int steps = 0, mimicSteps = 0;
-            var epochClock = Stopwatch.StartNew();
-            for (int b = 0; b < batches; b++)
-            {
-                if (trainSeconds + epochClock.Elapsed.TotalSeconds > settings.BudgetSeconds)
-                {
-                    outOfTime = true;
-                    break;
-                }
-                var indices = order.Skip(b * settings.BatchSize).Take(settings.BatchSize).ToArray();
-                var batch = Batch.Build(train, indices, proposals);
-                optimizer.ZeroGrad();
-                var (loss, detection, mimic) = Loss(model, batch, settings);
-                loss.Backward();
-                optimizer.Step();
-                lossSum += detection;
-                steps++;
-                if (mimic is { } m)
-                {
-                    mimicSum += m;
-                    mimicSteps++;
-                }
-                canvasesSeen += indices.Length;
-                progress?.Invoke((double)canvasesSeen / (settings.Epochs * train.Count));
-            }
-            trainSeconds += epochClock.Elapsed.TotalSeconds;
-            schedule.Step();
-            if (steps > 0)
-                epochs.Add(new EpochStats(lossSum / steps, mimicSteps > 0 ? mimicSum / mimicSteps : double.NaN,
-                    Evaluate(model, settings, withMimicDistance: false).RoiAccuracy));
-        }
-        return new RunResult(name, model, settings.Mimic, Evaluate(model, settings, withMimicDistance: true), epochs,
-            trainSeconds, (double)canvasesSeen / train.Count);
+        var run = Start(name, model, settings);
+        for (int epoch = 0; epoch < settings.Epochs; epoch++) run.RunEpoch();
+        return run.Finish();
     }
 
     /// <summary>The training loss of one batch, the value of its detection terms (classification +
@@ -196,16 +240,5 @@ internal sealed class Trainer(IReadOnlyList<Scene> train, IReadOnlyList<Scene> t
         for (int i = 1; i < values.Length; i++)
             if (values[i] > values[best]) best = i;
         return best;
-    }
-
-    private static int[] Permutation(int count, SeededRandom random)
-    {
-        var order = Enumerable.Range(0, count).ToArray();
-        for (int i = count - 1; i > 0; i--)
-        {
-            int j = random.NextInt(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
     }
 }

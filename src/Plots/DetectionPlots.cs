@@ -31,7 +31,8 @@ public static class DetectionPlots
     private static readonly Color[] CurveColors = [new(31, 119, 180), new(255, 127, 14), new(44, 160, 44), new(214, 39, 40), new(148, 103, 189)];
 
     /// <summary>One row per canvas: the regular bins (left) and the learned bins (right) of each RoI,
-    /// the RoI box drawn thick and each bin as a thin rectangle with its centre.</summary>
+    /// the RoI box drawn thick, each bin as a thin rectangle with its centre, and on the right a line
+    /// from each bin's regular centre to its learned one.</summary>
     /// <param name="canvases">One row each; all images of one size.</param>
     /// <param name="title">The figure's title.</param>
     /// <param name="deformedName">What moved the bins, for the right column's title.</param>
@@ -54,10 +55,18 @@ public static class DetectionPlots
                     var color = RoIColors[r % RoIColors.Length];
                     DrawRect(plot, roi.Box, color.WithAlpha(0.9), 2.5f, null);
                     var bins = column == 0 ? roi.RegularBins : roi.DeformedBins;
-                    foreach (var bin in bins) DrawRect(plot, bin, color.WithAlpha(0.55), 0.8f, null);
+                    foreach (var bin in bins) DrawRect(plot, bin, color.WithAlpha(column == 0 ? 0.55 : 0.35), 0.8f, null);
+                    if (column == 1)
+                        for (int b = 0; b < bins.Count; b++)
+                        {
+                            // The displacement of each bin, from where a regular pooling puts it.
+                            var shift = plot.Add.Line(roi.RegularBins[b].CenterX, roi.RegularBins[b].CenterY, bins[b].CenterX, bins[b].CenterY);
+                            shift.Color = color;
+                            shift.LineWidth = 1.2f;
+                        }
                     var centres = plot.Add.ScatterPoints(bins.Select(b => b.CenterX).ToArray(), bins.Select(b => b.CenterY).ToArray());
                     centres.MarkerShape = MarkerShape.FilledCircle;
-                    centres.MarkerSize = 3.5f;
+                    centres.MarkerSize = column == 0 ? 3.5f : 4.5f;
                     centres.MarkerFillColor = color;
                     var label = plot.Add.Text(roi.Label, roi.Box.X1, roi.Box.Y1);
                     label.LabelFontColor = Colors.Black;
@@ -69,26 +78,26 @@ public static class DetectionPlots
         figure.Legend.Add(new LegendItem { LabelText = "RoI (the detector's box)", LineStyle = new LineStyle { Color = RoIColors[0], Width = 2.5f } });
         figure.Legend.Add(new LegendItem
         {
-            LabelText = "pooling bin (7×7) and its centre; right: moved by the learned offset",
+            LabelText = "pooling bin (7×7) and its centre; right: moved by the learned offset (line: from its regular place)",
             LineStyle = new LineStyle { Color = RoIColors[0].WithAlpha(0.55), Width = 1 },
             MarkerStyle = new MarkerStyle(MarkerShape.FilledCircle, 5, RoIColors[0]),
         });
         return figure;
     }
 
-    /// <summary>One panel per canvas: each RoI's learned bins filled with the colour of their
-    /// modulation (0 to 1, one colour bar), over the canvas.</summary>
-    public static Figure Modulation(IReadOnlyList<CanvasRoIs> canvases, string title, int scale = 4)
+    /// <summary>One panel per canvas: each RoI's modulation (one value per bin, 0 to 1 on one colour
+    /// bar) as a heat map over the RoI, bin (i, j) at its regular place, half transparent over the canvas.</summary>
+    public static Figure Modulation(IReadOnlyList<CanvasRoIs> canvases, string title, int bins, int scale = 4)
     {
         RequireCanvases(canvases);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bins);
         foreach (var canvas in canvases)
             foreach (var roi in canvas.RoIs)
-                if (roi.Modulation is null || roi.Modulation.Count != roi.DeformedBins.Count)
+                if (roi.Modulation is null || roi.Modulation.Count != bins * bins)
                     throw new ArgumentException(
-                        $"canvases: RoI '{roi.Label}' of '{canvas.Title}' needs one modulation value per bin ({roi.DeformedBins.Count}), got {roi.Modulation?.Count ?? 0}.",
+                        $"canvases: RoI '{roi.Label}' of '{canvas.Title}' needs one modulation value per bin ({bins}·{bins}), got {roi.Modulation?.Count ?? 0}.",
                         nameof(canvases));
         var first = canvases[0].Image;
-        var scaleBar = new FixedColorScale(new ScottPlot.Colormaps.Viridis(), 0, 1);
         var figure = new Figure(title, 1, canvases.Count, first.Width * scale + 72 + 70, first.Height * scale + 92);
         for (int column = 0; column < canvases.Count; column++)
         {
@@ -96,31 +105,38 @@ public static class DetectionPlots
             var canvas = canvases[column];
             ImagePanel.Gray(plot, canvas.Image, PixelGrid.Cornered, dark: 0, light: 0.8);
             ImagePanel.Title(plot, canvas.Title);
+            ScottPlot.Plottables.Heatmap? last = null;
             foreach (var roi in canvas.RoIs)
             {
-                for (int b = 0; b < roi.DeformedBins.Count; b++)
-                    DrawRect(plot, roi.DeformedBins[b], Colors.Black.WithAlpha(0.25), 0.5f,
-                        scaleBar.Colormap.GetColor(roi.Modulation![b], scaleBar.GetRange()).WithAlpha(0.55));
+                var cells = new double[bins, bins];
+                for (int i = 0; i < bins; i++)
+                    for (int j = 0; j < bins; j++)
+                        cells[i, j] = roi.Modulation![i * bins + j];
+                var heatmap = plot.Add.Heatmap(cells);
+                heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+                heatmap.ManualRange = new ScottPlot.Range(0, 1);
+                heatmap.Rectangle = new CoordinateRect(roi.Box.X1, roi.Box.X2, roi.Box.Y1, roi.Box.Y2);
+                heatmap.Opacity = 0.6;
                 DrawRect(plot, roi.Box, Colors.White, 1.5f, null);
+                last = heatmap;
             }
-            ImagePanel.ColorBar(plot, scaleBar, "modulation Δm (sigmoid)");
+            if (last is not null) ImagePanel.ColorBar(plot, last, "modulation (sigmoid mask)");
         }
         figure.Legend.Add(new LegendItem
         {
-            LabelText = "learned bin, filled by its modulation; white: the RoI",
-            LineStyle = new LineStyle { Color = Colors.White, Width = 1.5f },
-            MarkerStyle = new MarkerStyle(MarkerShape.FilledSquare, 10, new ScottPlot.Colormaps.Viridis().GetColor(0.7)),
+            LabelText = $"the RoI; inside it each of the {bins}×{bins} bins coloured by its modulation (the bin's place before its offset)",
+            LineStyle = new LineStyle { Color = Colors.Gray, Width = 1.5f },
         });
         return figure;
     }
 
     /// <summary>Two panels over the epochs: the mean training loss and the test accuracy (0 to 1) of each run.</summary>
-    public static Figure TrainingCurves(IReadOnlyList<TrainingCurve> curves, string title, string lossLabel, string accuracyLabel)
+    public static Figure TrainingCurves(IReadOnlyList<TrainingCurve> curves, string title, string lossTitle, string accuracyTitle)
     {
         ArgumentNullException.ThrowIfNull(curves);
         if (curves.Count == 0) throw new ArgumentException("curves: expected at least one run.", nameof(curves));
         var figure = new Figure(title, 1, 2, 520, 400);
-        string[] labels = [lossLabel, accuracyLabel];
+        string[] titles = [lossTitle, accuracyTitle], axes = ["loss", "accuracy"];
         for (int panel = 0; panel < 2; panel++)
         {
             var plot = figure[0, panel];
@@ -137,8 +153,8 @@ public static class DetectionPlots
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
             if (panel == 1) plot.Axes.SetLimitsY(0, 1);
             plot.XLabel("epoch", 13);
-            plot.YLabel(labels[panel], 13);
-            ImagePanel.Title(plot, labels[panel]);
+            plot.YLabel(axes[panel], 13);
+            ImagePanel.Title(plot, titles[panel]);
         }
         foreach (var curve in curves)
             figure.Legend.Add(new LegendItem
@@ -171,13 +187,5 @@ public static class DetectionPlots
                 throw new ArgumentException(
                     $"canvases: expected images of one size ({size.Height}×{size.Width}), got {canvas.Image.Height}×{canvas.Image.Width} for '{canvas.Title}'.",
                     nameof(canvases));
-    }
-
-    /// <summary>A colour axis with a fixed range, for a colour bar whose colours are drawn by other plottables.</summary>
-    private sealed class FixedColorScale(IColormap colormap, double min, double max) : IHasColorAxis
-    {
-        public IColormap Colormap { get; set; } = colormap;
-
-        public ScottPlot.Range GetRange() => new(min, max);
     }
 }

@@ -21,7 +21,7 @@ public class SmokeRunTests
             Assert.HasCount(6, results, "four heads, and two of them again with mimicking");
             foreach (var r in results)
             {
-                Assert.AreEqual(1.0, r.EpochsDone, r.Name);
+                Assert.AreEqual(1, r.EpochsDone, r.Name);
                 Assert.HasCount(1, r.Epochs, r.Name);
                 Assert.IsTrue(double.IsFinite(r.Epochs[0].DetectionLoss), r.Name);
                 Assert.IsTrue(r.Test.RoiAccuracy is >= 0 and <= 1 && r.Test.MeanIoU is > 0 and <= 1, r.Name);

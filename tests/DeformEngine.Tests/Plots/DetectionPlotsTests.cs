@@ -20,10 +20,10 @@ public class DetectionPlotsTests
     [TestMethod]
     public void Modulation_ValidPng_AndMissingMasksThrowNamingCanvases()
     {
-        var figure = DetectionPlots.Modulation([Canvas("a", modulation: true)], "masks", scale: 2);
+        var figure = DetectionPlots.Modulation([Canvas("a", modulation: true)], "masks", bins: 3, scale: 2);
         var png = PngReader.Read(figure.EncodePng());
         Assert.AreEqual(figure.Width, png.Width);
-        var error = Assert.ThrowsExactly<ArgumentException>(() => DetectionPlots.Modulation([Canvas("a", modulation: false)], "masks"));
+        var error = Assert.ThrowsExactly<ArgumentException>(() => DetectionPlots.Modulation([Canvas("a", modulation: false)], "masks", bins: 3));
         Assert.AreEqual("canvases", error.ParamName);
     }
 
