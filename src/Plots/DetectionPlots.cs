@@ -85,8 +85,10 @@ public static class DetectionPlots
         return figure;
     }
 
-    /// <summary>One panel per canvas: each RoI's modulation (one value per bin, 0 to 1 on one colour
-    /// bar) as a heat map over the RoI, bin (i, j) at its regular place, half transparent over the canvas.</summary>
+    /// <summary>One panel per canvas: each RoI's modulation (one value per bin) as a heat map over the
+    /// RoI, bin (i, j) at its regular place, over the canvas. One colour scale for the whole figure,
+    /// from the smallest to the largest value shown (a sigmoid mask that stays near ½ would otherwise
+    /// be one flat colour on a 0-to-1 scale); the colour bars give the numbers.</summary>
     public static Figure Modulation(IReadOnlyList<CanvasRoIs> canvases, string title, int bins, int scale = 4)
     {
         RequireCanvases(canvases);
@@ -98,6 +100,9 @@ public static class DetectionPlots
                         $"canvases: RoI '{roi.Label}' of '{canvas.Title}' needs one modulation value per bin ({bins}·{bins}), got {roi.Modulation?.Count ?? 0}.",
                         nameof(canvases));
         var first = canvases[0].Image;
+        var all = canvases.SelectMany(c => c.RoIs).SelectMany(r => r.Modulation!).ToList();
+        double low = all.DefaultIfEmpty(0).Min(), high = all.DefaultIfEmpty(1).Max();
+        var range = high > low ? new ScottPlot.Range(low, high) : new ScottPlot.Range(low - 0.5, low + 0.5);
         var figure = new Figure(title, 1, canvases.Count, first.Width * scale + 72 + 70, first.Height * scale + 92);
         for (int column = 0; column < canvases.Count; column++)
         {
@@ -114,9 +119,9 @@ public static class DetectionPlots
                         cells[i, j] = roi.Modulation![i * bins + j];
                 var heatmap = plot.Add.Heatmap(cells);
                 heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
-                heatmap.ManualRange = new ScottPlot.Range(0, 1);
+                heatmap.ManualRange = range;
                 heatmap.Rectangle = new CoordinateRect(roi.Box.X1, roi.Box.X2, roi.Box.Y1, roi.Box.Y2);
-                heatmap.Opacity = 0.6;
+                heatmap.Opacity = 0.75;
                 DrawRect(plot, roi.Box, Colors.White, 1.5f, null);
                 last = heatmap;
             }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using DeformEngine.Explain;
 using ScottPlot;
 
@@ -186,6 +185,4 @@ public static class Plots
 
     private static bool Inside(GrayImage image, (double Y, double X) p) =>
         p.Y >= -0.5 && p.Y < image.Height - 0.5 && p.X >= -0.5 && p.X < image.Width - 0.5;
-
-    internal static string Format(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
 }
