@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using DeformEngine;
 using DeformEngine.Explain;
+using DeformEngine.Plotting;
 using GradientFlow;
 
 // How the offsets of a deformable convolution get their gradient, made visible and checked:
@@ -82,10 +83,10 @@ var plotUnits = (imageName.StartsWith("synthetic", StringComparison.Ordinal)
         : [(14, 14), (8, 14), (2, 2)])
     .Select(p => SamplingTrace.UnitNearest(stack, p.Y, p.X)).Distinct().ToList();
 var written = new List<string>();
-void Save(Canvas canvas, string name)
+void Save(Figure figure, string name)
 {
     string path = Path.Combine(options.Out, name);
-    canvas.SavePng(path);
+    figure.SavePng(path);
     written.Add(path);
 }
 // The legend numbers the drawn layers from the bottom; the title says which layer is which.
