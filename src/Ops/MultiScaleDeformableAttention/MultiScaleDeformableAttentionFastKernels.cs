@@ -1,37 +1,49 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-
 namespace DeformEngine.Kernels;
 
 /// <summary>Fast kernels of <see cref="Functional.MultiScaleDeformableAttention{T}"/>. The value is
-/// channels-last already ([N, S, heads, D]): each sampling point is located once (corners and
-/// coefficients, <see cref="AttentionLevel{T}"/>) and applied to its head's D contiguous channels as
-/// vectors; a corner outside the map reads a row of zeros and writes to a scratch row nobody reads.
-/// Work is split into fixed tasks that never depend on the thread count:
+/// channels-last already ([N, S, heads, D]): each sampling point is located once
+/// (<see cref="AttentionLevel{T}.Locate"/>) and applied to its head's D contiguous channels as vectors
+/// (<see cref="AttentionVectors"/>); a corner outside the map reads a row of zeros and writes to a
+/// scratch row nobody reads. Work is split into fixed tasks that never depend on the thread count:
 /// <list type="bullet">
 /// <item>forward: blocks of <see cref="QueryBlock"/> queries of one image; each output row
-/// (image, query, head) is summed over levels and points in a fixed order, in registers;</item>
-/// <item>backward: one task per (image, head, level). A value row belongs to exactly one level, so
-/// the task owns the value-gradient rows of that head and level outright and adds every query's
-/// points into them in query order (a deterministic scatter without atomics or private copies);
-/// it also owns the location and attention-weight gradients of those points. Every query samples
-/// P points in every level, so the tasks are equally long.</item>
+/// (image, query, head) is summed over levels, points and corners in a fixed order, in registers;</item>
+/// <item>backward: one task per (image, head), or per (image, head, level) when there are few heads.
+/// A value row belongs to one image, one level and, per head, one run of D channels, so the task owns
+/// those value-gradient rows outright and adds every query's points into them in query order (a
+/// deterministic scatter without atomics or private copies); it also owns the location and
+/// attention-weight gradients of its points. Every query samples P points in every level, so the
+/// tasks are equally long.</item>
 /// </list></summary>
 internal static unsafe class MultiScaleDeformableAttentionFastKernels
 {
     /// <summary>Queries per forward task.</summary>
     public const int QueryBlock = 16;
 
-    private static bool UseVectors => Vector256.IsHardwareAccelerated;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> MultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c) where T : unmanaged
+    /// <summary>The four corner rows of a located point (a zero row, or the scratch row, for a corner
+    /// outside the map) and its coefficients g_lt, g_rt, g_lb, g_rb.</summary>
+    private struct CornerRows<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float))
-            return Vector256.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector256.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
-        throw new NotSupportedException(typeof(T).Name);
+        public T* Lt, Rt, Lb, Rb;
+        public T Glt, Grt, Glb, Grb;
+
+        /// <summary>Rows at <paramref name="origin"/> + (pixel · heads + head) · D for the corners of
+        /// (top, left) in a level of <paramref name="height"/>×<paramref name="width"/> pixels.</summary>
+        public CornerRows(T* origin, T* outside, int top, int left, T ly, T lx, int height, int width, int pixelStride)
+        {
+            bool topIn = top >= 0, bottomIn = top + 1 < height, leftIn = left >= 0, rightIn = left + 1 < width;
+            T* lt = origin + ((long)top * width + left) * pixelStride;
+            T* lb = lt + (long)width * pixelStride;
+            Lt = topIn && leftIn ? lt : outside;
+            Rt = topIn && rightIn ? lt + pixelStride : outside;
+            Lb = bottomIn && leftIn ? lb : outside;
+            Rb = bottomIn && rightIn ? lb + pixelStride : outside;
+            T oneMinusLy = T.One - ly, oneMinusLx = T.One - lx;
+            Glt = oneMinusLy * oneMinusLx;
+            Grt = oneMinusLy * lx;
+            Glb = ly * oneMinusLx;
+            Grb = ly * lx;
+        }
     }
 
     public static void Forward<T>(MultiScaleDeformableAttentionParams parameters, T[] value, T[] locations, T[] weights, T[] output)
@@ -39,78 +51,49 @@ internal static unsafe class MultiScaleDeformableAttentionFastKernels
     {
         var levels = AttentionLevel<T>.All(parameters);
         int queries = parameters.Queries, blocks = (queries + QueryBlock - 1) / QueryBlock;
-        int heads = parameters.Heads, channels = parameters.HeadChannels, pointsPerHead = parameters.Levels * parameters.Points;
+        int heads = parameters.Heads, channels = parameters.HeadChannels, levelCount = parameters.Levels, points = parameters.Points;
+        int pixelStride = heads * channels;
         var zeroRow = GC.AllocateArray<T>(channels, pinned: true);
         ParallelLoop.For(parameters.Batch * blocks, task =>
         {
             int b = task / blocks, first = (task - b * blocks) * QueryBlock, end = Math.Min(first + QueryBlock, queries);
-            var cornerRows = new nint[4 * pointsPerHead];
-            var cornerWeights = new T[4 * pointsPerHead];
+            var cornerRows = new nint[4 * levelCount * points];
+            var cornerWeights = new T[4 * levelCount * points];
             fixed (T* valueData = value)
             fixed (T* zeros = zeroRow)
             fixed (T* outData = output)
+            fixed (T* loc = locations)
+            fixed (T* attention = weights)
             fixed (nint* rows = cornerRows)
             fixed (T* rowWeights = cornerWeights)
                 for (int q = first; q < end; q++)
                     for (int m = 0; m < heads; m++)
                     {
-                        int row = (b * queries + q) * heads + m;
-                        int count = LocateHead(parameters, levels, locations, weights, valueData, zeros, b, row, m, rows, rowWeights);
-                        AccumulateSamples(outData + (long)row * channels, rows, rowWeights, count, channels);
+                        int row = (b * queries + q) * heads + m, terms = 0;
+                        for (int l = 0; l < levelCount; l++)
+                        {
+                            var level = levels[l];
+                            T* origin = valueData + ((long)b * parameters.ValueLength + level.Start) * pixelStride + m * channels;
+                            for (int p = 0; p < points; p++)
+                            {
+                                int point = (row * levelCount + l) * points + p;
+                                if (!level.Locate(loc[2 * point], loc[2 * point + 1], out int top, out int left, out T ly, out T lx)) continue;
+                                var corners = new CornerRows<T>(origin, zeros, top, left, ly, lx, level.Height, level.Width, pixelStride);
+                                T a = attention[point];
+                                rows[terms] = (nint)corners.Lt;
+                                rows[terms + 1] = (nint)corners.Rt;
+                                rows[terms + 2] = (nint)corners.Lb;
+                                rows[terms + 3] = (nint)corners.Rb;
+                                rowWeights[terms] = a * corners.Glt;
+                                rowWeights[terms + 1] = a * corners.Grt;
+                                rowWeights[terms + 2] = a * corners.Glb;
+                                rowWeights[terms + 3] = a * corners.Grb;
+                                terms += 4;
+                            }
+                        }
+                        AttentionVectors.WeightedSum(outData + (long)row * channels, rows, rowWeights, terms, channels);
                     }
         });
-    }
-
-    /// <summary>The corner rows and coefficients (attention weight · g_q) of every point of output row
-    /// <paramref name="row"/> = (image, query, head) that has a corner in its map; returns how many.</summary>
-    private static int LocateHead<T>(MultiScaleDeformableAttentionParams parameters, AttentionLevel<T>[] levels, T[] locations, T[] weights,
-        T* valueData, T* zeros, int b, int row, int m, nint* rows, T* rowWeights)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int count = 0, channels = parameters.HeadChannels, heads = parameters.Heads;
-        for (int l = 0; l < parameters.Levels; l++)
-        {
-            var level = levels[l];
-            for (int p = 0; p < parameters.Points; p++)
-            {
-                int point = (row * parameters.Levels + l) * parameters.Points + p;
-                var corners = level.Corners(locations[2 * point], locations[2 * point + 1]);
-                if (!corners.Any) continue;
-                T attention = weights[point];
-                for (int c = 0; c < 4; c++)
-                {
-                    var (cornerRow, column, inside, weight, _, _) = corners.Corner(c);
-                    long valueRow = ((long)(b * parameters.ValueLength + level.Start + cornerRow * level.Width + column) * heads + m) * channels;
-                    rows[4 * count + c] = inside ? (nint)(valueData + valueRow) : (nint)zeros;
-                    rowWeights[4 * count + c] = inside ? attention * weight : T.Zero;
-                }
-                count++;
-            }
-        }
-        return count;
-    }
-
-    /// <summary>dest[i] = Σ_k Σ_q w[k, q] · row[k, q][i]: every point's four corners in order, added with
-    /// fused multiply-adds into one register per vector of channels (the scalar tail in the same order).</summary>
-    private static void AccumulateSamples<T>(T* dest, nint* rows, T* rowWeights, int count, int channels)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int i = 0;
-        if (UseVectors)
-            for (; i <= channels - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var sum = Vector256<T>.Zero;
-                for (int k = 0; k < 4 * count; k++)
-                    sum = MultiplyAdd(Vector256.Create(rowWeights[k]), Vector256.Load((T*)rows[k] + i), sum);
-                sum.Store(dest + i);
-            }
-        for (; i < channels; i++)
-        {
-            T sum = T.Zero;
-            for (int k = 0; k < 4 * count; k++)
-                sum = T.FusedMultiplyAdd(rowWeights[k], ((T*)rows[k])[i], sum);
-            dest[i] = sum;
-        }
     }
 
     public static void Backward<T>(MultiScaleDeformableAttentionParams parameters, T[] value, T[] locations, T[] weights, T[] gradOutput,
@@ -119,71 +102,87 @@ internal static unsafe class MultiScaleDeformableAttentionFastKernels
     {
         var levels = AttentionLevel<T>.All(parameters);
         int heads = parameters.Heads, levelCount = parameters.Levels, channels = parameters.HeadChannels;
+        // Whole heads read each query's locations, weights and upstream row in one contiguous piece;
+        // heads split by level keep more threads busy when there are few heads. Either way every
+        // value-gradient row receives its terms in query order: the split does not change a bit.
+        int splits = parameters.Batch * heads >= 2 * EngineOptions.Threads ? 1 : levelCount;
         var zeroRow = GC.AllocateArray<T>(channels, pinned: true);
-        ParallelLoop.For(parameters.Batch * heads * levelCount, task =>
+        ParallelLoop.For(parameters.Batch * heads * splits, task =>
         {
-            int l = task % levelCount, m = task / levelCount % heads, b = task / (levelCount * heads);
+            int split = task % splits, m = task / splits % heads, b = task / (splits * heads);
             var sinkRow = new T[channels];
             fixed (T* valueData = value)
             fixed (T* zeros = zeroRow)
             fixed (T* sink = sinkRow)
             fixed (T* upstreamData = gradOutput)
             fixed (T* gradValueData = gradValue)
-                BackwardLevel(parameters, levels[l], b, m, l, valueData, zeros, sink, upstreamData, gradValueData, locations, weights,
-                    gradLocations, gradWeights);
+            fixed (T* loc = locations)
+            fixed (T* attention = weights)
+            fixed (T* gradLoc = gradLocations)
+            fixed (T* gradAttention = gradWeights)
+                BackwardHead(parameters, levels, b, m, splits == 1 ? 0 : split, splits == 1 ? levelCount : split + 1,
+                    new BackwardPointers<T>(valueData, zeros, sink, upstreamData, gradValueData, loc, attention, gradLoc, gradAttention));
         });
     }
 
-    /// <summary>Every point of head <paramref name="m"/> in level <paramref name="l"/> of image
-    /// <paramref name="b"/>, query by query: the four corner sums Σ_d ∂L/∂out_d · v_q,d give the
-    /// attention-weight and location gradients; the value gradient adds a · g_q · ∂L/∂out to the corners.</summary>
-    private static void BackwardLevel<T>(MultiScaleDeformableAttentionParams parameters, AttentionLevel<T> level, int b, int m, int l,
-        T* valueData, T* zeros, T* sink, T* upstreamData, T* gradValueData, T[] locations, T[] weights, T[]? gradLocations, T[]? gradWeights)
+    /// <summary>The arrays of one backward call, pinned.</summary>
+    private readonly struct BackwardPointers<T>(T* value, T* zeros, T* sink, T* upstream, T* gradValue, T* locations, T* weights,
+        T* gradLocations, T* gradWeights) where T : unmanaged
+    {
+        public readonly T* Value = value, Zeros = zeros, Sink = sink, Upstream = upstream, GradValue = gradValue;
+        public readonly T* Locations = locations, Weights = weights, GradLocations = gradLocations, GradWeights = gradWeights;
+    }
+
+    /// <summary>Every point of head <paramref name="m"/> of image <paramref name="b"/> in levels
+    /// [<paramref name="firstLevel"/>, <paramref name="endLevel"/>), query by query: the four corner sums
+    /// Σ_d ∂L/∂out_d · v_q,d give the attention-weight and location gradients; the value gradient adds
+    /// a · g_q · ∂L/∂out to the corners.</summary>
+    private static void BackwardHead<T>(MultiScaleDeformableAttentionParams parameters, AttentionLevel<T>[] levels, int b, int m,
+        int firstLevel, int endLevel, BackwardPointers<T> data)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int heads = parameters.Heads, channels = parameters.HeadChannels;
-        bool sums = gradLocations is not null || gradWeights is not null;
-        var valueRows = stackalloc T*[4];
-        var gradRows = stackalloc T*[4];
-        var cornerWeights = stackalloc T[4];
-        for (int q = 0; q < parameters.Queries; q++)
+        int heads = parameters.Heads, channels = parameters.HeadChannels, pixelStride = heads * channels;
+        int queries = parameters.Queries, levelCount = parameters.Levels, points = parameters.Points;
+        long imageOffset = (long)b * parameters.ValueLength * pixelStride + m * channels;
+        bool sums = data.GradLocations != null || data.GradWeights != null;
+        T* loc = data.Locations;
+        for (int q = 0; q < queries; q++)
         {
-            int row = (b * parameters.Queries + q) * heads + m;
-            T* upstream = upstreamData + (long)row * channels;
-            for (int p = 0; p < parameters.Points; p++)
+            int row = (b * queries + q) * heads + m;
+            T* upstream = data.Upstream + (long)row * channels;
+            for (int l = firstLevel; l < endLevel; l++)
             {
-                int point = (row * parameters.Levels + l) * parameters.Points + p;
-                var corners = level.Corners(locations[2 * point], locations[2 * point + 1]);
-                if (!corners.Any) continue;
-                T attention = weights[point];
-                for (int c = 0; c < 4; c++)
+                ref readonly var level = ref levels[l];
+                long levelOffset = imageOffset + (long)level.Start * pixelStride;
+                for (int p = 0; p < points; p++)
                 {
-                    var (cornerRow, column, inside, weight, _, _) = corners.Corner(c);
-                    long offset = ((long)(b * parameters.ValueLength + level.Start + cornerRow * level.Width + column) * heads + m) * channels;
-                    valueRows[c] = inside ? valueData + offset : zeros;
-                    gradRows[c] = inside && gradValueData != null ? gradValueData + offset : sink;
-                    cornerWeights[c] = weight;
-                }
-                if (sums)
-                {
-                    ChannelVectors.CornerSums(upstream, valueRows[0], valueRows[1], valueRows[2], valueRows[3], channels,
-                        null, T.Zero, T.Zero, T.Zero, T.Zero, out T sumLt, out T sumRt, out T sumLb, out T sumRb);
-                    if (gradWeights is not null)
-                        gradWeights[point] = cornerWeights[0] * sumLt + cornerWeights[1] * sumRt + cornerWeights[2] * sumLb + cornerWeights[3] * sumRb;
-                    if (gradLocations is not null)
+                    int point = (row * levelCount + l) * points + p;
+                    if (!level.Locate(loc[2 * point], loc[2 * point + 1], out int top, out int left, out T ly, out T lx)) continue;
+                    T a = data.Weights[point];
+                    if (sums)
                     {
-                        T oneMinusLy = T.One - corners.Ly, oneMinusLx = T.One - corners.Lx;
-                        // NOTE: ∂g_q/∂x and ∂g_q/∂y of the four coefficients, then the chain through the
-                        // pixel coordinate (W_l and H_l per unit of location).
-                        T dx = oneMinusLy * (sumRt - sumLt) + corners.Ly * (sumRb - sumLb);
-                        T dy = oneMinusLx * (sumLb - sumLt) + corners.Lx * (sumRb - sumRt);
-                        gradLocations[2 * point] = attention * dx * level.ScaleX;
-                        gradLocations[2 * point + 1] = attention * dy * level.ScaleY;
+                        var corners = new CornerRows<T>(data.Value + levelOffset, data.Zeros, top, left, ly, lx, level.Height, level.Width, pixelStride);
+                        AttentionVectors.CornerSums(upstream, corners.Lt, corners.Rt, corners.Lb, corners.Rb, channels,
+                            out T sumLt, out T sumRt, out T sumLb, out T sumRb);
+                        if (data.GradWeights != null)
+                            data.GradWeights[point] = corners.Glt * sumLt + corners.Grt * sumRt + corners.Glb * sumLb + corners.Grb * sumRb;
+                        if (data.GradLocations != null)
+                        {
+                            // NOTE: ∂g_q/∂x and ∂g_q/∂y of the four coefficients, then the chain through the
+                            // pixel coordinate (W_l and H_l per unit of location).
+                            T dx = (T.One - ly) * (sumRt - sumLt) + ly * (sumRb - sumLb);
+                            T dy = (T.One - lx) * (sumLb - sumLt) + lx * (sumRb - sumRt);
+                            data.GradLocations[2 * point] = a * dx * level.ScaleX;
+                            data.GradLocations[2 * point + 1] = a * dy * level.ScaleY;
+                        }
+                    }
+                    if (data.GradValue != null)
+                    {
+                        var corners = new CornerRows<T>(data.GradValue + levelOffset, data.Sink, top, left, ly, lx, level.Height, level.Width, pixelStride);
+                        AttentionVectors.Scatter(upstream, corners.Lt, corners.Rt, corners.Lb, corners.Rb,
+                            a * corners.Glt, a * corners.Grt, a * corners.Glb, a * corners.Grb, channels);
                     }
                 }
-                if (gradValueData != null)
-                    ChannelVectors.Scatter(upstream, gradRows[0], gradRows[1], gradRows[2], gradRows[3], attention * cornerWeights[0],
-                        attention * cornerWeights[1], attention * cornerWeights[2], attention * cornerWeights[3], channels);
             }
         }
     }

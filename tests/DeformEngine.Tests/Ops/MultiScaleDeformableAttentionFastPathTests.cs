@@ -71,6 +71,8 @@ public class MultiScaleDeformableAttentionFastPathTests
             new AttentionConfig(101, 2, [(16, 16), (8, 8), (4, 4), (2, 2)], 8, 32, 40, 4),
             new AttentionConfig(102, 33, [(5, 3), (2, 7)], 2, 9, 20, 3),
             new AttentionConfig(103, 1, [(9, 1), (1, 9), (3, 3)], 1, 17, 37, 2),
+            // Three heads: whole-head backward tasks on one thread, per-level tasks on two and five.
+            new AttentionConfig(104, 1, [(6, 5), (3, 3), (2, 2)], 3, 8, 25, 2),
         };
         int savedThreads = EngineOptions.Threads;
         try
