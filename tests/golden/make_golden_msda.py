@@ -19,6 +19,12 @@ Ops covered:
                   out below from that definition: per level, value rows -> [N*M, D, H, W], locations
                   -> grid 2*loc - 1, F.grid_sample(bilinear, zeros, align_corners=False), weighted
                   by the attention weights and summed over levels and points.
+  ms_deform_attn_module
+                  mmcv's MultiScaleDeformableAttention module (eval mode), written out below from its
+                  published definition (parameter names, init_weights, forward with reference points
+                  or boxes, query_pos, key_padding_mask, batch_first): its initial sampling_offsets bias
+                  (init_sampling_offsets_bias), then a random state (state_<name>), the output and the
+                  gradients of the inputs and of every parameter (grad_<name>).
 
 Sampling coordinates are mostly random (inside, across and outside the border); about a quarter are
 replaced by "special" values that land exactly on a pixel, a pixel edge, the map's border, the -1
@@ -28,6 +34,7 @@ floors, rounds and clips them as torch does whatever its evaluation order.
 """
 
 import json
+import math
 import os
 import shutil
 import zlib
@@ -208,11 +215,126 @@ def ms_deform_attn_case(index):
     return name, description
 
 
+class MmcvMultiScaleDeformableAttention(torch.nn.Module):
+    """mmcv's module: the same parameter names, init_weights and forward (dropout left out: eval mode)."""
+
+    def __init__(self, embed_dims, num_heads, num_levels, num_points, batch_first, value_proj_ratio=1.0):
+        super().__init__()
+        self.num_heads, self.num_levels, self.num_points, self.batch_first = num_heads, num_levels, num_points, batch_first
+        self.sampling_offsets = torch.nn.Linear(embed_dims, num_heads * num_levels * num_points * 2)
+        self.attention_weights = torch.nn.Linear(embed_dims, num_heads * num_levels * num_points)
+        value_dims = int(embed_dims * value_proj_ratio)
+        self.value_proj = torch.nn.Linear(embed_dims, value_dims)
+        self.output_proj = torch.nn.Linear(value_dims, embed_dims)
+        torch.nn.init.constant_(self.sampling_offsets.weight, 0.0)
+        thetas = torch.arange(num_heads, dtype=torch.float32) * (2.0 * math.pi / num_heads)
+        grid = torch.stack([thetas.cos(), thetas.sin()], -1)
+        grid = (grid / grid.abs().max(-1, keepdim=True)[0]).view(num_heads, 1, 1, 2).repeat(1, num_levels, num_points, 1)
+        for i in range(num_points):
+            grid[:, :, i, :] *= i + 1
+        self.sampling_offsets.bias.data = grid.view(-1)
+        torch.nn.init.constant_(self.attention_weights.weight, 0.0)
+        torch.nn.init.constant_(self.attention_weights.bias, 0.0)
+        for projection in (self.value_proj, self.output_proj):
+            torch.nn.init.xavier_uniform_(projection.weight)
+            torch.nn.init.constant_(projection.bias, 0.0)
+
+    def forward(self, query, reference_points, spatial_shapes, value=None, identity=None, query_pos=None, key_padding_mask=None):
+        if value is None:
+            value = query
+        if identity is None:
+            identity = query
+        if query_pos is not None:
+            query = query + query_pos
+        if not self.batch_first:
+            query = query.permute(1, 0, 2)
+            value = value.permute(1, 0, 2)
+        bs, num_query, _ = query.shape
+        _, num_value, _ = value.shape
+        value = self.value_proj(value)
+        if key_padding_mask is not None:
+            value = value.masked_fill(key_padding_mask[..., None], 0.0)
+        value = value.view(bs, num_value, self.num_heads, -1)
+        offsets = self.sampling_offsets(query).view(bs, num_query, self.num_heads, self.num_levels, self.num_points, 2)
+        weights = self.attention_weights(query).view(bs, num_query, self.num_heads, self.num_levels * self.num_points)
+        weights = weights.softmax(-1).view(bs, num_query, self.num_heads, self.num_levels, self.num_points)
+        shapes = torch.tensor(spatial_shapes)
+        if reference_points.shape[-1] == 2:
+            normalizer = torch.stack([shapes[..., 1], shapes[..., 0]], -1)
+            locations = reference_points[:, :, None, :, None, :] + offsets / normalizer[None, None, None, :, None, :]
+        else:
+            locations = reference_points[:, :, None, :, None, :2] + \
+                offsets / self.num_points * reference_points[:, :, None, :, None, 2:] * 0.5
+        output = self.output_proj(ms_deform_attn_pytorch(value, spatial_shapes, locations, weights))
+        if not self.batch_first:
+            output = output.permute(1, 0, 2)
+        return output + identity
+
+
+MODULE_CASES = [
+    # name, batch_first, reference (2 = points, 4 = boxes), explicit value, query_pos, key_padding_mask
+    ("points_value_is_query", False, 2, False, False, False),
+    ("boxes_batch_first_query_pos", True, 4, True, True, False),
+    ("points_key_padding_mask", False, 2, True, False, True),
+]
+
+
+def module_case(name, batch_first, corners, explicit_value, with_query_pos, with_mask):
+    rng = rng_for("ms_deform_attn_module", name)
+    embed, heads, points, shapes, bs, nq = 8, 2, 3, [(3, 4), (2, 2)], 2, 5
+    s = sum(h * w for h, w in shapes)
+    if not explicit_value:
+        nq = s  # the encoder's self-attention: one query per value row
+    torch.manual_seed(zlib.crc32(name.encode()))
+    module = MmcvMultiScaleDeformableAttention(embed, heads, len(shapes), points, batch_first).double()
+    arrays = {"init_sampling_offsets_bias": module.sampling_offsets.bias.detach().clone()}
+    for key, parameter in module.state_dict().items():
+        parameter.copy_(t(rng.standard_normal(tuple(parameter.shape)) * 0.4))
+    for key, parameter in module.state_dict().items():
+        arrays["state_" + key] = parameter.clone()
+
+    def layout(n):
+        return (bs, n, embed) if batch_first else (n, bs, embed)
+
+    query = t(rng.standard_normal(layout(nq)), grad=True)
+    value = t(rng.standard_normal(layout(s)), grad=True) if explicit_value else None
+    query_pos = t(rng.standard_normal(layout(nq))) if with_query_pos else None
+    mask = rng.random((bs, s)) < 0.3 if with_mask else None
+    if corners == 2:
+        reference = rng.uniform(0.0, 1.0, size=(bs, nq, len(shapes), 2))
+    else:
+        reference = np.concatenate([rng.uniform(0.1, 0.9, size=(bs, nq, len(shapes), 2)),
+                                    rng.uniform(0.1, 0.6, size=(bs, nq, len(shapes), 2))], -1)
+    reference = t(reference, grad=True)
+    out = module(query, reference, shapes, value=value, query_pos=query_pos,
+                 key_padding_mask=None if mask is None else torch.tensor(mask))
+    grad_output = t(rng.standard_normal(tuple(out.shape)))
+    (out * grad_output).sum().backward()
+    arrays.update({"query": query, "reference_points": reference, "output": out, "grad_output": grad_output,
+                   "grad_query": query.grad, "grad_reference_points": reference.grad})
+    if value is not None:
+        arrays.update({"value": value, "grad_value": value.grad})
+    if query_pos is not None:
+        arrays["query_pos"] = query_pos
+    if mask is not None:
+        arrays["key_padding_mask"] = mask.astype(np.float64)
+    for key, parameter in module.named_parameters():
+        arrays["grad_" + key] = parameter.grad
+    description = (f"embed {embed}, heads {heads}, levels {shapes}, points {points}, batch {bs}, queries {nq}, "
+                   f"batch_first={batch_first}, reference {'points' if corners == 2 else 'boxes'}")
+    save(os.path.join(OUT, "ms_deform_attn_module", name), arrays,
+         {"embed_dims": embed, "num_heads": heads, "num_levels": len(shapes), "num_points": points, "batch_first": batch_first,
+          "spatial_shapes": [list(x) for x in shapes], "level_start_index": np.cumsum([0] + [h * w for h, w in shapes])[:-1].tolist(),
+          "description": description})
+    return name, description
+
+
 def main():
-    for sub in ("grid_sample", "ms_deform_attn"):
+    for sub in ("grid_sample", "ms_deform_attn", "ms_deform_attn_module"):
         shutil.rmtree(os.path.join(OUT, sub), ignore_errors=True)
     groups = [("grid_sample", [grid_sample_case(i) for i in range(CASES)]),
-              ("ms_deform_attn", [ms_deform_attn_case(i) for i in range(CASES)])]
+              ("ms_deform_attn", [ms_deform_attn_case(i) for i in range(CASES)]),
+              ("ms_deform_attn_module", [module_case(*case) for case in MODULE_CASES])]
     for op, cases in groups:
         with open(os.path.join(OUT, op, "README.md"), "w") as f:
             f.write("Generated by tests/golden/make_golden_msda.py (run `/usr/bin/python3 tests/golden/make_golden_msda.py`)\n"
@@ -222,10 +344,10 @@ def main():
         for name, description in cases:
             print(f"  {name}: {description}")
     total = 0
-    for sub in ("grid_sample", "ms_deform_attn"):
+    for sub in ("grid_sample", "ms_deform_attn", "ms_deform_attn_module"):
         for dirpath, _, files in os.walk(os.path.join(OUT, sub)):
             total += sum(os.path.getsize(os.path.join(dirpath, fn)) for fn in files)
-    print(f"total size of grid_sample + ms_deform_attn: {total} bytes ({total / 1024:.1f} KiB)")
+    print(f"total size of grid_sample, ms_deform_attn, ms_deform_attn_module: {total} bytes ({total / 1024:.1f} KiB)")
 
 
 if __name__ == "__main__":
