@@ -28,6 +28,7 @@ if (options.Help)
 }
 
 var (image, imageName) = LoadImage(options);
+if (options.Attention) return AttentionReport.Run(image, imageName, options.Query, options.Seed);
 Network network;
 try
 {
