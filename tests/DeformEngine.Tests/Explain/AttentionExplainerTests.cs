@@ -125,4 +125,25 @@ public class AttentionExplainerTests
         Assert.AreEqual(output[unit.N, unit.Query, column], result.RealOutput, SameSumTolerance, "out[unit]");
         TensorAssert.Close(engineGrad, result.RealGradLocations, SameSumTolerance, $"{c.Name}: real ∂out/∂loc vs engine");
     }
+
+    [TestMethod]
+    public void Explain_UnitOutsideTheOutput_ThrowsNamingUnit()
+    {
+        var c = AttentionExplainCases.Random(0);
+        int channels = c.Call.Value.Dim(3);
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => AttentionExplainer.Explain(c.Call, new AttentionUnit(0, 0, 0, channels)));
+        Assert.AreEqual("unit", error.ParamName);
+        StringAssert.Contains(error.Message, $"{channels} channels");
+    }
+
+    [TestMethod]
+    public void AttentionPaths_NonFiniteLocation_ThrowsNamingCall()
+    {
+        var c = AttentionExplainCases.Random(1);
+        var locations = c.Call.SamplingLocations.Clone();
+        locations.AsSpan()[0] = double.NaN;
+        var error = Assert.ThrowsExactly<ArgumentException>(() => AttentionPaths.Forward(c.Call with { SamplingLocations = locations },
+            OffsetPath.IndicesOnly));
+        Assert.AreEqual("call", error.ParamName);
+    }
 }
