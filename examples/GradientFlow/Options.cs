@@ -3,7 +3,8 @@ using System.Globalization;
 namespace GradientFlow;
 
 /// <summary>Command-line options.</summary>
-internal sealed record Options(string Out, string? Weights, string? Image, int Index, long Seed, (int Y, int X)? Unit, bool Help)
+internal sealed record Options(string Out, string? Weights, string? Image, int Index, long Seed, (int Y, int X)? Unit, bool Help,
+    bool Attention = false, (int Y, int X)? Query = null)
 {
     /// <summary>The picture to explain: as chosen, else a garment for trained weights (a network
     /// trained on Fashion-MNIST, shown an ellipse and a square, teaches little) and the synthetic
@@ -25,6 +26,10 @@ internal sealed record Options(string Out, string? Weights, string? Image, int I
           --seed S           seed of the random weights (default 7)
           --unit Y,X         the first layer's output unit for the tables (default: the one with the
                              largest offset gradient)
+          --attention        take one query of multi-scale deformable attention apart instead (a
+                             three-level pyramid of the image; its sampling points over the levels,
+                             their corner terms, the engine's backward, central differences, ablation)
+          --query Y,X        the attention query: a pixel of the 28×28 image (default 14,14)
         """;
 
     public static Options Parse(string[] args)
@@ -42,6 +47,8 @@ internal sealed record Options(string Out, string? Weights, string? Image, int I
                 "--index" => options with { Index = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--seed" => options with { Seed = long.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--unit" => options with { Unit = ParseUnit(Value()) },
+                "--attention" => options with { Attention = true },
+                "--query" => options with { Query = ParseUnit(Value(), "--query") },
                 "--help" or "-h" => options with { Help = true },
                 _ => throw new ArgumentException($"unknown option '{args[a]}'."),
             };
@@ -53,12 +60,12 @@ internal sealed record Options(string Out, string? Weights, string? Image, int I
         ? text
         : throw new ArgumentException($"--image: expected synthetic or fashion-mnist, got '{text}'.");
 
-    private static (int, int) ParseUnit(string text)
+    private static (int, int) ParseUnit(string text, string option = "--unit")
     {
         var parts = text.Split(',');
         if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int y) ||
             !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int x))
-            throw new ArgumentException($"--unit: expected Y,X (two integers), got '{text}'.");
+            throw new ArgumentException($"{option}: expected Y,X (two integers), got '{text}'.");
         return (y, x);
     }
 }

@@ -44,6 +44,7 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
     Console.Error.WriteLine($"{Images.FashionMnistPath}: {e.Message}");
     return 1;
 }
+if (options.Attention) return AttentionReport.Run(image, imageName, options.Query, options.Seed);
 Network network;
 try
 {
