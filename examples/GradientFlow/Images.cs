@@ -44,7 +44,7 @@ internal static class Images
         using var reader = new BinaryReader(gzip);
         int magic = ReadBigEndian(reader), count = ReadBigEndian(reader), rows = ReadBigEndian(reader), columns = ReadBigEndian(reader);
         if (magic != 2051) throw new InvalidDataException($"{FashionMnistPath}: not an idx3 image file (magic {magic}).");
-        if (index < 0 || index >= count) throw new ArgumentOutOfRangeException(nameof(index), index, $"the file has {count} images.");
+        if (index < 0 || index >= count) throw new ArgumentOutOfRangeException(nameof(index), index, $"expected 0 to {count - 1} (the file has {count} images).");
         int size = rows * columns;
         for (long skip = (long)index * size; skip > 0;) skip -= reader.ReadBytes((int)Math.Min(skip, 1 << 20)).Length;
         var bytes = reader.ReadBytes(size);

@@ -45,13 +45,24 @@ internal sealed record DcnLayer(string Name, Tensor<double> Weight, Tensor<doubl
     }
 }
 
-/// <summary>What runs before a DCN layer: <see cref="Apply"/> turns the previous layer's output (the
-/// image for the first) into this layer's input; <see cref="Pool"/> is the max-pool factor it
-/// contains (1 for none), which the plots need to place the layer on the image.</summary>
-internal sealed record Prelude(string Text, Func<Tensor<double>, Tensor<double>> Apply, int Pool)
+/// <summary>A plain convolution or pooling window inside a <see cref="Prelude"/>: all the plots need
+/// to place the layers above it on the image.</summary>
+internal sealed record WindowStep((int H, int W) Kernel, (int H, int W) Stride, (int H, int W) Padding, bool Pooling = false)
 {
-    public static readonly Prelude None = new("", x => x, 1);
-    public static readonly Prelude Relu = new("ReLU", x => x.Relu(), 1);
+    public static WindowStep MaxPool(int size) => new((size, size), (size, size), (0, 0), Pooling: true);
+
+    public SamplingLayer Over(int height, int width) => Pooling
+        ? SamplingLayer.Pooling(height, width, Kernel.H, Stride.H)
+        : SamplingLayer.Window(height, width, Kernel, Stride, Padding);
+}
+
+/// <summary>What runs before a DCN layer: <see cref="Apply"/> turns the previous layer's output (the
+/// image for the first) into this layer's input; <see cref="Steps"/> are the convolutions and pools it
+/// contains, bottom first (elementwise steps such as ReLU or BatchNorm move nothing).</summary>
+internal sealed record Prelude(string Text, Func<Tensor<double>, Tensor<double>> Apply, IReadOnlyList<WindowStep> Steps)
+{
+    public static readonly Prelude None = new("", x => x, []);
+    public static readonly Prelude Relu = new("ReLU", x => x.Relu(), []);
 }
 
 /// <summary>DCN layers, each with what runs before it: image → [prelude 1] → DCN 1 → [prelude 2] → DCN 2.</summary>
@@ -99,17 +110,26 @@ internal sealed record Network(IReadOnlyList<(Prelude Before, DcnLayer Layer)> S
         return map;
     }
 
-    /// <summary>The layers for the plots, bottom first, with a <see cref="SamplingLayer.Pooling"/>
-    /// step wherever a prelude pools.</summary>
+    /// <summary>The layers for the plots, bottom first: each prelude's convolutions and pools as
+    /// <see cref="SamplingLayer.Window"/> steps, then the DCN layer.</summary>
     public List<SamplingLayer> SamplingStack(Tensor<double> image, IReadOnlyList<(Tensor<double> Output, DeformConvCall<double> Call)> runs)
     {
         var stack = new List<SamplingLayer>();
         int height = image.Dim(2), width = image.Dim(3);
         for (int l = 0; l < Stages.Count; l++)
         {
-            int pool = Stages[l].Before.Pool;
-            if (pool > 1) stack.Add(SamplingLayer.Pooling(height, width, pool, pool));
+            foreach (var step in Stages[l].Before.Steps)
+            {
+                var window = step.Over(height, width);
+                stack.Add(window);
+                (height, width) = (window.Geometry.Conv.OutH, window.Geometry.Conv.OutW);
+            }
             var layer = SamplingLayer.From(runs[l].Call);
+            // The steps are written by hand next to the code they describe; the shapes the run
+            // produced catch a step that is missing or wrong.
+            if (layer.Geometry.Conv.Height != height || layer.Geometry.Conv.Width != width)
+                throw new InvalidOperationException(
+                    $"{Stages[l].Layer.Name}: the steps before it give {height}×{width}, but it read {layer.Geometry.Conv.Height}×{layer.Geometry.Conv.Width}.");
             stack.Add(layer);
             (height, width) = (layer.Geometry.Conv.OutH, layer.Geometry.Conv.OutW);
         }
@@ -182,9 +202,11 @@ internal sealed record Network(IReadOnlyList<(Prelude Before, DcnLayer Layer)> S
             weight.Dim(1) != 1 || weight.Dim(2) % 2 == 0 || weight.Dim(3) % 2 == 0 || BatchNorm(tensors, $"bn{index}") is not { } norm)
             return null;
         var bias = tensors.GetValueOrDefault($"conv{index}.bias");
+        var kernel = (weight.Dim(2), weight.Dim(3));
         var padding = (weight.Dim(2) / 2, weight.Dim(3) / 2);
         return new Prelude($"conv{index} → bn{index} → ReLU → max pool 2x2",
-            x => Functional.MaxPool2d(norm(Functional.Conv2d(x, weight, bias, padding: padding)).Relu(), (2, 2)), 2);
+            x => Functional.MaxPool2d(norm(Functional.Conv2d(x, weight, bias, padding: padding)).Relu(), (2, 2)),
+            [new WindowStep(kernel, (1, 1), padding), WindowStep.MaxPool(2)]);
     }
 
     /// <summary>DeformedFashion's step after DCN layer "convN": bnN → ReLU → 2×2 max pool; null when
@@ -192,7 +214,8 @@ internal sealed record Network(IReadOnlyList<(Prelude Before, DcnLayer Layer)> S
     private static Prelude? FashionBetween(IReadOnlyDictionary<string, Tensor<double>> tensors, string dcnName)
     {
         if (!dcnName.StartsWith("conv", StringComparison.Ordinal) || BatchNorm(tensors, "bn" + dcnName[4..]) is not { } norm) return null;
-        return new Prelude($"bn{dcnName[4..]} → ReLU → max pool 2x2", x => Functional.MaxPool2d(norm(x).Relu(), (2, 2)), 2);
+        return new Prelude($"bn{dcnName[4..]} → ReLU → max pool 2x2", x => Functional.MaxPool2d(norm(x).Relu(), (2, 2)),
+            [WindowStep.MaxPool(2)]);
     }
 
     private static int? Previous(string dcnName) =>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using DeformEngine;
 using DeformEngine.Explain;
+using DeformEngine.Plotting;
 using GradientFlow;
 
 // How the offsets of a deformable convolution get their gradient, made visible and checked:
@@ -27,7 +28,23 @@ if (options.Help)
     return 0;
 }
 
-var (image, imageName) = LoadImage(options);
+Tensor<double> image;
+string imageName;
+try
+{
+    (image, imageName) = LoadImage(options);
+}
+catch (ArgumentOutOfRangeException e)
+{
+    Console.Error.WriteLine($"--index: {e.Message}");
+    return 2;
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"{Images.FashionMnistPath}: {e.Message}");
+    return 1;
+}
+if (options.Attention) return AttentionReport.Run(image, imageName, options.Query, options.Seed);
 Network network;
 try
 {
@@ -60,21 +77,22 @@ Report.Ablation(IndexPathAblation.Run(firstCall, unit));
 Directory.CreateDirectory(options.Out);
 var gray = GrayImage.From(image);
 var stack = network.SamplingStack(image, runs);
-// The plot units are picked in image coordinates and followed up the stack (through any pooling) to
-// the top layer's unit whose window is centred nearest.
+// The plot units are picked in image coordinates (for the synthetic picture: on the ellipse, on the
+// square, on the background): each becomes the top layer's unit centred nearest to it.
 var plotUnits = (imageName.StartsWith("synthetic", StringComparison.Ordinal)
         ? new List<(int Y, int X)> { (11, 10), (21, 21), (4, 23) }
         : [(14, 14), (8, 14), (2, 2)])
-    .Select(p => stack.Aggregate(p, (position, layer) => layer.NearestUnit(position.Y, position.X))).Distinct().ToList();
+    .Select(p => SamplingTrace.UnitNearest(stack, p.Y, p.X)).Distinct().ToList();
 var written = new List<string>();
-void Save(Canvas canvas, string name)
+void Save(Figure figure, string name)
 {
     string path = Path.Combine(options.Out, name);
-    canvas.SavePng(path);
+    figure.SavePng(path);
     written.Add(path);
 }
-string stackText = string.Join(" + ", network.Layers.Select(l => $"{l.Name} (3x3, dilation {l.Dilation})")) +
-                   (network.Stages.Any(s => s.Before.Pool > 1) ? " with the max pools" : "");
+// The legend numbers the drawn layers from the bottom; the title says which layer is which.
+string stackText = string.Join(" + ", network.Layers.Select((l, n) => $"{l.Name} (layer {n + 1}: {Kernel(l)}, dilation {l.Dilation})")) +
+                   (network.Stages.Any(s => s.Before.Steps.Count > 0) ? " with the max pools" : "");
 Save(Plots.SamplingLocations(gray, stack, plotUnits, $"Sampling locations of {stackText}, {network.Origin}"), "sampling-locations.png");
 foreach (var (layer, name) in stack.Where(l => l.DrawsSamples).Zip(network.Layers.Select(l => l.Name)))
 {
@@ -89,8 +107,7 @@ foreach (var (layer, name) in stack.Where(l => l.DrawsSamples).Zip(network.Layer
         step: factor switch { 1 => 3, 2 => 2, _ => 1 }, scale: 6 * factor), $"offset-field-{name}.png");
 }
 var erfUnit = new OutputUnit(0, 0, plotUnits[0].Y, plotUnits[0].X);
-var erfCenter = Enumerable.Range(0, stack.Count).Reverse()
-    .Aggregate(((double Y, double X))(erfUnit.Y, erfUnit.X), (position, l) => stack[l].OutputToInput(position.Y, position.X));
+var erfCenter = SamplingTrace.ToImage(stack, stack.Count, erfUnit.Y, erfUnit.X);
 Save(Plots.ReceptiveField(gray.Height, gray.Width,
     [
         ("regular conv (offsets 0)", network.ReceptiveField(image, erfUnit, regular: true)),
@@ -105,15 +122,18 @@ foreach (var path in written) Console.WriteLine($"  {path}");
 return agreement.MaxError <= 1e-9 ? 0 : 1;
 
 static string Describe(DcnLayer layer) =>
-    $"{layer.Name} (DCN{(layer.Modulated ? "v2" : "v1")} {layer.Weight.Dim(1)}→{layer.Weight.Dim(0)}, 3x3, dilation {layer.Dilation})";
+    $"{layer.Name} (DCN{(layer.Modulated ? "v2" : "v1")} {layer.Weight.Dim(1)}→{layer.Weight.Dim(0)}, {Kernel(layer)}, dilation {layer.Dilation})";
+
+static string Kernel(DcnLayer layer) => $"{layer.Weight.Dim(2)}x{layer.Weight.Dim(3)}";
 
 static (Tensor<double> Image, string Name) LoadImage(Options options)
 {
-    if (options.Image == "fashion-mnist")
+    if (options.ImageOrDefault == "fashion-mnist")
     {
         var fashion = Images.FashionMnist(options.Index);
         if (fashion is not null) return (fashion, $"Fashion-MNIST test image {options.Index}");
-        Console.WriteLine($"note: {Images.FashionMnistPath} not found (apt-get install dataset-fashion-mnist); using the synthetic image.");
+        Console.WriteLine($"note: no Fashion-MNIST here ({Images.FashionMnistPath} not found; Debian's package " +
+                          "dataset-fashion-mnist installs it): explaining the synthetic ellipse and square instead.");
     }
     return (Images.Synthetic(), "synthetic ellipse and square");
 }

@@ -84,9 +84,37 @@ def out_size(h, k, s, p, d):
     return (h + 2 * p - (d * (k - 1) + 1)) // s + 1
 
 
+def exact_border_offsets(rng, off, hw, k, stride, padding, dilation):
+    """Offsets that put sampling points exactly on the border coordinates -1, 0, H-1, H
+    (and -1, 0, W-1, W), or on an inner integer, each axis drawn on its own; about one
+    axis in six keeps its random (nudged, fractional) offset. These are the points where
+    torchvision's one-sided slopes decide the offset gradient (at -1 it takes the slope
+    from the inside, at H it gives 0)."""
+    H, W = hw
+    kh, kw = k
+    n, channels, ho, wo = off.shape
+    off = off.copy()
+    for b in range(n):
+        for g in range(channels // (2 * kh * kw)):
+            for i in range(kh):
+                for j in range(kw):
+                    c = 2 * ((g * kh + i) * kw + j)
+                    for oy in range(ho):
+                        for ox in range(wo):
+                            base = (oy * stride[0] - padding[0] + i * dilation[0],
+                                    ox * stride[1] - padding[1] + j * dilation[1])
+                            for axis, size in ((0, H), (1, W)):
+                                choice = rng.integers(0, 6)
+                                if choice == 5:
+                                    continue
+                                target = [-1, 0, size - 1, size, int(rng.integers(0, size))][choice]
+                                off[b, c + axis, oy, ox] = float(target - base[axis])
+    return off
+
+
 def dcn_case(name, description, n, cin, cout, hw, k, stride=1, padding=0, dilation=1,
              groups=1, offset_groups=1, bias=True, mask=True, offset_scale=1.0,
-             offset_shift=0.0):
+             offset_shift=0.0, exact_borders=False):
     rng = rng_for("deform_conv2d", name)
     H, W = hw
     kh, kw = pair(k)
@@ -100,6 +128,8 @@ def dcn_case(name, description, n, cin, cout, hw, k, stride=1, padding=0, dilati
     w = rng.standard_normal((cout, cin // groups, kh, kw)) * 0.5
     b = rng.standard_normal(cout) if bias else None
     off = nudge(rng.standard_normal((n, 2 * offset_groups * kh * kw, ho, wo)) * offset_scale + offset_shift)
+    if exact_borders:
+        off = exact_border_offsets(rng, off, hw, (kh, kw), (sh, sw), (ph, pw), (dh, dw))
     m = rng.uniform(0.05, 0.95, (n, offset_groups * kh * kw, ho, wo)) if mask else None
     go = rng.standard_normal((n, cout, ho, wo))
 
@@ -177,6 +207,13 @@ def deform_conv2d_cases():
                       2, 2, 2, (5, 5), 3, padding=1, mask=False, offset_scale=0.3, offset_shift=-20.0))
     c.append(dcn_case("stride2_dil2_nonsquare", "stride 2, dilation 2, padding (2,1), non-square, mask, bias",
                       1, 3, 2, (9, 7), 3, stride=2, padding=(2, 1), dilation=2, offset_scale=2.0))
+    c.append(dcn_case("exact_borders_k3_mask", "points exactly on -1, 0, H-1, H (both axes) or inner integers, mask, bias",
+                      1, 2, 3, (5, 6), 3, padding=1, offset_scale=1.0, exact_borders=True))
+    c.append(dcn_case("exact_borders_groups2_og2_stride2", "exact border points, batch 2, groups 2, 2 offset groups, stride 2, no mask",
+                      2, 4, 4, (6, 5), 3, stride=2, padding=2, groups=2, offset_groups=2, mask=False, offset_scale=1.0,
+                      exact_borders=True))
+    c.append(dcn_case("exact_borders_k2x3_dilation2", "exact border points, 2x3 kernel, dilation 2, padding 1, mask, no bias",
+                      1, 3, 2, (4, 4), (2, 3), padding=1, dilation=2, bias=False, offset_scale=1.0, exact_borders=True))
     return c
 
 
@@ -184,7 +221,7 @@ def deform_conv2d_cases():
 # bilinear_sample (through deform_conv2d, 1x1 depthwise identity)
 # --------------------------------------------------------------------------
 
-def bilinear_case(name, description, n, c, hw, offset_scale, fixed=None):
+def bilinear_case(name, description, n, c, hw, offset_scale, fixed=None, exact=None):
     rng = rng_for("bilinear_sample", name)
     H, W = hw
     x = rng.standard_normal((n, c, H, W))
@@ -196,6 +233,11 @@ def bilinear_case(name, description, n, c, hw, offset_scale, fixed=None):
             off[b, 0, oy, ox] = yy - oy
             off[b, 1, oy, ox] = xx - ox
     off = nudge(off)
+    if exact:
+        # exact[(n, oy, ox)] = (y, x): placed after the nudge, so integers stay integers
+        for (b, oy, ox), (yy, xx) in exact.items():
+            off[b, 0, oy, ox] = yy - oy
+            off[b, 1, oy, ox] = xx - ox
     go = rng.standard_normal((n, c, H, W))
 
     tx, toff = t(x, True), t(off, True)
@@ -225,6 +267,15 @@ def bilinear_cases():
              (1, 3, 4): (3.96, 4.96)}
     c.append(bilinear_case("border_straddle", "coordinates straddling all four borders, just and far outside", 2, 3, (4, 5), 2.5, fixed))
     c.append(bilinear_case("far_outside_mix", "large offsets: most points outside", 1, 2, (4, 4), 6.0))
+    # every pair of y in {-1, 0, 1.5, H-1, H} and x in {-1, 0, 2.5, W-1, W}, then mixed and inner integers
+    H, W = 4, 5
+    ys, xs = [-1.0, 0.0, 1.5, H - 1.0, float(H)], [-1.0, 0.0, 2.5, W - 1.0, float(W)]
+    points = [(y, x) for y in ys for x in xs] + [(-1.0, 1.0), (-1.0, 3.25), (2.0, -1.0), (0.75, -1.0), (2.0, 3.0),
+                                                (1.0, 1.0), (-1.0, 4.5), (3.5, -1.0), (3.0, 1.5), (0.5, 4.0),
+                                                (4.0, 2.0), (1.0, 5.0), (-0.5, 0.0), (0.0, -0.5), (3.0, 4.0)]
+    exact = {(p // (H * W), (p % (H * W)) // W, p % W): point for p, point in enumerate(points)}
+    c.append(bilinear_case("exact_borders", "points exactly on -1, 0, H-1, H (x likewise), mixed with fractions and inner integers",
+                           2, 3, (H, W), 1.0, exact=exact))
     return c
 
 

@@ -1,15 +1,13 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace DeformEngine.IO;
 
 /// <summary>Reads and writes NumPy <c>.npy</c> files (C order, little-endian float32/float64,
 /// format versions 1.0, 2.0 and 3.0).</summary>
-public static partial class Npy
+public static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
@@ -117,33 +115,24 @@ public static partial class Npy
         var headerBytes = new byte[headerLength];
         if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
             throw new InvalidDataException("npy: truncated header.");
-        string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
+        string header;
+        try
+        {
+            // Version 3 headers are UTF-8 (strictly: a malformed byte is an error, not a '\uFFFD'); 1 and 2 Latin-1.
+            header = (major == 3 ? StrictUtf8 : Encoding.Latin1).GetString(headerBytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"npy: the version 3 header is not valid UTF-8 (byte {e.Index}).", e);
+        }
 
-        var descr = DescrPattern().Match(header);
-        if (!descr.Success) throw new InvalidDataException("npy: header has no 'descr'.");
-        string d = descr.Groups[1].Value;
+        var (d, fortran, shape) = NpyHeader.Parse(header);
         if (d is not ("<f4" or "<f8"))
             throw new InvalidDataException($"npy: unsupported dtype '{d}'; expected '<f4' (float32) or '<f8' (float64).");
-        var fortran = FortranPattern().Match(header);
-        if (!fortran.Success) throw new InvalidDataException("npy: header has no 'fortran_order'.");
-        if (fortran.Groups[1].Value == "True")
+        if (fortran)
             throw new InvalidDataException("npy: Fortran-order arrays are not supported; save with C order.");
-        var shapeMatch = ShapePattern().Match(header);
-        if (!shapeMatch.Success) throw new InvalidDataException("npy: header has no 'shape'.");
-        var dims = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var shape = new long[dims.Length];
-        for (int i = 0; i < dims.Length; i++)
-            if (!long.TryParse(dims[i].TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]) || shape[i] > int.MaxValue)
-                throw new InvalidDataException($"npy: bad shape dimension '{dims[i]}'.");
         return (d, shape);
     }
 
-    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
-    private static partial Regex DescrPattern();
-
-    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
-    private static partial Regex FortranPattern();
-
-    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
-    private static partial Regex ShapePattern();
+    private static readonly Encoding StrictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }

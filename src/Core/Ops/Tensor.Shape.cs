@@ -32,8 +32,10 @@ public sealed partial class Tensor<T>
         int start = ShapeMath.NormalizeAxis(startAxis, _shape.Length, nameof(startAxis));
         var shape = new int[start + 1];
         Array.Copy(_shape, shape, start);
-        shape[start] = -1;
-        return Numel == 0 ? Reshape([.. _shape[..start], 0]) : Reshape(shape);
+        // The product of the collapsed dimensions, not −1: an empty batch [0, C, H, W] flattens to
+        // [0, C·H·W] as in PyTorch (−1 cannot be inferred from 0 elements).
+        shape[start] = ShapeMath.Numel(_shape.AsSpan(start), nameof(startAxis));
+        return Reshape(shape);
     }
 
     public Tensor<T> Transpose(int axis0, int axis1)

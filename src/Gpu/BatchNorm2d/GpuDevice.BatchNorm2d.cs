@@ -36,7 +36,7 @@ public abstract partial class GpuDevice : IBatchNorm2dBackend
             Items(output.Numel), typeof(BatchNorm2dGpuKernels), nameof(BatchNorm2dGpuKernels.Forward),
             Elements(input), Elements(mean), Elements(variance), ViewOrPlaceholder<T>(weight?.Buffer), ViewOrPlaceholder<T>(bias?.Buffer),
             T.CreateChecked(parameters.Eps), Elements(normalized), Elements(output), Args(parameters, output.Numel, weight, bias));
-        if (parameters.Training && runningMean is not null)
+        if (parameters.Training && parameters.Count > 0 && runningMean is not null)
             Launch<T, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, T, T, int>(Items(parameters.Channels), typeof(BatchNorm2dGpuKernels),
                 nameof(BatchNorm2dGpuKernels.UpdateRunning), Elements(runningMean), Elements(runningVar!), Elements(mean), Elements(variance),
                 T.CreateChecked(parameters.Momentum), T.CreateChecked(parameters.Count) / T.CreateChecked(parameters.Count - 1), parameters.Channels);

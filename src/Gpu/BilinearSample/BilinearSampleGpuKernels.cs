@@ -31,8 +31,9 @@ internal static class BilinearSampleGpuKernels
         }
     }
 
-    /// <summary>The coordinate gradient is written directly; the input gradient is scattered (see
-    /// <see cref="ScatterMode"/>; cells are laid out as the input).</summary>
+    /// <summary>The coordinate gradient is written directly (on the edges y = −1, x = −1 too: torchvision's slope
+    /// from the inside); the input gradient is scattered from points inside only (see <see cref="ScatterMode"/>; cells
+    /// are laid out as the input).</summary>
     public static void Backward<T, R>(ArrayView<T> gradOutput, ArrayView<T> input, ArrayView<T> coords, ArrayView<T> gradInput,
         ArrayView<long> cells, T scale, ArrayView<T> gradCoords, BilinearSampleArgs g)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -44,13 +45,13 @@ internal static class BilinearSampleGpuKernels
             long b = point / g.Points, k = point % g.Points;
             var c = GpuBilinearCorners<T, R>.At(coords[point * 2], coords[point * 2 + 1], g.Height, g.Width);
             T dy = T.Zero, dx = T.Zero;
-            if (c.Inside)
+            if (c.HasSlope)
             {
                 for (int ch = 0; ch < g.Channels; ch++)
                 {
                     long planeIndex = b * g.Channels + ch;
                     T upstream = gradOutput[planeIndex * g.Points + k];
-                    if (g.Mode != (int)ScatterMode.None)
+                    if (g.Mode != (int)ScatterMode.None && c.Inside)
                         c.Scatter(gradInput, planeIndex * plane, cells, planeIndex * plane, g.Width, upstream, g.Mode, scale);
                     if (g.WantCoords != 0)
                     {

@@ -5,7 +5,8 @@ namespace DeformEngine.Gpu.Kernels;
 /// <summary>
 /// The device side of <c>Ops/Sampling/Bilinear.cs</c>'s <c>BilinearCorners&lt;T&gt;</c>, shared by the kernels of
 /// BilinearSample and DeformConv2d and following it operation for operation, so both paths round alike: the border
-/// rule (a point outside (−1, H) × (−1, W), NaN included, reads 0), corner values (0 outside the plane), the sample,
+/// rule (a point outside (−1, H) × (−1, W), NaN included, reads 0; the slope is taken on [−1, H) × [−1, W),
+/// torchvision's edge rule), corner values (0 outside the plane), the sample,
 /// its derivatives in y and x, and the scatter of a gradient to the corners, by float atomics (fast) or by 64-bit
 /// fixed-point atomics (deterministic: integer addition is associative). A plane is the H×W block of a view that
 /// starts at a given index.
@@ -14,7 +15,10 @@ internal struct GpuBilinearCorners<T, R>
     where T : unmanaged, IFloatingPointIeee754<T>
     where R : struct, IDeviceReal<T>
 {
+    /// <summary>Whether the point is finite and inside (−1, H) × (−1, W): the sample, input and mask gradients are 0 elsewhere.</summary>
     public bool Inside;
+    /// <summary>Whether the point is finite and inside [−1, H) × [−1, W): where the coordinate gradient is taken.</summary>
+    public bool HasSlope;
     public int Top, Left;
     public bool TopIn, BottomIn, LeftIn, RightIn;
     public T Ly, Lx;
@@ -24,7 +28,10 @@ internal struct GpuBilinearCorners<T, R>
         var c = default(GpuBilinearCorners<T, R>);
         // NOTE: a positive test, so NaN and infinite coordinates fall outside.
         c.Inside = y > -T.One && y < R.FromInt(height) && x > -T.One && x < R.FromInt(width);
-        if (!c.Inside) return c;
+        // NOTE: on the edges y = −1, x = −1 the sample is 0 but torchvision takes the slope from the inside (its
+        // coordinate weight has no border test of its own): the corners are kept there.
+        c.HasSlope = y >= -T.One && y < R.FromInt(height) && x >= -T.One && x < R.FromInt(width);
+        if (!c.HasSlope) return c;
         // NOTE: the integer corner indices carry no gradient; only ly and lx do.
         T top = R.Floor(y), left = R.Floor(x);
         c.Top = R.ToInt(top);

@@ -63,9 +63,10 @@ internal static class DeformConv2dGpuKernels
             var corners = SamplingPoint<T, R>(offset, d, n, group, k, l);
             long maskIndex = ((n * d.OffsetGroups + group) * points + k) * cols + l;
             long offsetIndex = ((n * d.OffsetGroups + group) * points + k) * 2 * cols + l;
-            // NOTE: a point outside (−1, H) × (−1, W), or a non-finite one, sampled 0 whatever its offset: every
-            // gradient through it is 0 (written as 0, not m·0, which a NaN mask would spoil).
-            if (!corners.Inside)
+            // NOTE: a point outside [−1, H) × [−1, W), or a non-finite one, sampled 0 whatever its offset: every
+            // gradient through it is 0 (written as 0, not m·0, which a NaN mask would spoil). On the edges y = −1,
+            // x = −1 it sampled 0 too (no input or mask gradient) but has torchvision's slope from the inside.
+            if (!corners.HasSlope)
             {
                 if (d.WantOffset != 0)
                 {
@@ -80,7 +81,7 @@ internal static class DeformConv2dGpuKernels
             for (int c = group * perGroup; c < (group + 1) * perGroup; c++)
             {
                 T upstream = gradColumns[((localN * g.Channels + c) * points + k) * cols + l];
-                if (d.Mode != (int)ScatterMode.None)
+                if (d.Mode != (int)ScatterMode.None && corners.Inside)
                     corners.Scatter(gradInput, (n * g.Channels + c) * plane, cells, (localN * g.Channels + c) * plane, g.Width, m * upstream, d.Mode, scale);
                 if (d.WantOffset != 0 || d.WantMask != 0)
                 {
@@ -91,7 +92,7 @@ internal static class DeformConv2dGpuKernels
                         dy += upstream * sy;
                         dx += upstream * sx;
                     }
-                    if (d.WantMask != 0) dm += upstream * corners.Sample(lt, rt, lb, rb);
+                    if (d.WantMask != 0 && corners.Inside) dm += upstream * corners.Sample(lt, rt, lb, rb);
                 }
             }
             if (d.WantOffset != 0)

@@ -27,15 +27,17 @@ public abstract partial class GpuDevice : IAvgPool2dBackend
         return gradInput;
     }
 
-    /// <summary>windows as [OutH·OutW, 5] ints: y start, y end, x start, x end, divisor.</summary>
+    /// <summary>windows as [OutH·OutW, 6] ints: y start, y end, x start, x end, and the divisor as two factors
+    /// rows · columns, multiplied in 64 bits by the kernels.</summary>
     private GpuDeviceBuffer WindowTable(PoolWindow[] windows)
     {
-        var table = new int[windows.Length * 5];
+        const int width = AvgPool2dGpuKernels.WindowInts;
+        var table = new int[windows.Length * width];
         for (int k = 0; k < windows.Length; k++)
         {
-            var (yStart, yEnd, xStart, xEnd, divisor) = windows[k];
-            int[] row = [yStart, yEnd, xStart, xEnd, divisor];
-            row.CopyTo(table, k * 5);
+            var (yStart, yEnd, xStart, xEnd, divisorRows, divisorColumns) = windows[k];
+            int[] row = [yStart, yEnd, xStart, xEnd, divisorRows, divisorColumns];
+            row.CopyTo(table, k * width);
         }
         return Table<int>(table);
     }

@@ -31,14 +31,14 @@ internal static class MaxPool2dGpuKernels
             long start = index / outputs * plane;
             T best = T.Zero;
             int bestIndex = -1;
-            for (int i = 0; i < g.KernelH; i++)
+            // The window clipped to the input in 64 bits, as the CPU: a huge kernel costs the input's size.
+            long y0 = (long)oy * g.StrideH - g.PadH, x0 = (long)ox * g.StrideW - g.PadW;
+            int yStart = y0 < 0 ? 0 : (int)y0, yEnd = y0 + g.KernelH < g.Height ? (int)(y0 + g.KernelH) : g.Height;
+            int xStart = x0 < 0 ? 0 : (int)x0, xEnd = x0 + g.KernelW < g.Width ? (int)(x0 + g.KernelW) : g.Width;
+            for (int y = yStart; y < yEnd; y++)
             {
-                int y = oy * g.StrideH - g.PadH + i;
-                if (y < 0 || y >= g.Height) continue;
-                for (int j = 0; j < g.KernelW; j++)
+                for (int x = xStart; x < xEnd; x++)
                 {
-                    int x = ox * g.StrideW - g.PadW + j;
-                    if (x < 0 || x >= g.Width) continue;
                     T value = input[start + (long)y * g.Width + x];
                     if (value > best || R.IsNaN(value) || bestIndex < 0)
                     {
@@ -62,11 +62,12 @@ internal static class MaxPool2dGpuKernels
         {
             int x = (int)(index % g.Width), y = (int)(index / g.Width % g.Height);
             long first = index / plane * outputs;
-            int ty = y + g.PadH, tx = x + g.PadW;
-            int oyFirst = ty - g.KernelH + 1 <= 0 ? 0 : (ty - g.KernelH + g.StrideH) / g.StrideH;
-            int oxFirst = tx - g.KernelW + 1 <= 0 ? 0 : (tx - g.KernelW + g.StrideW) / g.StrideW;
-            int oyLast = ty / g.StrideH < g.OutH - 1 ? ty / g.StrideH : g.OutH - 1;
-            int oxLast = tx / g.StrideW < g.OutW - 1 ? tx / g.StrideW : g.OutW - 1;
+            // In 64 bits: y + pad and the window arithmetic can pass 2^31 for valid huge kernels and strides.
+            long ty = (long)y + g.PadH, tx = (long)x + g.PadW;
+            int oyFirst = ty - g.KernelH + 1 <= 0 ? 0 : (int)((ty - g.KernelH + g.StrideH) / g.StrideH);
+            int oxFirst = tx - g.KernelW + 1 <= 0 ? 0 : (int)((tx - g.KernelW + g.StrideW) / g.StrideW);
+            int oyLast = ty / g.StrideH < g.OutH - 1 ? (int)(ty / g.StrideH) : g.OutH - 1;
+            int oxLast = tx / g.StrideW < g.OutW - 1 ? (int)(tx / g.StrideW) : g.OutW - 1;
             int own = y * g.Width + x;
             T sum = T.Zero;
             for (int oy = oyFirst; oy <= oyLast; oy++)

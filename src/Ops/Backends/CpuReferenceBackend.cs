@@ -4,7 +4,7 @@ namespace DeformEngine;
 /// The CPU reference backend: every operator as the plain loops the docs quote, in both precisions,
 /// image by image, with no workspace tricks. Every faster backend is tested against it. Selected by
 /// <see cref="EngineOptions.UseReferenceKernels"/>. Its operator contracts are implemented in partial
-/// files beside each operator (<c>Ops/<c>Ops/&lt;Operator&gt;/&lt;Operator&gt;.Reference.cs</c>lt;Operator<c>Ops/&lt;Operator&gt;/&lt;Operator&gt;.Reference.cs</c>gt;/CpuReferenceBackend.<c>Ops/&lt;Operator&gt;/&lt;Operator&gt;.Reference.cs</c>lt;Operator<c>Ops/&lt;Operator&gt;/&lt;Operator&gt;.Reference.cs</c>gt;.cs</c>), as virtual
+/// files beside each operator (<c>Ops/&lt;Operator&gt;/CpuReferenceBackend.&lt;Operator&gt;.cs</c>), as virtual
 /// methods that <see cref="CpuFastBackend"/> overrides where it has a faster kernel.
 /// </summary>
 public partial class CpuReferenceBackend

@@ -17,9 +17,13 @@ public partial class CpuReferenceBackend : IBatchNorm2dBackend
         var invStd = new T[channels];
         var src = input.CpuData;
         T epsilon = T.CreateChecked(eps);
-        if (training)
+        if (training && count > 0)
         {
             BatchStatistics(src, n, channels, plane, mean, variance);
+        }
+        else if (training)
+        {
+            Array.Fill(variance, T.One);
         }
         else
         {
@@ -45,7 +49,7 @@ public partial class CpuReferenceBackend : IBatchNorm2dBackend
                 }
             }
 
-        if (training && runningMean is not null)
+        if (training && count > 0 && runningMean is not null)
             UpdateRunningStatistics(runningMean, runningVar!, mean, variance, T.CreateChecked(parameters.Momentum), count);
 
         return new(Tensor<T>.Wrap(result, shape), new BatchNormSaved<T>(normalized, invStd));

@@ -24,13 +24,11 @@ public static partial class Functional
         OpArgs.RequireChannelVector(nameof(bias), bias, channels);
         if ((runningMean is null) != (runningVar is null))
             throw new ArgumentException("runningVar: runningMean and runningVar must be given together.", nameof(runningVar));
-        if (!(momentum >= 0 && momentum <= 1))
-            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum: expected a value in [0, 1].");
-        if (!(eps >= 0 && double.IsFinite(eps)))
-            throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps: expected a finite value ≥ 0.");
+        OpArgs.RequireBatchNormConstants(eps, momentum);
         if (!training && runningMean is null)
             throw new ArgumentException("runningMean: evaluation mode normalises with the running statistics, which are null.", nameof(runningMean));
-        if (training && count <= 1)
+        // As PyTorch: an empty batch normalises nothing and leaves the running statistics alone.
+        if (training && count == 1)
             throw new ArgumentException(
                 $"input: training needs more than one value per channel to compute a variance, got shape {ShapeMath.Format(shape)}.", nameof(input));
         RequireSameDevice(nameof(runningMean), input, runningMean);

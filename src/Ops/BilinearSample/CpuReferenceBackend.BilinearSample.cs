@@ -40,7 +40,8 @@ public partial class CpuReferenceBackend : IBilinearSampleBackend
             for (int k = 0; k < p; k++)
             {
                 var corners = new BilinearCorners<T>(xy[(b * p + k) * 2], xy[(b * p + k) * 2 + 1], h, w);
-                if (!corners.Inside) continue;
+                // NOTE: the edges y = −1, x = −1 sampled 0 but keep torchvision's slope from the inside.
+                if (!corners.HasSlope) continue;
                 T dy = T.Zero, dx = T.Zero;
                 for (int ch = 0; ch < c; ch++)
                 {

@@ -3,7 +3,8 @@ namespace DeformEngine;
 /// <summary>Bilinear sampling of [N, C, H, W] at floating points [N, P, 2] given as (y, x):
 /// out[n, c, p] = Σ_q g_q(p) · input[n, c, q] over the four corners q of p, with g_lt = (1−ly)(1−lx),
 /// g_rt = (1−ly)lx, g_lb = ly(1−lx), g_rb = ly·lx. A point outside (−1, H) × (−1, W) reads 0.
-/// Gradients: ∂L/∂input[q] += g_q · ∂L/∂out; ∂L/∂y = Σ_c ∂L/∂out · Σ_q (∂g_q/∂y) v_q (x likewise).</summary>
+/// Gradients: ∂L/∂input[q] += g_q · ∂L/∂out; ∂L/∂y = Σ_c ∂L/∂out · Σ_q (∂g_q/∂y) v_q (x likewise),
+/// taken on [−1, H) × [−1, W) as torchvision does (on the edge −1 the slope from the inside).</summary>
 public static partial class Functional
 {
     public static Tensor<T> BilinearSample<T>(Tensor<T> input, Tensor<T> coords)
@@ -17,6 +18,7 @@ public static partial class Functional
         int n = input.ShapeArray[0], c = input.ShapeArray[1], h = input.ShapeArray[2], w = input.ShapeArray[3];
         int p = coords.ShapeArray[1];
         ShapeMath.RequireShape(nameof(coords), coords.ShapeSpan, [n, p, 2]);
+        OpArgs.ElementCount(nameof(coords), "the output [N, C, P]", n, c, p);
         var parameters = new BilinearSampleParams(n, c, h, w, p);
         var backend = OperatorBackends.For<IBilinearSampleBackend>(input.Device, "BilinearSample");
         var output = backend.BilinearSample(parameters, input, coords);

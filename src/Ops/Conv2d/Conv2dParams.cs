@@ -15,8 +15,17 @@ public sealed record Conv2dParams(
     /// <summary>Columns of the column matrix: one per output position.</summary>
     public int ColumnCols => OutH * OutW;
 
+    /// <summary>Clamped to int: <see cref="Create{T}"/> rejects a length that does not fit an array.</summary>
     private static int OutSize(int size, int kernel, int stride, int padding, int dilation) =>
-        (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+        (int)Math.Min(OutLength(size, kernel, stride, padding, dilation), int.MaxValue);
+
+    /// <summary>The output length in 64 bits, 0 when the dilated kernel does not fit the padded input
+    /// (a floor, as PyTorch: C#'s division would round −1/2 up to 0 and accept one output too many).</summary>
+    internal static long OutLength(int size, int kernel, int stride, int padding, int dilation)
+    {
+        long span = size + 2L * padding - (long)dilation * (kernel - 1) - 1;
+        return span < 0 ? 0 : span / stride + 1;
+    }
 
     /// <summary>Checks the weight, bias and hyper-parameters of a (deformable) convolution and
     /// returns its geometry; <paramref name="groups"/> null means it is inferred from the weight.</summary>
@@ -45,7 +54,7 @@ public sealed record Conv2dParams(
         if (wt[1] < 1 || wt[2] < 1 || wt[3] < 1)
             throw new ArgumentException($"weight: kernel and channel dimensions must be positive, got {ShapeMath.Format(wt)}.", nameof(weight));
         int g = groups ?? (x[1] % wt[1] == 0 ? x[1] / wt[1] : -1);
-        if (g < 1 || x[1] != wt[1] * g)
+        if (g < 1 || x[1] != (long)wt[1] * g)
             throw new ArgumentException(
                 $"weight: input has {x[1]} channels, which is not weight.shape[1] ({wt[1]}) × groups" +
                 (groups is null ? " for any whole number of groups" : $" ({groups})") + $"; weight shape {ShapeMath.Format(wt)}.", nameof(weight));
@@ -59,6 +68,14 @@ public sealed record Conv2dParams(
         if (result.OutH < 1 || result.OutW < 1)
             throw new ArgumentException(
                 $"input: a {x[2]}×{x[3]} image with padding ({p.H}, {p.W}), dilation ({d.H}, {d.W}) and a {wt[2]}×{wt[3]} kernel gives an output of {result.OutH}×{result.OutW}; expected at least 1×1.", nameof(input));
+        // Sizes past an array: padding is what inflates an output beyond its input, so it is named when set.
+        long outH = OutLength(x[2], wt[2], s.H, p.H, d.H), outW = OutLength(x[3], wt[3], s.W, p.W, d.W);
+        string inflating = p == (0, 0) ? nameof(input) : nameof(padding);
+        OpArgs.ElementCount(inflating,
+            $"a {x[2]}×{x[3]} image with padding ({p.H}, {p.W}) gives an output of {outH}×{outW}, and the output", x[0], wt[0], outH, outW);
+        OpArgs.ElementCount(nameof(input),
+            $"one image's column matrix (C·kh·kw rows × OutH·OutW columns, the im2col of a {x[2]}×{x[3]} image with padding ({p.H}, {p.W}))",
+            result.ColumnRows, (long)result.ColumnCols);
         return result;
     }
 }

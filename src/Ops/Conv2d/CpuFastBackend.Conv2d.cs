@@ -74,13 +74,13 @@ public sealed partial class CpuFastBackend
 
     /// <summary>Images per chunk so that the chunk's scratch (GEMM product [O, images·L] and the column
     /// matrices asked for, [C·kh·kw, images·L] each) stays within <see cref="EngineOptions.WorkspaceBytes"/>
-    /// (at least one image); chunks of equal size but the last.</summary>
+    /// (at least one image; none for an empty batch); chunks of equal size but the last.</summary>
     internal static int Conv2dChunkImages(Conv2dParams cp, int elementSize, int columnMatrices)
     {
         long perImage = ((long)cp.OutChannels + (long)columnMatrices * cp.ColumnRows) * cp.ColumnCols * elementSize;
-        int fit = (int)Math.Clamp(EngineOptions.WorkspaceBytes / perImage, 1, cp.Batch);
+        int fit = (int)Math.Clamp(EngineOptions.WorkspaceBytes / perImage, 1, Math.Max(cp.Batch, 1));
         int chunks = (cp.Batch + fit - 1) / fit;
-        return (cp.Batch + chunks - 1) / chunks;
+        return chunks == 0 ? 0 : (cp.Batch + chunks - 1) / chunks;
     }
 
     /// <summary>Per chunk: gradOut to [O, chunk·L]; gradWeight += gradOut · columnsᵀ (columns rebuilt by

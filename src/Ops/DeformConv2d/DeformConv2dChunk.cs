@@ -2,12 +2,17 @@ namespace DeformEngine.Kernels;
 
 /// <summary>Where one kernel point of one output position samples: the padded pixel of its top-left
 /// corner, the bilinear coefficients, the fractional parts and the mask value. A point outside
-/// (−1, H) × (−1, W) has zero coefficients and points at an all-zero 2×2 block of the border.</summary>
+/// (−1, H) × (−1, W) has zero coefficients and points at an all-zero 2×2 block of the border; one on
+/// the edge y = −1 or x = −1 keeps its real corners in <see cref="SlopePixel"/> for the coordinate
+/// gradient (<see cref="BilinearCorners{T}.HasSlope"/>).</summary>
 internal struct DeformSample<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public int Pixel;
-    public bool Inside;
+    public int Pixel, SlopePixel;
+    public bool Inside, HasSlope;
     public T Glt, Grt, Glb, Grb, Ly, Lx, Mask;
+
+    /// <summary>Sampled 0 but has a slope: the edges y = −1 and x = −1.</summary>
+    public readonly bool OnEdge => HasSlope && !Inside;
 }
 
 /// <summary>The images [First, First + Images) of a deformable convolution, processed together by
@@ -54,8 +59,8 @@ internal readonly struct DeformChunk
     /// <summary>Length of one column row: C·kh·kw.</summary>
     public int RowLength => Channels * KernelPoints;
 
-    public static int PaddedLength(DeformConv2dParams dp, int images) =>
-        images * dp.Conv.InChannels * (dp.Conv.Height + 3) * (dp.Conv.Width + 2);
+    public static long PaddedLength(DeformConv2dParams dp, int images) =>
+        (long)images * dp.Conv.InChannels * (dp.Conv.Height + 3) * (dp.Conv.Width + 2);
 
     /// <summary>Position of (channel c, kernel point k) inside a column row.</summary>
     public int ColumnOffset(int c, int k)
@@ -83,19 +88,28 @@ internal readonly struct DeformChunk
         T px = T.CreateTruncating(x * cp.Stride.W - cp.Padding.W + j * cp.Dilation.W) + offset[(2 * field + 1) * Positions + l];
         var corners = new BilinearCorners<T>(py, px, cp.Height, cp.Width);
         var sample = new DeformSample<T> { Mask = mask == null ? T.One : mask[field * Positions + l] };
+        int zeroBlock = b * PaddedPixels + (cp.Height + 1) * PaddedWidth;
+        if (!corners.HasSlope)
+        {
+            sample.Pixel = sample.SlopePixel = zeroBlock;
+            return sample;
+        }
+        sample.HasSlope = true;
+        sample.SlopePixel = b * PaddedPixels + (corners.Top + 1) * PaddedWidth + corners.Left + 1;
+        sample.Ly = corners.Ly;
+        sample.Lx = corners.Lx;
         if (!corners.Inside)
         {
-            sample.Pixel = b * PaddedPixels + (cp.Height + 1) * PaddedWidth;
+            // The edge's sample is 0 whatever the input holds (an infinite pixel must not make it NaN).
+            sample.Pixel = zeroBlock;
             return sample;
         }
         sample.Inside = true;
-        sample.Pixel = b * PaddedPixels + (corners.Top + 1) * PaddedWidth + corners.Left + 1;
+        sample.Pixel = sample.SlopePixel;
         sample.Glt = corners.Glt;
         sample.Grt = corners.Grt;
         sample.Glb = corners.Glb;
         sample.Grb = corners.Grb;
-        sample.Ly = corners.Ly;
-        sample.Lx = corners.Lx;
         return sample;
     }
 }
@@ -104,7 +118,7 @@ internal readonly struct DeformChunk
 /// of it counted against <see cref="EngineOptions.WorkspaceBytes"/>: padded images, the GEMM's
 /// [O, chunk·L] product, columns, gradient columns, the padded input gradient and the backward's
 /// coefficient table, plus the permuted weight. Chunks are balanced (8 images at a budget of 7 run as
-/// 4 + 4). A single image larger than the budget still runs, alone.</summary>
+/// 4 + 4). A single image larger than the budget still runs, alone; an empty batch has no chunk.</summary>
 internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int PaddedLength, int ProductLength,
     int ColumnLength, int GradColumnLength, int GradPaddedLength, int TableLength, int WeightLength, long Bytes)
 {
@@ -136,9 +150,10 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
                                 + (inputGradient ? padded + 4 * tableEntries : 0);
         long perImage = perImageElements * elementSize + tableEntries * sizeof(int);
         long weight = (long)cp.OutChannels * (cp.ColumnRows / cp.Groups);
-        int fit = (int)Math.Clamp((EngineOptions.WorkspaceBytes - weight * elementSize) / perImage, 1, cp.Batch);
+        int fit = (int)Math.Clamp((EngineOptions.WorkspaceBytes - weight * elementSize) / perImage, 1, Math.Max(cp.Batch, 1));
+        // An empty batch has no chunk: the plan holds only the permuted weight.
         int chunks = (cp.Batch + fit - 1) / fit;
-        int images = (cp.Batch + chunks - 1) / chunks;
+        int images = chunks == 0 ? 0 : (cp.Batch + chunks - 1) / chunks;
         var plan = new DeformConv2dWorkspace(images, chunks,
             PaddedLength: checked((int)(padded * images)),
             ProductLength: checked((int)(cp.OutChannels * L * images)),

@@ -130,7 +130,9 @@ internal static unsafe class DeformConv2dFastKernels
                                 tWeight[4 * entry + 3] = w3;
                             }
                             if (!wantSums && row == null) continue;
-                            T* lt = pad + (long)s.Pixel * channels, lb = lt + wp * channels;
+                            // An edge point's sums read its real corners; its column entries are 0.
+                            T* lt = pad + (long)s.SlopePixel * channels, lb = lt + wp * channels;
+                            T* sampleRow = s.OnEdge ? null : row;
                             T sLt = T.Zero, sRt = T.Zero, sLb = T.Zero, sRb = T.Zero;
                             for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
                             {
@@ -138,16 +140,17 @@ internal static unsafe class DeformConv2dFastKernels
                                 if (wantSums)
                                 {
                                     ChannelVectors.CornerSums(upstreamRow + at, lt + c, lt + channels + c, lb + c, lb + channels + c, runEnd - c,
-                                        row == null ? null : row + at, w0, w1, w2, w3, out T a, out T bb, out T cc, out T d);
+                                        sampleRow == null ? null : sampleRow + at, w0, w1, w2, w3, out T a, out T bb, out T cc, out T d);
                                     sLt += a;
                                     sRt += bb;
                                     sLb += cc;
                                     sRb += d;
                                 }
-                                else
+                                else if (sampleRow != null)
                                 {
-                                    ChannelVectors.Bilinear(row + at, lt + c, lt + channels + c, lb + c, lb + channels + c, w0, w1, w2, w3, runEnd - c);
+                                    ChannelVectors.Bilinear(sampleRow + at, lt + c, lt + channels + c, lb + c, lb + channels + c, w0, w1, w2, w3, runEnd - c);
                                 }
+                                if (row != null && sampleRow == null) new Span<T>(row + at, runEnd - c).Clear();
                                 c = runEnd;
                             }
                             if (wantSums) WriteCoordinateGradients(chunk, s, b, l, g, k, sLt, sRt, sLb, sRb, gOff, gMask);
@@ -164,11 +167,12 @@ internal static unsafe class DeformConv2dFastKernels
     {
         long field = ((long)(chunk.First + b) * chunk.Parameters.OffsetGroups + g) * chunk.KernelPoints + k;
         // NOTE: a point outside the box sampled 0 whatever its offset: all its gradients are 0
-        // (set explicitly so that a non-finite mask cannot turn 0 · S into NaN).
+        // (set explicitly so that a non-finite mask cannot turn 0 · S into NaN). On the edges y = −1,
+        // x = −1 it sampled 0 too (mask gradient 0) but keeps torchvision's slope from the inside.
         T dm = T.Zero, dy = T.Zero, dx = T.Zero;
-        if (s.Inside)
+        if (s.Inside) dm = s.Glt * sLt + s.Grt * sRt + s.Glb * sLb + s.Grb * sRb;
+        if (s.HasSlope)
         {
-            dm = s.Glt * sLt + s.Grt * sRt + s.Glb * sLb + s.Grb * sRb;
             dy = s.Mask * ((T.One - s.Lx) * (sLb - sLt) + s.Lx * (sRb - sRt));
             dx = s.Mask * ((T.One - s.Ly) * (sRt - sLt) + s.Ly * (sRb - sLb));
         }

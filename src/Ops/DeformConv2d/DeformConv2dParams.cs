@@ -32,6 +32,8 @@ public sealed record DeformConv2dParams(Conv2dParams Conv, int OffsetGroups, boo
         if (conv.InChannels % offsetGroups != 0)
             throw new ArgumentException(
                 $"offset: {offsetGroups} offset groups (from {o[1]} channels) do not divide the {conv.InChannels} input channels.", nameof(offset));
+        // The fast kernels hold one image zero-bordered (one row above, two below, a column each side).
+        OpArgs.ElementCount(nameof(input), "one image with its sampling border", conv.InChannels, conv.Height + 3L, conv.Width + 2L);
         var result = new DeformConv2dParams(conv, offsetGroups, mask is not null);
         ShapeMath.RequireShape(nameof(offset), o, result.OffsetShape);
         if (mask is not null)

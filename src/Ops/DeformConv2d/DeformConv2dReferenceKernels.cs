@@ -60,9 +60,10 @@ internal static class DeformConv2dReferenceKernels
                             int k = i * cp.KernelW + j, l = y * cp.OutW + x;
                             var (py, px) = SamplingPoint(dp, offset, g, i, j, y, x);
                             var corners = new BilinearCorners<T>(py, px, cp.Height, cp.Width);
-                            // NOTE: a point outside (−1, H) × (−1, W), or a non-finite one, sampled 0
-                            // whatever its offset: every gradient through it is 0.
-                            if (!corners.Inside) continue;
+                            // NOTE: a point outside [−1, H) × [−1, W), or a non-finite one, sampled 0
+                            // whatever its offset: every gradient through it is 0. On the edges y = −1,
+                            // x = −1 it sampled 0 too (no input or mask gradient) but has torchvision's slope.
+                            if (!corners.HasSlope) continue;
                             T m = mask.IsEmpty ? T.One : mask[(g * K + k) * L + l];
                             T dy = T.Zero, dx = T.Zero, dm = T.Zero;
                             for (int c = g * dp.ChannelsPerOffsetGroup; c < (g + 1) * dp.ChannelsPerOffsetGroup; c++)
@@ -76,7 +77,7 @@ internal static class DeformConv2dReferenceKernels
                                     dy += upstream * sy;
                                     dx += upstream * sx;
                                 }
-                                if (!gradMask.IsEmpty) dm += upstream * corners.Sample(channel, cp.Width);
+                                if (!gradMask.IsEmpty && corners.Inside) dm += upstream * corners.Sample(channel, cp.Width);
                             }
                             if (!gradOffset.IsEmpty)
                             {

@@ -71,7 +71,8 @@ public static class DeformConvExplainer
         var (py, px) = DeformConv2dReferenceKernels.SamplingPoint(dp, offset, g, i, j, unit.Y, unit.X);
         var corners = new BilinearCorners<T>(py, px, cp.Height, cp.Width);
         double y = double.CreateChecked(py), x = double.CreateChecked(px);
-        if (!corners.Inside)
+        // The edges y = −1, x = −1 sample 0 but carry torchvision's slope: explained like inside points.
+        if (!corners.HasSlope)
             return new SamplingPointExplanation(i, j, g, channels, weights, dy, dx, y, x, false, double.NaN, double.NaN, m,
                 [], 0, 0, 0, hasMask ? 0 : null);
 

@@ -31,8 +31,9 @@ public sealed record CornerTerm(
 /// <param name="Dx">Δx, read from the next channel.</param>
 /// <param name="Y">p_y = y·stride − pad + i·dilation + Δy.</param>
 /// <param name="X">p_x.</param>
-/// <param name="Inside">False outside (−1, H) × (−1, W) or for a non-finite position: the point
-/// reads 0, has no corners and gets no gradient.</param>
+/// <param name="Inside">False outside [−1, H) × [−1, W) or for a non-finite position: the point
+/// reads 0, has no corners and gets no gradient. On the edges p_y = −1, p_x = −1 it reads 0 but has its
+/// corners and torchvision's slope from the inside.</param>
 /// <param name="Ly">ly = p_y − ⌊p_y⌋.</param>
 /// <param name="Lx">lx = p_x − ⌊p_x⌋.</param>
 /// <param name="Mask">m (1 without a mask).</param>

@@ -84,8 +84,9 @@ public static class DeformConvPaths
         return Tensor<T>.Wrap(grid, 1, g, k, 2, cp.OutH, cp.OutW);
     }
 
-    /// <summary>1 where −1 &lt; p_y &lt; H and −1 &lt; p_x &lt; W (the engine's border rule), else 0.
-    /// A constant: like ⌊p⌋ it is a step function of p.</summary>
+    /// <summary>1 where −1 ≤ p_y &lt; H and −1 ≤ p_x &lt; W, else 0. On the edge −1 the gathered
+    /// sample is 0 anyway (ly = 0 weighs the outside row); keeping the edge gives the engine's
+    /// torchvision slope there. A constant: like ⌊p⌋ it is a step function of p.</summary>
     private static Tensor<T> Inside<T>(Tensor<T> position, int height, int width, int[] pointShape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -96,7 +97,7 @@ public static class DeformConvPaths
             for (int l = 0; l < positions; l++)
             {
                 T y = p[point * 2 * positions + l], x = p[(point * 2 + 1) * positions + l];
-                bool isInside = y > -T.One && y < T.CreateTruncating(height) && x > -T.One && x < T.CreateTruncating(width);
+                bool isInside = y >= -T.One && y < T.CreateTruncating(height) && x >= -T.One && x < T.CreateTruncating(width);
                 inside[point * positions + l] = isInside ? T.One : T.Zero;
             }
         return Tensor<T>.Wrap(inside, pointShape);

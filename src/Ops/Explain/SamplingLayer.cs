@@ -33,26 +33,52 @@ public sealed record SamplingLayer(DeformConv2dParams Geometry, double[] Offset,
             offsetGroup);
     }
 
-    /// <summary>False for a <see cref="Pooling"/> step: it maps coordinates between the deformable
-    /// layers around it but has no samples of its own to draw.</summary>
+    /// <summary>False for a <see cref="Window"/> or <see cref="Pooling"/> step: it maps coordinates
+    /// between the deformable layers around it but has no samples of its own to draw.</summary>
     public bool DrawsSamples { get; init; } = true;
 
-    /// <summary>A pooling step (max or average) between deformable layers: a kernel × kernel window
-    /// with this stride and no padding over an H×W input. It places an output unit at the centre of
-    /// its window, as a layer's regular window is placed, so a stack such as DCN → 2×2 max pool → DCN
-    /// maps to image coordinates.</summary>
-    public static SamplingLayer Pooling(int inputHeight, int inputWidth, int kernel, int stride)
+    /// <summary>A step without samples of its own between (or below) deformable layers: a plain
+    /// convolution or a pooling window over an H×W input, with its kernel, stride, padding and
+    /// dilation. It places an output unit at the centre of its window, as a layer's regular window is
+    /// placed, so that a stack such as conv → max pool → DCN → max pool → DCN maps to image
+    /// coordinates.</summary>
+    public static SamplingLayer Window(int inputHeight, int inputWidth, (int H, int W) kernel, (int H, int W) stride,
+        (int H, int W) padding = default, (int H, int W)? dilation = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
-        if (inputHeight < kernel || inputWidth < kernel)
-            throw new ArgumentException($"inputHeight, inputWidth: expected at least the kernel ({kernel}), got {inputHeight}×{inputWidth}.", nameof(inputHeight));
-        var conv = new Conv2dParams(1, 1, inputHeight, inputWidth, 1, kernel, kernel, (stride, stride), (0, 0), (1, 1), 1);
-        return new SamplingLayer(new DeformConv2dParams(conv, 1, false), new double[2 * kernel * kernel * conv.ColumnCols])
+        var d = dilation ?? (1, 1);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel.H, nameof(kernel));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel.W, nameof(kernel));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride.H, nameof(stride));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride.W, nameof(stride));
+        ArgumentOutOfRangeException.ThrowIfNegative(padding.H, nameof(padding));
+        ArgumentOutOfRangeException.ThrowIfNegative(padding.W, nameof(padding));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(d.H, nameof(dilation));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(d.W, nameof(dilation));
+        int spanH = d.H * (kernel.H - 1) + 1, spanW = d.W * (kernel.W - 1) + 1;
+        if (inputHeight + 2 * padding.H < spanH || inputWidth + 2 * padding.W < spanW)
+            throw new ArgumentException(
+                $"inputHeight, inputWidth: expected at least the window ({spanH}×{spanW} less twice the padding {padding.H}×{padding.W}), " +
+                $"got {inputHeight}×{inputWidth}.", nameof(inputHeight));
+        var conv = new Conv2dParams(1, 1, inputHeight, inputWidth, 1, kernel.H, kernel.W, stride, padding, d, 1);
+        return new SamplingLayer(new DeformConv2dParams(conv, 1, false), new double[2 * kernel.H * kernel.W * conv.ColumnCols])
         {
             DrawsSamples = false,
         };
     }
+
+    /// <summary>A pooling step (max or average): a kernel × kernel <see cref="Window"/> with this
+    /// stride and no padding, whose every cell can decide the output (<see cref="IsPooling"/>).</summary>
+    public static SamplingLayer Pooling(int inputHeight, int inputWidth, int kernel, int stride)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
+        return Window(inputHeight, inputWidth, (kernel, kernel), (stride, stride)) with { IsPooling = true };
+    }
+
+    /// <summary>True for a <see cref="Pooling"/> step: a unit is followed to every cell of its window
+    /// (a max pool takes any of them, depending on the data and the channel), where a plain
+    /// convolution's unit is followed to the central cell only.</summary>
+    public bool IsPooling { get; init; }
 
     /// <summary>The same layer with every offset 0: a regular convolution's grid.</summary>
     public SamplingLayer Regular() => this with { Offset = new double[Offset.Length] };
@@ -78,7 +104,7 @@ public sealed record SamplingLayer(DeformConv2dParams Geometry, double[] Offset,
     }
 
     /// <summary>The output unit nearest to input position (y, x): the unit whose window is centred
-    /// there, clamped into the output. Used to follow a sample down to the layer below.</summary>
+    /// there, clamped into the output.</summary>
     public (int Y, int X) NearestUnit(double y, double x)
     {
         var cp = Geometry.Conv;
@@ -86,5 +112,27 @@ public sealed record SamplingLayer(DeformConv2dParams Geometry, double[] Offset,
         double centerX = (cp.KernelW - 1) * cp.Dilation.W / 2.0 - cp.Padding.W;
         int uy = (int)Math.Round((y - centerY) / cp.Stride.H), ux = (int)Math.Round((x - centerX) / cp.Stride.W);
         return (Math.Clamp(uy, 0, cp.OutH - 1), Math.Clamp(ux, 0, cp.OutW - 1));
+    }
+
+    /// <summary>The input cells a step without samples (<see cref="DrawsSamples"/> false) passes
+    /// output unit (y, x) on to: for a <see cref="Pooling"/> step every cell of its window inside the
+    /// input, otherwise the cell at the centre of the regular window (the upper-left of the central
+    /// cells when the window has an even size), clamped into the input.</summary>
+    public IEnumerable<(int Y, int X)> FollowedCells(int y, int x)
+    {
+        var cp = Geometry.Conv;
+        int top = y * cp.Stride.H - cp.Padding.H, left = x * cp.Stride.W - cp.Padding.W;
+        if (!IsPooling)
+        {
+            yield return (Math.Clamp(top + (cp.KernelH - 1) / 2 * cp.Dilation.H, 0, cp.Height - 1),
+                          Math.Clamp(left + (cp.KernelW - 1) / 2 * cp.Dilation.W, 0, cp.Width - 1));
+            yield break;
+        }
+        for (int i = 0; i < cp.KernelH; i++)
+            for (int j = 0; j < cp.KernelW; j++)
+            {
+                int cy = top + i * cp.Dilation.H, cx = left + j * cp.Dilation.W;
+                if ((uint)cy < (uint)cp.Height && (uint)cx < (uint)cp.Width) yield return (cy, cx);
+            }
     }
 }

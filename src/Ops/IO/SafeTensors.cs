@@ -161,10 +161,15 @@ public static class SafeTensors
         if (declared > (ulong)(file.Length - 8) || declared > MaxHeaderBytes)
             throw Malformed(source, $"the header length field says {declared} bytes, but only {file.Length - 8} bytes follow it.");
         int headerLength = (int)declared;
+        var header = file.Slice(8, headerLength);
+        // JSON parsing does not check the bytes inside strings; reading a name, a dtype or a metadata
+        // value would then fail with an InvalidOperationException far from the fault.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw Malformed(source, $"the {headerLength}-byte header is not valid UTF-8 (first bad byte at header offset {FirstInvalidUtf8(header)}).");
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(file.Slice(8, headerLength).ToArray());
+            document = JsonDocument.Parse(header.ToArray());
         }
         catch (JsonException e)
         {
@@ -177,6 +182,8 @@ public static class SafeTensors
             long dataLength = file.Length - 8 - headerLength;
             var entries = new List<Entry>();
             var metadata = new Dictionary<string, string>();
+            // JSON allows a key twice; the format does not (which tensor would the name mean?).
+            RequireUniqueNames(source, document.RootElement, "the header");
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (property.Name == MetadataKey) ReadMetadata(source, property.Value, metadata);
@@ -187,10 +194,27 @@ public static class SafeTensors
         }
     }
 
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out int valid, out _, replaceInvalidSequences: false);
+        return valid;
+    }
+
+    private static void RequireUniqueNames(string source, JsonElement element, string where)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+            if (!names.Add(property.Name))
+                throw Malformed(source, property.Name == MetadataKey
+                    ? $"\"{MetadataKey}\" appears twice in {where}."
+                    : $"the name '{property.Name}' appears twice in {where}.");
+    }
+
     private static void ReadMetadata(string source, JsonElement element, Dictionary<string, string> metadata)
     {
         if (element.ValueKind != JsonValueKind.Object)
             throw Malformed(source, $"\"{MetadataKey}\" must be an object of strings, got {element.ValueKind}.");
+        RequireUniqueNames(source, element, $"\"{MetadataKey}\"");
         foreach (var item in element.EnumerateObject())
         {
             if (item.Value.ValueKind != JsonValueKind.String)
@@ -204,6 +228,7 @@ public static class SafeTensors
         string where = $"tensor '{name}'";
         if (element.ValueKind != JsonValueKind.Object)
             throw Malformed(source, $"{where}: expected an object with dtype, shape and data_offsets, got {element.ValueKind}.");
+        RequireUniqueNames(source, element, where);
         if (!element.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
             throw Malformed(source, $"{where}: missing string field \"dtype\".");
         string dtype = dtypeElement.GetString()!;

@@ -18,6 +18,7 @@ public static partial class Functional
         OpArgs.RequireChannelVector(nameof(bias), bias, outFeatures);
 
         int rows = inFeatures == 0 ? ShapeMath.Numel(input.ShapeSpan[..^1]) : input.Numel / inFeatures;
+        OpArgs.ElementCount(nameof(input), $"the output [rows of input, out_features] = [{rows}, {outFeatures}]", rows, outFeatures);
         var outShape = input.Shape;
         outShape[^1] = outFeatures;
         RequireSameDevice(nameof(weight), input, weight);

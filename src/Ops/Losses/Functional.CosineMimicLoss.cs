@@ -11,6 +11,7 @@ public static partial class Functional
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
+        OpArgs.RequireReduction(reduction);
         if (a.Rank < 2)
             throw new ArgumentException($"a: expected a tensor [N, ...] of N feature rows, got shape {ShapeMath.Format(a.ShapeSpan)}.", nameof(a));
         ShapeMath.RequireShape(nameof(b), b.ShapeSpan, a.ShapeSpan);

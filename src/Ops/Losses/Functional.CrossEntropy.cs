@@ -10,6 +10,7 @@ public static partial class Functional
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(targets);
+        OpArgs.RequireReduction(reduction);
         ShapeMath.RequireRank(nameof(logits), logits.ShapeSpan, 2, "[N, C] of unnormalised scores");
         int n = logits.ShapeArray[0], classes = logits.ShapeArray[1];
         if (targets.Length != n)

@@ -9,6 +9,7 @@ public static partial class Functional
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(target);
+        OpArgs.RequireReduction(reduction);
         ShapeMath.RequireShape(nameof(target), target.ShapeSpan, input.ShapeSpan);
         if (reduction == Reduction.Mean && input.Numel == 0)
             throw new ArgumentException("input: the mean squared error of an empty tensor is undefined.", nameof(input));

@@ -9,6 +9,7 @@ public sealed class BatchNorm2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     public BatchNorm2d(int numFeatures, double eps = 1e-5, double momentum = 0.1, bool affine = true, bool trackRunningStats = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numFeatures);
+        OpArgs.RequireBatchNormConstants(eps, momentum);
         NumFeatures = numFeatures;
         Eps = eps;
         Momentum = momentum;

@@ -42,6 +42,9 @@ public sealed class DeformPSRoIPoolPack<T> : RoIPoolModule<T> where T : unmanage
             throw new ArgumentOutOfRangeException(nameof(partSize), partSize, $"partSize: expected ≥ 1, or 0 for pooledSize, got {partSize}.");
         RequirePositive(nameof(offsetFcs), offsetFcs);
         RequirePositive(nameof(deformFcChannels), deformFcChannels);
+        RoIChecks.RequireSpatialScale(spatialScale);
+        RoIChecks.RequirePositive(nameof(samplePerPart), samplePerPart, RoIChecks.MaxGridPerSide);
+        RoIChecks.RequireFinite(nameof(transStd), transStd);
         SpatialScale = spatialScale;
         PooledSize = pooledSize;
         OutputDim = outputDim;

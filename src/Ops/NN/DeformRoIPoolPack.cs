@@ -23,6 +23,9 @@ public sealed class DeformRoIPoolPack<T> : RoIPoolModule<T> where T : unmanaged,
         RequirePositive(nameof(outputSize), Math.Min(outputSize.H, outputSize.W));
         RequirePositive(nameof(outputChannels), outputChannels);
         RequirePositive(nameof(deformFcChannels), deformFcChannels);
+        RoIChecks.RequireSpatialScale(spatialScale);
+        RoIChecks.RequireSamplingRatio(samplingRatio);
+        RoIChecks.RequireFinite(nameof(gamma), gamma);
         OutputSize = outputSize;
         OutputChannels = outputChannels;
         DeformFcChannels = deformFcChannels;

@@ -22,6 +22,9 @@ public sealed class ModulatedDeformRoIPoolPack<T> : RoIPoolModule<T> where T : u
         RequirePositive(nameof(outputSize), Math.Min(outputSize.H, outputSize.W));
         RequirePositive(nameof(outputChannels), outputChannels);
         RequirePositive(nameof(deformFcChannels), deformFcChannels);
+        RoIChecks.RequireSpatialScale(spatialScale);
+        RoIChecks.RequireSamplingRatio(samplingRatio);
+        RoIChecks.RequireFinite(nameof(gamma), gamma);
         random ??= Init.DefaultRandom;
         OutputSize = outputSize;
         OutputChannels = outputChannels;

@@ -23,6 +23,8 @@ public sealed record ResNetConfig
 
     public int InChannels { get; init; } = 3;
 
+    /// <summary>Outputs of the classification head (<c>avgpool</c>, <c>fc</c>); 0 builds the backbone
+    /// alone, as mmdetection's ResNet, whose checkpoints hold no <c>fc</c>.</summary>
     public int NumClasses { get; init; } = 1000;
 
     /// <summary>A 3×3 stride-1 stem without max pooling, for small (28×28, 32×32) images, instead
@@ -50,7 +52,9 @@ public sealed record ResNetConfig
 /// <summary>torchvision's ResNet with the same state names (<c>conv1</c>, <c>bn1</c>,
 /// <c>layer1.0.conv1.weight</c>, <c>layer2.0.downsample.0.weight</c>, <c>fc.weight</c> …), whose
 /// chosen stages use <see cref="DeformConv2d{T}"/> for their 3×3 convolutions (adding
-/// <c>….conv2.conv_offset.weight/bias</c> as mmdetection's ResNet-DCN). Convolutions start from
+/// <c>….conv2.conv_offset.weight/bias</c> as mmdetection's ResNet-DCN, whose checkpoints therefore load
+/// by name; with <see cref="ResNetConfig.NumClasses"/> = 0 it is mmdetection's backbone, and
+/// <see cref="ForwardFeatures"/> gives its outputs). Convolutions start from
 /// kaiming_normal (fan_out), BatchNorm from γ = 1, β = 0; a deformable layer draws the same main
 /// weights as the plain convolution it replaces, so the plain and DCN models start alike.</summary>
 public sealed class ResNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -94,6 +98,7 @@ public sealed class ResNet<T> : Module<T> where T : unmanaged, IFloatingPointIee
             }
             _stages[s] = RegisterModule($"layer{s + 1}", stage);
         }
+        if (config.NumClasses == 0) return;
         RegisterModule("avgpool", new AdaptiveAvgPool2d<T>(1));
         Fc = RegisterModule("fc", new Linear<T>(inPlanes, config.NumClasses, random: random));
     }
@@ -101,23 +106,38 @@ public sealed class ResNet<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public ResNetConfig Config { get; }
     public Module<T> Conv1 { get; }
     public BatchNorm2d<T> Bn1 { get; }
-    public Linear<T> Fc { get; }
+    /// <summary>The classifier; null without a head (<see cref="ResNetConfig.NumClasses"/> = 0).</summary>
+    public Linear<T>? Fc { get; }
 
     /// <summary>The deformable layers by their state-dict prefix (e.g. <c>layer2.0.conv2</c>).</summary>
     public IEnumerable<(string Name, DeformConv2d<T> Layer)> DeformableLayers =>
         NamedModules().Where(m => m.Module is DeformConv2d<T>).Select(m => (m.Name, (DeformConv2d<T>)m.Module));
 
+    /// <summary>The class scores [N, NumClasses]; without a head, the last stage's feature map.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
+    {
+        var x = ForwardFeatures(input)[^1];
+        if (Fc is null) return x;
+        return Fc.Forward(Functional.AdaptiveAvgPool2d(x, (1, 1)).Flatten(1));
+    }
+
+    /// <summary>The output of each stage (layer1 … layerK), as mmdetection's backbone returns them
+    /// with <c>out_indices = (0, 1, 2, 3)</c>.</summary>
+    public IReadOnlyList<Tensor<T>> ForwardFeatures(Tensor<T> input)
     {
         var x = Bn1.Forward(Conv1.Forward(input)).Relu();
         if (_maxPool is not null) x = _maxPool.Forward(x);
-        foreach (var stage in _stages) x = stage.Forward(x);
-        x = Functional.AdaptiveAvgPool2d(x, (1, 1)).Flatten(1);
-        return Fc.Forward(x);
+        var features = new Tensor<T>[_stages.Length];
+        for (int s = 0; s < _stages.Length; s++) features[s] = x = _stages[s].Forward(x);
+        return features;
     }
 
     private static void Validate(ResNetConfig config)
     {
+        // A record's init accessors take null as readily as any array.
+        foreach (var (name, array) in new[] { ("Layers", config.Layers), ("Widths", config.Widths), ("DcnStages", config.DcnStages) })
+            if (array is null)
+                throw new ArgumentException($"config: {name} is null; expected an array ({name} = [] for none).", nameof(config));
         if (config.Layers.Length == 0 || config.Layers.Any(n => n < 1))
             throw new ArgumentException($"config: Layers must list at least one stage of ≥ 1 block, got [{string.Join(", ", config.Layers)}].", nameof(config));
         if (config.Widths.Length != config.Layers.Length || config.Widths.Any(w => w < 1))
@@ -126,8 +146,9 @@ public sealed class ResNet<T> : Module<T> where T : unmanaged, IFloatingPointIee
         if (config.DcnStages.Any(s => s < 1 || s > config.Layers.Length))
             throw new ArgumentException(
                 $"config: DcnStages are 1-based stage numbers in [1, {config.Layers.Length}], got [{string.Join(", ", config.DcnStages)}].", nameof(config));
-        if (config.InChannels < 1 || config.NumClasses < 1)
-            throw new ArgumentException($"config: InChannels and NumClasses must be positive, got {config.InChannels} and {config.NumClasses}.", nameof(config));
+        if (config.InChannels < 1 || config.NumClasses < 0)
+            throw new ArgumentException(
+                $"config: InChannels must be positive and NumClasses non-negative, got {config.InChannels} and {config.NumClasses}.", nameof(config));
     }
 }
 

@@ -8,11 +8,15 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
     public Sequential(params Module<T>[] layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
+        for (int i = 0; i < layers.Length; i++)
+            if (layers[i] is null)
+                throw new ArgumentNullException(nameof(layers), $"layers[{i}]: expected a module, got null.");
         foreach (var layer in layers) Add(layer);
     }
 
     public Sequential<T> Add(Module<T> layer)
     {
+        ArgumentNullException.ThrowIfNull(layer);
         _layers.Add(RegisterModule(_layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer));
         return this;
     }

@@ -21,14 +21,12 @@ public partial class CpuReferenceBackend : IMaxPool2dBackend
                 {
                     T best = T.NegativeInfinity;
                     int bestIndex = -1;
-                    for (int i = 0; i < parameters.KernelH; i++)
-                    {
-                        int y = oy * parameters.StrideH - parameters.PadH + i;
-                        if ((uint)y >= (uint)h) continue;
-                        for (int j = 0; j < parameters.KernelW; j++)
+                    // The window clipped to the input, as PyTorch: a huge kernel costs the input's size, not its own.
+                    var (yStart, yEnd) = Clip((long)oy * parameters.StrideH - parameters.PadH, parameters.KernelH, h);
+                    var (xStart, xEnd) = Clip((long)ox * parameters.StrideW - parameters.PadW, parameters.KernelW, w);
+                    for (int y = yStart; y < yEnd; y++)
+                        for (int x = xStart; x < xEnd; x++)
                         {
-                            int x = ox * parameters.StrideW - parameters.PadW + j;
-                            if ((uint)x >= (uint)w) continue;
                             T value = src[inBase + y * w + x];
                             // NaN propagates, as in PyTorch.
                             if (value > best || T.IsNaN(value) || bestIndex < 0)
@@ -37,7 +35,6 @@ public partial class CpuReferenceBackend : IMaxPool2dBackend
                                 bestIndex = y * w + x;
                             }
                         }
-                    }
                     result[outBase + oy * outW + ox] = best;
                     argmax[outBase + oy * outW + ox] = bestIndex;
                 }
@@ -61,4 +58,8 @@ public partial class CpuReferenceBackend : IMaxPool2dBackend
         }
         return Tensor<T>.Wrap(gradInput, n, c, h, w);
     }
+
+    /// <summary>[start, start + kernel) ∩ [0, size), in 64 bits before clipping.</summary>
+    private static (int Start, int End) Clip(long start, int kernel, int size) =>
+        ((int)Math.Max(start, 0), (int)Math.Min(start + kernel, size));
 }

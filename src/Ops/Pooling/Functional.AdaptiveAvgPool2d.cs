@@ -16,13 +16,15 @@ public static partial class Functional
         if (h == 0 || w == 0)
             throw new ArgumentException($"input: expected non-empty spatial dimensions, got shape {ShapeMath.Format(shape)}.", nameof(input));
         var (outH, outW) = outputSize;
+        OpArgs.ElementCount(nameof(outputSize), "the pooled output", shape[0], shape[1], outH, outW);
         var windows = new PoolWindow[outH * outW];
         for (int oy = 0; oy < outH; oy++)
             for (int ox = 0; ox < outW; ox++)
             {
-                int yStart = oy * h / outH, yEnd = ((oy + 1) * h + outH - 1) / outH;
-                int xStart = ox * w / outW, xEnd = ((ox + 1) * w + outW - 1) / outW;
-                windows[oy * outW + ox] = new PoolWindow(yStart, yEnd, xStart, xEnd, (yEnd - yStart) * (xEnd - xStart));
+                // In 64 bits: oy·H passes 2^31 for outputs and inputs of a few thousand rows each.
+                int yStart = (int)((long)oy * h / outH), yEnd = (int)(((oy + 1L) * h + outH - 1) / outH);
+                int xStart = (int)((long)ox * w / outW), xEnd = (int)(((ox + 1L) * w + outW - 1) / outW);
+                windows[oy * outW + ox] = new PoolWindow(yStart, yEnd, xStart, xEnd, yEnd - yStart, xEnd - xStart);
             }
         return AveragePooling.Run(input, windows, outH, outW, "AdaptiveAvgPool2d");
     }

@@ -16,11 +16,12 @@ public static partial class Functional
         for (int oy = 0; oy < geometry.OutH; oy++)
             for (int ox = 0; ox < geometry.OutW; ox++)
             {
-                int y0 = oy * geometry.StrideH - geometry.PadH, x0 = ox * geometry.StrideW - geometry.PadW;
-                int yStart = Math.Max(y0, 0), yEnd = Math.Min(y0 + kernelSize.H, geometry.H);
-                int xStart = Math.Max(x0, 0), xEnd = Math.Min(x0 + kernelSize.W, geometry.W);
-                int divisor = countIncludePad ? kernelSize.H * kernelSize.W : (yEnd - yStart) * (xEnd - xStart);
-                windows[oy * geometry.OutW + ox] = new PoolWindow(yStart, yEnd, xStart, xEnd, divisor);
+                long y0 = geometry.StartY(oy), x0 = geometry.StartX(ox);
+                int yStart = (int)Math.Max(y0, 0), yEnd = (int)Math.Min(y0 + kernelSize.H, geometry.H);
+                int xStart = (int)Math.Max(x0, 0), xEnd = (int)Math.Min(x0 + kernelSize.W, geometry.W);
+                windows[oy * geometry.OutW + ox] = countIncludePad
+                    ? new PoolWindow(yStart, yEnd, xStart, xEnd, kernelSize.H, kernelSize.W)
+                    : new PoolWindow(yStart, yEnd, xStart, xEnd, yEnd - yStart, xEnd - xStart);
             }
         return AveragePooling.Run(input, windows, geometry.OutH, geometry.OutW, "AvgPool2d");
     }

@@ -12,8 +12,12 @@ public sealed record Pool2dParams(int Batch, int Channels, int Height, int Width
     public long OutputCount => (long)Planes * OutH * OutW;
 }
 
-/// <summary>One averaging window, clipped to the input, and what its sum is divided by.</summary>
-public readonly record struct PoolWindow(int YStart, int YEnd, int XStart, int XEnd, int Divisor);
+/// <summary>One averaging window, clipped to the input, and what its sum is divided by: DivisorRows ·
+/// DivisorColumns, kept as two factors that each fit an int (a 2^30 × 2^30 kernel divides by 2^60).</summary>
+public readonly record struct PoolWindow(int YStart, int YEnd, int XStart, int XEnd, int DivisorRows, int DivisorColumns)
+{
+    public long Divisor => (long)DivisorRows * DivisorColumns;
+}
 
 /// <summary>What a backend implements to run <see cref="Functional.MaxPool2d{T}"/>.</summary>
 public interface IMaxPool2dBackend

@@ -9,8 +9,11 @@ namespace DeformEngine.Kernels;
 public readonly struct BilinearCorners<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>False when the point is outside the open box (−1, H) × (−1, W) or not finite: the
-    /// sample is then 0 and so is every gradient.</summary>
+    /// sample is then 0 and so are the input and mask gradients.</summary>
     public readonly bool Inside;
+    /// <summary>True when the point is finite and in [−1, H) × [−1, W): where the coordinate gradient
+    /// is taken. It adds the edges y = −1 and x = −1 to <see cref="Inside"/>.</summary>
+    public readonly bool HasSlope;
     public readonly int Top, Left;
     /// <summary>Fractional parts ly = y − ⌊y⌋ and lx = x − ⌊x⌋.</summary>
     public readonly T Ly, Lx;
@@ -22,7 +25,12 @@ public readonly struct BilinearCorners<T> where T : unmanaged, IFloatingPointIee
         // NOTE: written as a positive test so that NaN and ±Inf coordinates fall outside: they
         // read 0 and carry no gradient (torchvision's `h <= -1 || height <= h` lets NaN through).
         Inside = y > -T.One && y < T.CreateTruncating(height) && x > -T.One && x < T.CreateTruncating(width);
-        if (!Inside)
+        // NOTE: torchvision's coordinate gradient (get_coordinate_weight) has no border test of its
+        // own: on the edge y = −1 the sample is 0 but the slope is taken from the inside, the same
+        // right-hand slope as at every integer coordinate (v_lt = v_rt = 0, v_lb, v_rb from row 0).
+        // At y = H the corners are both outside and the slope is 0, as everywhere beyond.
+        HasSlope = y >= -T.One && y < T.CreateTruncating(height) && x >= -T.One && x < T.CreateTruncating(width);
+        if (!HasSlope)
         {
             this = default;
             return;
@@ -65,10 +73,11 @@ public readonly struct BilinearCorners<T> where T : unmanaged, IFloatingPointIee
     }
 
     /// <summary>∂sample/∂y and ∂sample/∂x: the derivatives of the four coefficients,
-    /// ∂g_lt/∂y = −(1−lx), ∂g_rt/∂y = −lx, ∂g_lb/∂y = 1−lx, ∂g_rb/∂y = lx (and likewise in x).</summary>
+    /// ∂g_lt/∂y = −(1−lx), ∂g_rt/∂y = −lx, ∂g_lb/∂y = 1−lx, ∂g_rb/∂y = lx (and likewise in x); taken
+    /// wherever <see cref="HasSlope"/>, the edges y = −1 and x = −1 included.</summary>
     public (T Dy, T Dx) Gradient(ReadOnlySpan<T> plane, int width)
     {
-        if (!Inside) return (T.Zero, T.Zero);
+        if (!HasSlope) return (T.Zero, T.Zero);
         var (lt, rt, lb, rb) = Values(plane, width);
         T dy = (T.One - Lx) * (lb - lt) + Lx * (rb - rt);
         T dx = (T.One - Ly) * (rt - lt) + Ly * (rb - lb);

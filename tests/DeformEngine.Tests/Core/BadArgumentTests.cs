@@ -1,12 +1,16 @@
+using DeformEngine.Tests.Support;
 using static DeformEngine.Tests.Core.TensorAssert;
 
 namespace DeformEngine.Tests.Core;
 
 /// <summary>Bad arguments are refused before any memory is touched, with an exception that names
-/// the argument and shows the offending shape or value.</summary>
+/// the argument and shows the offending shape or value; the tensor operations on every backend.</summary>
 [TestClass]
+[DoNotParallelize] // the CPU rows switch EngineOptions.UseReferenceKernels
 public class BadArgumentTests
 {
+    public static IEnumerable<object[]> Backends => TestBackends.All;
+
     private static ArgumentOutOfRangeException ThrowsOutOfRange(string parameter, Action action)
     {
         var ex = Assert.ThrowsExactly<ArgumentOutOfRangeException>(action);
@@ -15,35 +19,43 @@ public class BadArgumentTests
     }
 
     [TestMethod]
-    public void MatMul_InnerDimensionsDiffer_ThrowsNamingOther()
+    [DynamicData(nameof(Backends))]
+    public void MatMul_InnerDimensionsDiffer_ThrowsNamingOther(string backend)
     {
-        var ex = ThrowsArgument("other", () => Tensor<double>.Zeros(2, 3).MatMul(Tensor<double>.Zeros(4, 5)));
+        using var target = TestBackends.Open(backend);
+        var ex = ThrowsArgument("other", () => target.On(Tensor<double>.Zeros(2, 3)).MatMul(target.On(Tensor<double>.Zeros(4, 5))));
         Assert.Contains("[2, 3]", ex.Message);
         Assert.Contains("[4, 5]", ex.Message);
     }
 
     [TestMethod]
-    public void MatMul_BatchDimensionsDiffer_ThrowsNamingOther()
+    [DynamicData(nameof(Backends))]
+    public void MatMul_BatchDimensionsDiffer_ThrowsNamingOther(string backend)
     {
-        var ex = ThrowsArgument("other", () => Tensor<float>.Zeros(2, 3, 4).MatMul(Tensor<float>.Zeros(3, 4, 5)));
+        using var target = TestBackends.Open(backend);
+        var ex = ThrowsArgument("other", () => target.On(Tensor<float>.Zeros(2, 3, 4)).MatMul(target.On(Tensor<float>.Zeros(3, 4, 5))));
         Assert.Contains("batch dimensions [2]", ex.Message);
     }
 
     [TestMethod]
-    public void MatMul_VectorOperand_ThrowsNamingOther()
+    [DynamicData(nameof(Backends))]
+    public void MatMul_VectorOperand_ThrowsNamingOther(string backend)
     {
-        ThrowsArgument("other", () => Tensor<double>.Zeros(3).MatMul(Tensor<double>.Zeros(3, 2)));
+        using var target = TestBackends.Open(backend);
+        ThrowsArgument("other", () => target.On(Tensor<double>.Zeros(3)).MatMul(target.On(Tensor<double>.Zeros(3, 2))));
     }
 
     [TestMethod]
-    public void Binary_ShapesNotBroadcastable_ThrowsNamingOther()
+    [DynamicData(nameof(Backends))]
+    public void Binary_ShapesNotBroadcastable_ThrowsNamingOther(string backend)
     {
-        var a = Tensor<double>.Zeros(2, 3);
-        var b = Tensor<double>.Zeros(4);
+        using var target = TestBackends.Open(backend);
+        var a = target.On(Tensor<double>.Zeros(2, 3));
+        var b = target.On(Tensor<double>.Zeros(4));
         var ex = ThrowsArgument("other", () => a.Add(b));
         Assert.Contains("[2, 3] and [4]", ex.Message);
-        ThrowsArgument("other", () => _ = a * Tensor<double>.Zeros(3, 3));
-        ThrowsArgument("other", () => Tensor<float>.Zeros(2, 1).Div(Tensor<float>.Zeros(3, 2)));
+        ThrowsArgument("other", () => _ = a * target.On(Tensor<double>.Zeros(3, 3)));
+        ThrowsArgument("other", () => target.On(Tensor<float>.Zeros(2, 1)).Div(target.On(Tensor<float>.Zeros(3, 2))));
     }
 
     [TestMethod]
@@ -74,9 +86,11 @@ public class BadArgumentTests
     }
 
     [TestMethod]
-    public void Reshape_WrongElementCount_ThrowsNamingShape()
+    [DynamicData(nameof(Backends))]
+    public void Reshape_WrongElementCount_ThrowsNamingShape(string backend)
     {
-        var x = Tensor<double>.Zeros(2, 3);
+        using var target = TestBackends.Open(backend);
+        var x = target.On(Tensor<double>.Zeros(2, 3));
         var ex = ThrowsArgument("shape", () => x.Reshape(4, 2));
         Assert.Contains("cannot reshape [2, 3] (6 elements) to [4, 2]", ex.Message);
         ThrowsArgument("shape", () => x.Reshape(4, -1));
@@ -87,9 +101,11 @@ public class BadArgumentTests
     }
 
     [TestMethod]
-    public void AxisOutOfRange_EveryAxisArgument_ThrowsNamingIt()
+    [DynamicData(nameof(Backends))]
+    public void AxisOutOfRange_EveryAxisArgument_ThrowsNamingIt(string backend)
     {
-        var x = Tensor<double>.Zeros(2, 3);
+        using var target = TestBackends.Open(backend);
+        var x = target.On(Tensor<double>.Zeros(2, 3));
         var ex = ThrowsOutOfRange("axis", () => x.Sum(2));
         Assert.Contains("[-2, 1]", ex.Message);
         ThrowsOutOfRange("axis", () => x.Sum(-3, keepDim: true));
@@ -102,22 +118,26 @@ public class BadArgumentTests
         ThrowsOutOfRange("axis0", () => x.Transpose(2, 0));
         ThrowsOutOfRange("axis1", () => x.Transpose(0, -3));
         ThrowsOutOfRange("startAxis", () => x.Flatten(2));
-        ThrowsOutOfRange("axis", () => Tensor<float>.Scalar(1).Sum(0));
+        ThrowsOutOfRange("axis", () => target.On(Tensor<float>.Scalar(1)).Sum(0));
     }
 
     [TestMethod]
-    public void Slice_RangeOutsideAxis_ThrowsNamingStart()
+    [DynamicData(nameof(Backends))]
+    public void Slice_RangeOutsideAxis_ThrowsNamingStart(string backend)
     {
-        var x = Tensor<double>.Zeros(2, 3);
+        using var target = TestBackends.Open(backend);
+        var x = target.On(Tensor<double>.Zeros(2, 3));
         var ex = ThrowsOutOfRange("start", () => x.Slice(1, 2, 2));
         Assert.Contains("[2, 4)", ex.Message);
         ThrowsOutOfRange("start", () => x.Slice(1, -1, 1));
     }
 
     [TestMethod]
-    public void Permute_NotAPermutation_ThrowsNamingPerm()
+    [DynamicData(nameof(Backends))]
+    public void Permute_NotAPermutation_ThrowsNamingPerm(string backend)
     {
-        var x = Tensor<double>.Zeros(2, 3, 4);
+        using var target = TestBackends.Open(backend);
+        var x = target.On(Tensor<double>.Zeros(2, 3, 4));
         ThrowsArgument("perm", () => x.Permute(0, 1));
         ThrowsArgument("perm", () => x.Permute(0, 1, 1));
         var ex = ThrowsArgument("perm", () => x.Permute(0, 1, 3));
@@ -125,11 +145,13 @@ public class BadArgumentTests
     }
 
     [TestMethod]
-    public void Cat_ShapesDisagreeOffAxis_ThrowsNamingTensors()
+    [DynamicData(nameof(Backends))]
+    public void Cat_ShapesDisagreeOffAxis_ThrowsNamingTensors(string backend)
     {
-        var ex = ThrowsArgument("tensors", () => Tensor<double>.Cat([Tensor<double>.Zeros(2, 3), Tensor<double>.Zeros(3, 3)], axis: 1));
+        using var target = TestBackends.Open(backend);
+        var ex = ThrowsArgument("tensors", () => Tensor<double>.Cat([target.On(Tensor<double>.Zeros(2, 3)), target.On(Tensor<double>.Zeros(3, 3))], axis: 1));
         Assert.Contains("[3, 3]", ex.Message);
-        ThrowsArgument("tensors", () => Tensor<double>.Cat([Tensor<double>.Zeros(2, 3), Tensor<double>.Zeros(6)]));
+        ThrowsArgument("tensors", () => Tensor<double>.Cat([target.On(Tensor<double>.Zeros(2, 3)), target.On(Tensor<double>.Zeros(6))]));
         ThrowsArgument("tensors", () => Tensor<double>.Cat([]));
     }
 

@@ -121,8 +121,27 @@ public class DeformConvExplainerTests
     }
 
     [TestMethod]
-    [DataRow(-1.0, 1.5, DisplayName = "y = −1 exactly")]
+    public void Explain_PointOnEdgeMinusOne_ReadsZeroWithTorchvisionSlope()
+    {
+        // p = (−1, 1.5): the sample is 0, the slope in y is torchvision's from the inside,
+        // m·((1 − lx)·v[0, 1] + lx·v[0, 2]); in x the row −1 reads 0 on both sides.
+        var input = Tensor<double>.Randn(7, 1, 1, 3, 4);
+        var call = new DeformConvCall<double>(input, Tensor<double>.FromArray([-1.0, 1.5], 1, 2, 1, 1),
+            Tensor<double>.Ones(1, 1, 1, 1), Stride: (3, 4), Mask: Tensor<double>.Full(0.7, 1, 1, 1, 1));
+        var explanation = DeformConvExplainer.Explain(call, new OutputUnit(0, 0, 0, 0));
+        var p = explanation.Points.Single();
+        Assert.IsTrue(p.Inside, "on the edge the point keeps its corners");
+        Assert.AreEqual(0.0, p.Sample);
+        Assert.AreEqual(0.7 * (0.5 * input[0, 0, 0, 1] + 0.5 * input[0, 0, 0, 2]), p.GradDy, 1e-15);
+        Assert.AreEqual(0.0, p.GradDx);
+        Assert.AreEqual(0.0, p.GradMask!.Value);
+        Assert.AreEqual(0.0, explanation.Output);
+        Assert.IsLessThanOrEqualTo(1e-15, DeformConvExplainer.CompareWithEngine(call, explanation).MaxError);
+    }
+
+    [TestMethod]
     [DataRow(-1.3, 1.5, DisplayName = "y < −1")]
+    [DataRow(1.5, -1.01, DisplayName = "x < −1")]
     [DataRow(1.5, 4.0, DisplayName = "x = W")]
     [DataRow(double.NaN, 1.0, DisplayName = "NaN")]
     public void Explain_OutsidePoint_HasNoCornersAndZeroGradient(double y, double x)

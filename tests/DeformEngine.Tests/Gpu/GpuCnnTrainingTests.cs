@@ -1,3 +1,5 @@
+using DeformEngine.Tests.Support;
+
 namespace DeformEngine.Tests.Gpu;
 
 /// <summary>SGD steps of a small classifier shaped like examples/DeformedFashion (conv, BatchNorm, ReLU,
@@ -12,9 +14,7 @@ public class GpuCnnTrainingTests
     private static readonly int[] Labels = [0, 2, 1, 2, 0, 1];
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void SmallCnnWithDcnSgd_ThreeSteps_MatchesCpu(string backend)
     {
         var device = GpuTestDevices.Shared<float>(backend);
@@ -26,7 +26,7 @@ public class GpuCnnTrainingTests
             "bn2 weight", "bn2 bias", "fc weight", "fc bias", "bn1 running mean", "bn1 running var",
             "bn2 running mean", "bn2 running var", "first loss", "last loss",
         ];
-        GpuOpRunner.AssertClose(cpu, gpu, names, FloatTolerance, $"{backend} CNN training");
+        BackendRuns.AssertClose(cpu, gpu, names, FloatTolerance, $"{backend} CNN training");
         Assert.IsTrue(cpu[^1].Item() < cpu[^2].Item(), "the loss goes down, so the steps did something");
     }
 

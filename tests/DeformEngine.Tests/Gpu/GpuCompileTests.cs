@@ -3,6 +3,7 @@ using DeformEngine.Gpu;
 using DeformEngine.Gpu.Kernels;
 using ILGPU;
 using ILGPU.Runtime;
+using DeformEngine.Tests.Support;
 
 namespace DeformEngine.Tests.Gpu;
 
@@ -56,7 +57,7 @@ public class GpuCompileTests
     [TestMethod]
     public void Launch_KernelWithNonBlittableParameter_ThrowsNamingKernelAndDevice()
     {
-        var device = (GpuDevice)GpuTestDevices.Shared("CpuAccelerator");
+        var device = (GpuDevice)GpuTestDevices.Shared(TestBackends.CpuAccelerator);
         using var buffer = device.Allocate<float>(4);
         var error = Assert.ThrowsExactly<GpuKernelCompilationException>(() =>
             device.Launch<float, ArrayView<float>, bool>(device.Items(4), typeof(BrokenGpuKernels), nameof(BrokenGpuKernels.BoolParameter),

@@ -1,4 +1,5 @@
 using DeformEngine.Gpu;
+using DeformEngine.Tests.Support;
 
 namespace DeformEngine.Tests.Gpu;
 
@@ -8,12 +9,12 @@ namespace DeformEngine.Tests.Gpu;
 public class GpuDeviceTests
 {
     [TestMethod]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DataRow(TestBackends.OpenCL)]
+    [DataRow(TestBackends.Cuda)]
     public void ListDevices_WhenDeviceOpens_ListsItWithItsBackend(string backend)
     {
         using var device = GpuTestDevices.OpenNew(backend);
-        var listed = backend == "OpenCL" ? OpenCLDevice.ListDevices() : CudaDevice.ListDevices();
+        var listed = backend == TestBackends.OpenCL ? OpenCLDevice.ListDevices() : CudaDevice.ListDevices();
         Assert.IsNotEmpty(listed);
         Assert.AreEqual(device.Backend, listed[0].Backend);
         CollectionAssert.IsSubsetOf(listed.ToList(), GpuDevice.ListDevices().ToList());
@@ -60,14 +61,14 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DataRow(TestBackends.OpenCL)]
+    [DataRow(TestBackends.Cuda)]
     public void Open_IndexPastLastDevice_ThrowsNotSupportedWithCount(string backend)
     {
         GpuTestDevices.OpenNew(backend).Dispose();
         var error = Assert.ThrowsExactly<NotSupportedException>(() =>
         {
-            using GpuDevice _ = backend == "OpenCL" ? OpenCLDevice.Open(1000) : CudaDevice.Open(1000);
+            using GpuDevice _ = backend == TestBackends.OpenCL ? OpenCLDevice.Open(1000) : CudaDevice.Open(1000);
         });
         StringAssert.Contains(error.Message, "1000");
     }
@@ -89,9 +90,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void DeformConv2d_WeightOnCpu_ThrowsArgumentNamingWeight(string backend)
     {
         var device = GpuTestDevices.Shared(backend);
@@ -105,9 +104,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Ops_TensorsOnTwoDevices_ThrowArgumentNamingTheArgument(string backend)
     {
         var first = GpuTestDevices.Shared(backend);
@@ -127,9 +124,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Device_DisposedWhileTensorsLive_LaterUseThrowsObjectDisposed(string backend)
     {
         var device = GpuTestDevices.OpenNew(backend);
@@ -149,9 +144,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Allocate_Absurd_ThrowsInsufficientMemoryAndDeviceStaysUsable(string backend)
     {
         var device = GpuTestDevices.Shared(backend);
@@ -166,9 +159,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void CpuOnlyOps_OnDevice_ThrowNotSupportedNamingOpAndDevice(string backend)
     {
         var device = GpuTestDevices.Shared(backend);
@@ -188,9 +179,7 @@ public class GpuDeviceTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Backward_GradOutputOnCpuForDeviceTensor_ThrowsArgument(string backend)
     {
         var device = GpuTestDevices.Shared(backend);

@@ -1,3 +1,5 @@
+using DeformEngine.Tests.Support;
+
 namespace DeformEngine.Tests.Gpu;
 
 /// <summary>The element-wise, reduction and atomic primitives of a device against closed forms and the CPU.</summary>
@@ -13,9 +15,7 @@ public class GpuElementwiseTests
     private const double SumDoubleRelativeTolerance = 1e-13;
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Axpy_ScalarOpsAndAdd_MatchClosedForm(string backend)
     {
         var device = GpuTestDevices.Shared(backend);
@@ -34,16 +34,16 @@ public class GpuElementwiseTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator", 1)]
-    [DataRow("CpuAccelerator", 63)]
-    [DataRow("CpuAccelerator", 64)]
-    [DataRow("CpuAccelerator", 65)]
-    [DataRow("CpuAccelerator", 4097)]
-    [DataRow("CpuAccelerator", 100003)]
-    [DataRow("OpenCL", 100003)]
-    [DataRow("CUDA", 1)]
-    [DataRow("CUDA", 65)]
-    [DataRow("CUDA", 100003)]
+    [DataRow(TestBackends.CpuAccelerator, 1)]
+    [DataRow(TestBackends.CpuAccelerator, 63)]
+    [DataRow(TestBackends.CpuAccelerator, 64)]
+    [DataRow(TestBackends.CpuAccelerator, 65)]
+    [DataRow(TestBackends.CpuAccelerator, 4097)]
+    [DataRow(TestBackends.CpuAccelerator, 100003)]
+    [DataRow(TestBackends.OpenCL, 100003)]
+    [DataRow(TestBackends.Cuda, 1)]
+    [DataRow(TestBackends.Cuda, 65)]
+    [DataRow(TestBackends.Cuda, 100003)]
     public void Sum_Size_MatchesExactSumInBothPrecisions(string backend, int count)
     {
         var device = GpuTestDevices.Shared(backend);
@@ -64,11 +64,11 @@ public class GpuElementwiseTests
     /// tolerance.
     /// </summary>
     [TestMethod]
-    [DataRow("CpuAccelerator", "float")]
-    [DataRow("CpuAccelerator", "double")]
-    [DataRow("OpenCL", "float")]
-    [DataRow("CUDA", "float")]
-    [DataRow("CUDA", "double")]
+    [DataRow(TestBackends.CpuAccelerator, "float")]
+    [DataRow(TestBackends.CpuAccelerator, "double")]
+    [DataRow(TestBackends.OpenCL, "float")]
+    [DataRow(TestBackends.Cuda, "float")]
+    [DataRow(TestBackends.Cuda, "double")]
     public void ScatterAdd_ManyPointsFewCells_EqualsExactSum(string backend, string precision)
     {
         if (precision == "float") CheckScatter<float>(backend);

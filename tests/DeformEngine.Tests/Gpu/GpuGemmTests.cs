@@ -1,4 +1,5 @@
 using DeformEngine.Gpu;
+using DeformEngine.Tests.Support;
 
 namespace DeformEngine.Tests.Gpu;
 
@@ -11,12 +12,12 @@ public class GpuGemmTests
     private const double DoubleTolerance = 1e-13;
 
     [TestMethod]
-    [DataRow("CpuAccelerator", "float")]
-    [DataRow("OpenCL", "float")]
-    [DataRow("CpuAccelerator", "double")]
-    [DataRow("OpenCL", "double")]
-    [DataRow("CUDA", "float")]
-    [DataRow("CUDA", "double")]
+    [DataRow(TestBackends.CpuAccelerator, "float")]
+    [DataRow(TestBackends.OpenCL, "float")]
+    [DataRow(TestBackends.CpuAccelerator, "double")]
+    [DataRow(TestBackends.OpenCL, "double")]
+    [DataRow(TestBackends.Cuda, "float")]
+    [DataRow(TestBackends.Cuda, "double")]
     public void Gemm_RandomShapesTransposesAndBatches_MatchesCpu(string backend, string precision)
     {
         if (precision == "float") Check<float>(backend, FloatTolerance);
@@ -42,7 +43,7 @@ public class GpuGemmTests
     [TestMethod]
     public void Gemm_CudaTiledKernelInsteadOfCuBlas_MatchesCpu()
     {
-        using var device = GpuTestDevices.OpenNew("CUDA");
+        using var device = GpuTestDevices.OpenNew(TestBackends.Cuda);
         device.GemmKernel = GpuGemm.TiledKernel;
         StringAssert.Contains(device.GemmDescription, "tiled");
         CheckOne<float>(device, device, 70, 45, 130, 2, 2, transA: false, transB: true, 0f, seed: 8, FloatTolerance);

@@ -1,4 +1,5 @@
 using DeformEngine.Gpu;
+using DeformEngine.Tests.Support;
 
 namespace DeformEngine.Tests.Gpu;
 
@@ -7,9 +8,7 @@ namespace DeformEngine.Tests.Gpu;
 public class GpuMemoryTests
 {
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void ToDeviceAndBack_FloatAndDouble_RoundTripExactly(string backend)
     {
         var device = GpuTestDevices.Shared(backend);
@@ -21,9 +20,7 @@ public class GpuMemoryTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Buffer_UploadShorterThanCount_TouchesOnlyThatPrefix(string backend)
     {
         var device = GpuTestDevices.Shared(backend);
@@ -39,9 +36,7 @@ public class GpuMemoryTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void Buffer_UsedAfterDispose_ThrowsObjectDisposed(string backend)
     {
         var device = (GpuDevice)GpuTestDevices.Shared(backend);
@@ -52,9 +47,7 @@ public class GpuMemoryTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void View_BufferOfOtherDevice_ThrowsArgumentNamingBothDevices(string backend)
     {
         var first = (GpuDevice)GpuTestDevices.Shared(backend);

@@ -1,5 +1,6 @@
 using DeformEngine.NN;
 using DeformEngine.Optim;
+using DeformEngine.Tests.Support;
 
 namespace DeformEngine.Tests.Gpu;
 
@@ -56,36 +57,28 @@ public class GpuModuleTests
         var cpu = Train(Device.Cpu, makeOptimizer);
         var gpu = Train(device, makeOptimizer);
         var names = Model().StateDict().Keys.ToArray();
-        GpuOpRunner.AssertClose(cpu, gpu, names, FloatTolerance, $"{backend} {what}");
+        BackendRuns.AssertClose(cpu, gpu, names, FloatTolerance, $"{backend} {what}");
         var initial = Model().StateDict();
         Assert.IsFalse(cpu[0].ToArray().SequenceEqual(initial["0.weight"].ToArray()), "the steps changed the weights");
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void ModuleTo_SgdMomentumThreeSteps_MatchesCpu(string backend) =>
         AssertTrainingMatchesCpu(backend, p => new Sgd<float>(p, 0.1, momentum: 0.9, weightDecay: 1e-3), "SGD with momentum");
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void ModuleTo_AdamThreeSteps_MatchesCpu(string backend) =>
         AssertTrainingMatchesCpu(backend, p => new Adam<float>(p, 0.01, weightDecay: 1e-3), "Adam");
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void ModuleTo_AdamWThreeSteps_MatchesCpu(string backend) =>
         AssertTrainingMatchesCpu(backend, p => new AdamW<float>(p, 0.01), "AdamW");
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void ModuleTo_AfterCpuSteps_OptimizerStateMovesAlong(string backend)
     {
         var device = GpuTestDevices.Shared<float>(backend);
@@ -93,14 +86,12 @@ public class GpuModuleTests
             [p => new Sgd<float>(p, 0.1, momentum: 0.9), p => new Adam<float>(p, 0.01, weightDecay: 1e-3)];
         var names = Model().StateDict().Keys.ToArray();
         foreach (var makeOptimizer in optimizers)
-            GpuOpRunner.AssertClose(Train(Device.Cpu, makeOptimizer), Train(device, makeOptimizer, cpuSteps: 1), names, FloatTolerance,
+            BackendRuns.AssertClose(Train(Device.Cpu, makeOptimizer), Train(device, makeOptimizer, cpuSteps: 1), names, FloatTolerance,
                 $"{backend} {makeOptimizer([new Parameter<float>(Tensor<float>.Zeros(1))]).GetType().Name} moved after a CPU step");
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void ModuleTo_MovesParametersAndBuffers_StateDictRoundTrips(string backend)
     {
         var device = GpuTestDevices.Shared<float>(backend);
@@ -140,9 +131,7 @@ public class GpuModuleTests
     }
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void DeviceModule_CpuInput_ThrowsNamingArgument(string backend)
     {
         var device = GpuTestDevices.Shared<float>(backend);

@@ -1,3 +1,5 @@
+using DeformEngine.Tests.Support;
+
 namespace DeformEngine.Tests.Gpu;
 
 /// <summary>A few SGD steps of a DCNv2 layer with every parameter on the device, against the same steps on the CPU.</summary>
@@ -8,16 +10,14 @@ public class GpuTrainingTests
     private const double FloatTolerance = 1e-4;
 
     [TestMethod]
-    [DataRow("CpuAccelerator")]
-    [DataRow("OpenCL")]
-    [DataRow("CUDA")]
+    [DynamicData(nameof(TestBackends.GpuRows), typeof(TestBackends))]
     public void DeformConv2dSgd_ThreeSteps_MatchesCpu(string backend)
     {
         var device = GpuTestDevices.Shared<float>(backend);
         var cpu = Train(Device.Cpu);
         var gpu = Train(device);
         string[] names = ["weight", "bias", "offset", "mask logits", "first loss", "last loss"];
-        GpuOpRunner.AssertClose(cpu, gpu, names, FloatTolerance, $"{backend} training");
+        BackendRuns.AssertClose(cpu, gpu, names, FloatTolerance, $"{backend} training");
         Assert.IsTrue(cpu[5].Item() < cpu[4].Item(), "the loss goes down, so the steps did something");
     }
 

@@ -70,8 +70,24 @@ public class ResNetTests
     }
 
     [TestMethod]
+    public void ResNet_WithoutHead_ReturnsTheStageFeatures()
+    {
+        // NumClasses = 0 is mmdetection's backbone: no avgpool/fc, one feature map per stage.
+        var model = new ResNet<float>(Tiny with { NumClasses = 0 });
+        Assert.IsNull(model.Fc);
+        Assert.IsFalse(model.StateDict().Keys.Any(k => k.StartsWith("fc.", StringComparison.Ordinal)));
+        var x = Tensor<float>.Randn(2, 2, 1, 12, 12);
+        var features = model.ForwardFeatures(x);
+        CollectionAssert.AreEqual(new[] { 2, 4, 12, 12 }, features[0].Shape, "small stem: stride 1, no max pooling");
+        CollectionAssert.AreEqual(new[] { 2, 8, 6, 6 }, features[1].Shape);
+        CollectionAssert.AreEqual(new[] { 2, 8, 3, 3 }, features[2].Shape);
+        CollectionAssert.AreEqual(features[^1].ToArray(), model.Forward(x).ToArray());
+    }
+
+    [TestMethod]
     public void ResNet_BadConfig_Throws()
     {
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new ResNet<float>(Tiny with { NumClasses = -1 })).Message, "NumClasses non-negative, got 1 and -1");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new ResNet<float>(Tiny with { DcnStages = [4] })).Message, "1-based");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new ResNet<float>(Tiny with { Widths = [4] })).Message, "one positive width per stage");
     }

@@ -2,16 +2,20 @@ using DeformEngine.Tests.Support;
 
 namespace DeformEngine.Tests.Ops;
 
+/// <summary>DeformConv2d forward and every gradient against torchvision's, on every backend.</summary>
 [TestClass]
+[DoNotParallelize] // the CPU rows switch EngineOptions.UseReferenceKernels
 public class DeformConv2dGoldenTests
 {
-    // Double: our GEMM and torchvision's accumulate in different orders; a few ulps per product of
-    // sums of a few hundred terms stay far below this bound.
+    // Double: our GEMM (or a device's tiles and scatter) and torchvision's accumulate in different orders;
+    // a few ulps per product of sums of a few hundred terms stay far below this bound.
     private const double DoubleTolerance = 1e-10;
     // Float: inputs rounded to float32 and accumulated in float32 (24-bit mantissa).
     private const double FloatTolerance = 1e-4;
+    private static readonly Tolerance Golden = Tolerance.Everywhere(FloatTolerance, DoubleTolerance);
 
-    public static IEnumerable<object[]> Cases => GoldenCase.All("deform_conv2d").Select(c => new object[] { c.Name });
+    public static IEnumerable<object[]> Cases =>
+        TestBackends.Cross(TestBackends.Names, GoldenCase.All("deform_conv2d").Select(c => c.Name));
 
     private static GoldenCase Case(string name) => GoldenCase.All("deform_conv2d").Single(c => c.Name == name);
 
@@ -23,21 +27,22 @@ public class DeformConv2dGoldenTests
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void DeformConv2d_GoldenDouble_MatchesTorchvision(string name)
+    public void DeformConv2d_GoldenDouble_MatchesTorchvision(string backend, string name)
     {
-        var golden = Case(name);
-        var worst = Run<double>(golden, t => t, DoubleTolerance);
-        Console.WriteLine($"{name}: worst relative error {worst:E2}");
+        using var target = TestBackends.Open<double>(backend);
+        var worst = Run<double>(target, Case(name), t => t, target.Tolerance<double>(Golden));
+        Console.WriteLine($"{backend} {name}: worst relative error {worst:E2}");
     }
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void DeformConv2d_GoldenFloat_MatchesTorchvision(string name)
+    public void DeformConv2d_GoldenFloat_MatchesTorchvision(string backend, string name)
     {
-        Run<float>(Case(name), TensorAssert.ToFloat, FloatTolerance);
+        using var target = TestBackends.Open<float>(backend);
+        Run<float>(target, Case(name), TensorAssert.ToFloat, target.Tolerance<float>(Golden));
     }
 
-    private static double Run<T>(GoldenCase golden, Func<Tensor<double>, Tensor<T>> convert, double tolerance)
+    private static double Run<T>(TestBackend target, GoldenCase golden, Func<Tensor<double>, Tensor<T>> convert, double tolerance)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Tensor<T> Leaf(string array)
@@ -52,9 +57,10 @@ public class DeformConv2dGoldenTests
         var bias = golden.Has("bias") ? Leaf("bias") : null;
         var mask = golden.Has("mask") ? Leaf("mask") : null;
 
-        var output = Functional.DeformConv2d(input, offset, weight, bias,
-            golden.Pair("stride"), golden.Pair("padding"), golden.Pair("dilation"), mask);
-        output.Backward(convert(golden.Load<double>("grad_output")));
+        var output = Functional.DeformConv2d(target.On(input), target.On(offset), target.On(weight), target.OnOrNull(bias),
+            golden.Pair("stride"), golden.Pair("padding"), golden.Pair("dilation"), target.OnOrNull(mask));
+        Assert.AreSame(target.Device, output.Device, "the op runs where its inputs are");
+        output.Backward(target.On(convert(golden.Load<double>("grad_output"))));
 
         double worst = 0;
         worst = Math.Max(worst, TensorAssert.Close(convert(golden.Load<double>("output")), output, tolerance, "output"));

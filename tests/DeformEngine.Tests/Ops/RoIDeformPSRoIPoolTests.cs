@@ -1,6 +1,9 @@
+using DeformEngine.Tests.Support;
+
 namespace DeformEngine.Tests.Ops;
 
 [TestClass]
+[DoNotParallelize] // the CPU rows switch EngineOptions.UseReferenceKernels
 public class DeformPSRoIPoolTests
 {
     /// <summary>float against double on inputs of order 1, averaged over a few samples.</summary>
@@ -24,17 +27,23 @@ public class DeformPSRoIPoolTests
         RoITestData.KeepOffHalfIntegers(Tensor<double>.Randn(seed, GridRois.Length, 2 * classes, parts, parts).MulScalar(0.8))
             .MulScalar(1 / (TransStd * Width));
 
+    public static IEnumerable<object[]> Backends => TestBackends.All;
+
+    public static IEnumerable<object[]> GradCheckRows => TestBackends.Cross(TestBackends.Names, new object[][] { [2, 2], [1, 1] });
+
     [TestMethod]
-    public void DeformPSRoIPool_NoTransGroupOne_AveragesThePixelsOfEachBin()
+    [DynamicData(nameof(Backends))]
+    public void DeformPSRoIPool_NoTransGroupOne_AveragesThePixelsOfEachBin(string backend)
     {
+        using var target = TestBackends.Open<double>(backend);
         // spatialScale ½ with odd x1, y1 puts the RoI start on whole pixels: each bin is 2×2
         // pixels and its 2×2 samples sit on their centres. The second RoI covers columns 3 … 6 of
         // a 6-pixel-wide map: column 6 is beyond the −½ … W − ½ margin and skipped, so its second
         // bins average column 5 alone.
         var input = Tensor<double>.Randn(51, 2, 3, 6, 6);
         var rois = RoITestData.Rois([0, 3, 1, 10, 8], [1, 7, 1, 14, 8]);
-        var output = Functional.DeformPSRoIPool(input, rois, null, 0.5, outputDim: 3, groupSize: 1, pooledSize: 2,
-            samplePerPart: 2, noTrans: true);
+        var output = Functional.DeformPSRoIPool(target.On(input), target.On(rois), null, 0.5, outputDim: 3, groupSize: 1, pooledSize: 2,
+            samplePerPart: 2, noTrans: true).To(Device.Cpu);
 
         int[][] columns = [[1, 2, 3, 4], [3, 4, 5]];
         var expected = Tensor<double>.Zeros(2, 3, 2, 2);
@@ -53,11 +62,13 @@ public class DeformPSRoIPoolTests
     }
 
     [TestMethod]
-    public void DeformPSRoIPool_RoiBeyondTheImage_GivesZeroOutputAndGradient()
+    [DynamicData(nameof(Backends))]
+    public void DeformPSRoIPool_RoiBeyondTheImage_GivesZeroOutputAndGradient(string backend)
     {
+        using var target = TestBackends.Open<double>(backend);
         var input = Tensor<double>.Randn(52, 1, 4, 5, 5);
         input.RequiresGrad = true;
-        var output = Functional.DeformPSRoIPool(input, RoITestData.Rois([0, 8, 8, 12, 12]), null, 1.0, 1, 2, 2,
+        var output = Functional.DeformPSRoIPool(target.On(input), target.On(RoITestData.Rois([0, 8, 8, 12, 12])), null, 1.0, 1, 2, 2,
             samplePerPart: 3, noTrans: true);
         output.Sum().Backward();
         Assert.IsTrue(output.ToArray().All(v => v == 0));
@@ -65,56 +76,62 @@ public class DeformPSRoIPoolTests
     }
 
     [TestMethod]
-    public void DeformPSRoIPool_TransOfOnePixel_EqualsTheShiftedRoi()
+    [DynamicData(nameof(Backends))]
+    public void DeformPSRoIPool_TransOfOnePixel_EqualsTheShiftedRoi(string backend)
     {
+        using var target = TestBackends.Open<double>(backend);
         // Δx = transStd · trans · w; with w = 4 and trans = 1 / (transStd · 4) every bin moves one
         // pixel to the right, like the RoI itself moved by one pixel.
-        var input = Tensor<double>.Randn(53, 1, 8, 6, 8);
+        var input = target.On(Tensor<double>.Randn(53, 1, 8, 6, 8));
         var trans = Tensor<double>.Zeros(1, 2, 2, 2);
         for (int b = 0; b < 4; b++) trans[0, 0, b / 2, b % 2] = 1 / (TransStd * Width);
-        var moved = Functional.DeformPSRoIPool(input, RoITestData.Rois([0, 1, 1, 4, 4]), trans, 1.0, 2, 2, Pooled,
+        var moved = Functional.DeformPSRoIPool(input, target.On(RoITestData.Rois([0, 1, 1, 4, 4])), target.On(trans), 1.0, 2, 2, Pooled,
             samplePerPart: 3, transStd: TransStd);
-        var expected = Functional.DeformPSRoIPool(input, RoITestData.Rois([0, 2, 1, 5, 4]), null, 1.0, 2, 2, Pooled,
+        var expected = Functional.DeformPSRoIPool(input, target.On(RoITestData.Rois([0, 2, 1, 5, 4])), null, 1.0, 2, 2, Pooled,
             samplePerPart: 3, noTrans: true);
-        RoITestData.AssertClose(expected, moved, AverageTolerance, "moved bins");
+        RoITestData.AssertClose(expected.To(Device.Cpu), moved.To(Device.Cpu), AverageTolerance, "moved bins");
     }
 
     [TestMethod]
-    public void DeformPSRoIPool_NoTrans_IgnoresTheTransTensor()
+    [DynamicData(nameof(Backends))]
+    public void DeformPSRoIPool_NoTrans_IgnoresTheTransTensor(string backend)
     {
-        var input = Tensor<double>.Randn(54, 1, 8, 6, 6);
-        var rois = RoITestData.Rois([0, 0.6, 1.4, 3.7, 4.2]);
-        var withTrans = Functional.DeformPSRoIPool(input, rois, Tensor<double>.Randn(55, 1, 2, 2, 2), 1.0, 2, 2, 2,
+        using var target = TestBackends.Open<double>(backend);
+        var input = target.On(Tensor<double>.Randn(54, 1, 8, 6, 6));
+        var rois = target.On(RoITestData.Rois([0, 0.6, 1.4, 3.7, 4.2]));
+        var withTrans = Functional.DeformPSRoIPool(input, rois, target.On(Tensor<double>.Randn(55, 1, 2, 2, 2)), 1.0, 2, 2, 2,
             samplePerPart: 2, transStd: TransStd, noTrans: true);
         var without = Functional.DeformPSRoIPool(input, rois, null, 1.0, 2, 2, 2, samplePerPart: 2, noTrans: true);
-        Assert.AreEqual(0.0, RoITestData.MaxAbsDiff(withTrans, without));
+        Assert.AreEqual(0.0, RoITestData.MaxAbsDiff(withTrans.To(Device.Cpu), without.To(Device.Cpu)));
     }
 
     [TestMethod]
-    [DataRow(2, 2)]
-    [DataRow(1, 1)]
-    public void DeformPSRoIPool_GradCheck_InputAndTransGradientsMatchFiniteDifferences(int classes, int partSize)
+    [DynamicData(nameof(GradCheckRows))]
+    public void DeformPSRoIPool_GradCheck_InputAndTransGradientsMatchFiniteDifferences(string backend, int classes, int partSize)
     {
+        using var target = TestBackends.Open<double>(backend);
         // outputDim 2, groupSize 2: 8 input channels; with partSize 1 all bins share one offset
         // per class, so its gradient sums over bins.
-        var rois = RoITestData.Rois(GridRois);
+        var rois = target.On(RoITestData.Rois(GridRois));
         var input = Tensor<double>.Randn(56, 2, 8, 6, 7);
         var trans = GridTrans(57, classes, partSize);
         var result = RoITestData.CheckAndPrint(
-            t => Functional.DeformPSRoIPool(t[0], rois, t[1], 1.0, outputDim: 2, groupSize: 2, Pooled, partSize, Samples, TransStd),
+            target.Run<double>(t => Functional.DeformPSRoIPool(t[0], rois, t[1], 1.0, outputDim: 2, groupSize: 2, Pooled, partSize, Samples, TransStd)),
             [input, trans], ["input", "trans"]);
         Assert.IsTrue(result.Passed, result.ToString());
     }
 
     [TestMethod]
-    public void DeformPSRoIPool_Float_MatchesDouble()
+    [DynamicData(nameof(Backends))]
+    public void DeformPSRoIPool_Float_MatchesDouble(string backend)
     {
+        using var target = TestBackends.Open<double>(backend);
         var rois = RoITestData.Rois(GridRois);
         var input = Tensor<double>.Randn(58, 2, 8, 6, 7);
         var trans = GridTrans(59, 2, 2);
-        var expected = Functional.DeformPSRoIPool(input, rois, trans, 1.0, 2, 2, Pooled, 2, Samples, TransStd);
-        var actual = Functional.DeformPSRoIPool(RoITestData.ToFloat(input), RoITestData.ToFloat(rois), RoITestData.ToFloat(trans),
-            1.0, 2, 2, Pooled, 2, Samples, TransStd);
-        Assert.IsTrue(RoITestData.MaxAbsDiff(RoITestData.ToFloat(expected), actual) <= FloatTolerance);
+        var expected = Functional.DeformPSRoIPool(target.On(input), target.On(rois), target.On(trans), 1.0, 2, 2, Pooled, 2, Samples, TransStd);
+        var actual = Functional.DeformPSRoIPool(target.On(RoITestData.ToFloat(input)), target.On(RoITestData.ToFloat(rois)),
+            target.On(RoITestData.ToFloat(trans)), 1.0, 2, 2, Pooled, 2, Samples, TransStd);
+        Assert.IsTrue(RoITestData.MaxAbsDiff(RoITestData.ToFloat(expected.To(Device.Cpu)), actual.To(Device.Cpu)) <= FloatTolerance);
     }
 }
