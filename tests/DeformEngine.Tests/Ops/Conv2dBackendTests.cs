@@ -14,8 +14,8 @@ public class Conv2dBackendTests
 
     private const int RandomConfigurations = 60;
 
-    // Each device run is a dozen kernel launches (about a millisecond each on PoCL): the fixed cases and
-    // the first random ones keep the device rows to seconds.
+    // Each device run is a dozen kernel launches (about a millisecond each on ILGPU's CPU accelerator): the
+    // fixed cases and the first random ones keep the device rows to seconds.
     private const int DeviceRandomConfigurations = 12;
 
     public static IEnumerable<object[]> Runs =>

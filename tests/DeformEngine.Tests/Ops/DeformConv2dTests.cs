@@ -33,7 +33,8 @@ public class DeformConv2dTests
     {
         using var target = TestBackends.Open<double>(backend);
         // A device runs each of GradCheck's two evaluations per input element as several kernel launches and
-        // copies (about a millisecond on PoCL), so its rows take a smaller problem with the same hyper-parameters.
+        // copies (about a millisecond each on ILGPU's CPU accelerator), so its rows take a smaller problem with
+        // the same hyper-parameters.
         var (n, c, h, w, outC, offsetGroups) = target.IsCpu ? (2, 4, 5, 6, 4, 2) : (1, 2, 3, 4, 2, 1);
         int oh = (h + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
         int ow = (w + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
