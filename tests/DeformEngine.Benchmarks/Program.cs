@@ -9,9 +9,11 @@ switch (command)
         break;
     case "deform":
         return DeformBenchmark.Run(args[1..]);
+    case "dcnv3":
+        return Dcnv3Benchmark.Run(args[1..]);
     default:
         Console.Error.WriteLine("usage: DeformEngine.Benchmarks <command> [options]");
-        Console.Error.WriteLine("commands: gemm, deform");
+        Console.Error.WriteLine("commands: gemm, deform, dcnv3");
         return 1;
 }
 return 0;

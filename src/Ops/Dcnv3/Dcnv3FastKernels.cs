@@ -20,6 +20,7 @@ internal static unsafe class Dcnv3FastKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var grid = new KernelGrid<T>(parameters);
+        var zeros = new T[parameters.GroupChannels];
         ParallelLoop.For(parameters.Batch * parameters.OutH, task =>
         {
             int n = task / parameters.OutH, oy = task - n * parameters.OutH;
@@ -27,6 +28,7 @@ internal static unsafe class Dcnv3FastKernels
             var sources = stackalloc nint[4 * points];
             var weights = stackalloc T[4 * points];
             fixed (T* image = &input[n * parameters.Height * parameters.Width * channels])
+            fixed (T* zero = zeros)
             fixed (T* off = offset)
             fixed (T* msk = mask)
             fixed (T* outData = output)
@@ -39,16 +41,16 @@ internal static unsafe class Dcnv3FastKernels
                         int count = 0;
                         for (int p = 0; p < points; p++)
                         {
-                            var sampler = grid.Locate(fields, off, row, oy, ox, g, p);
-                            if (!sampler.Any) continue;
+                            if (!grid.Locate(fields, off, row, oy, ox, g, p, out var corners)) continue;
                             T m = msk[fields.Mask(row, g, p)];
-                            for (int q = 0; q < 4; q++)
-                            {
-                                int pixel = sampler.Pixel(q);
-                                if (pixel < 0) continue;
-                                sources[count] = (nint)(image + (long)pixel * channels + g * groupChannels);
-                                weights[count++] = m * sampler.Weight(q);
-                            }
+                            T* pixel = image + ((long)corners.Top * parameters.Width + corners.Left) * channels + g * groupChannels;
+                            long down = (long)parameters.Width * channels;
+                            // Four entries per point whatever the border, so that the sum runs one accumulator per
+                            // corner; a corner outside the map reads the zeros with weight 0.
+                            Add(sources, weights, ref count, corners.TopIn && corners.LeftIn, pixel, m * corners.Glt, zero);
+                            Add(sources, weights, ref count, corners.TopIn && corners.RightIn, pixel + channels, m * corners.Grt, zero);
+                            Add(sources, weights, ref count, corners.BottomIn && corners.LeftIn, pixel + down, m * corners.Glb, zero);
+                            Add(sources, weights, ref count, corners.BottomIn && corners.RightIn, pixel + down + channels, m * corners.Grb, zero);
                         }
                         WeightedSum(outData + (long)row * channels + g * groupChannels, sources, weights, count, groupChannels);
                     }
@@ -78,7 +80,7 @@ internal static unsafe class Dcnv3FastKernels
             var values = stackalloc T*[4];
             var targets = stackalloc T*[4];
             var scatterWeights = stackalloc T[4];
-            var sums = stackalloc T[4];
+            var sums = stackalloc T[3];
             fixed (T* image = &input[n * plane * channels])
             fixed (T* gradImage = gradInput)
             fixed (T* zero = zeros)
@@ -97,34 +99,37 @@ internal static unsafe class Dcnv3FastKernels
                         T* upstream = upstreamData + (long)row * channels + g * groupChannels;
                         for (int p = 0; p < parameters.Points; p++)
                         {
-                            var sampler = grid.Locate(fields, off, row, oy, ox, g, p);
                             // NOTE: a point with no corner in the map read 0 whatever its offset and mask: its
                             // gradients stay 0 (even for a non-finite mask).
-                            if (!sampler.Any) continue;
+                            if (!grid.Locate(fields, off, row, oy, ox, g, p, out var corners)) continue;
                             T m = msk[fields.Mask(row, g, p)];
-                            for (int q = 0; q < 4; q++)
-                            {
-                                int pixel = sampler.Pixel(q);
-                                long at = (long)pixel * channels + g * groupChannels;
-                                values[q] = pixel < 0 ? zero : image + at;
-                                targets[q] = pixel < 0 || gradImageN == null ? sinkData : gradImageN + at;
-                                scatterWeights[q] = m * sampler.Weight(q);
-                            }
-                            CornerStep(upstream, values, targets, scatterWeights, groupChannels, wantSums, gradImageN != null, sums);
+                            long at = ((long)corners.Top * parameters.Width + corners.Left) * channels + g * groupChannels;
+                            long down = (long)parameters.Width * channels;
+                            T* pixel = image + at;
+                            T* gradPixel = gradImageN == null ? null : gradImageN + at;
+                            bool lt = corners.TopIn && corners.LeftIn, rt = corners.TopIn && corners.RightIn;
+                            bool lb = corners.BottomIn && corners.LeftIn, rb = corners.BottomIn && corners.RightIn;
+                            values[0] = lt ? pixel : zero;
+                            values[1] = rt ? pixel + channels : zero;
+                            values[2] = lb ? pixel + down : zero;
+                            values[3] = rb ? pixel + down + channels : zero;
+                            targets[0] = lt && gradPixel != null ? gradPixel : sinkData;
+                            targets[1] = rt && gradPixel != null ? gradPixel + channels : sinkData;
+                            targets[2] = lb && gradPixel != null ? gradPixel + down : sinkData;
+                            targets[3] = rb && gradPixel != null ? gradPixel + down + channels : sinkData;
+                            scatterWeights[0] = m * corners.Glt;
+                            scatterWeights[1] = m * corners.Grt;
+                            scatterWeights[2] = m * corners.Glb;
+                            scatterWeights[3] = m * corners.Grb;
+                            CornerStep(upstream, values, targets, scatterWeights, groupChannels, wantSums, gradImageN != null, corners, sums);
                             if (!wantSums) continue;
-                            T sumX = T.Zero, sumY = T.Zero, sumMask = T.Zero;
-                            for (int q = 0; q < 4; q++)
-                            {
-                                sumMask += sampler.Weight(q) * sums[q];
-                                sumX += sampler.WeightDx(q) * sums[q];
-                                sumY += sampler.WeightDy(q) * sums[q];
-                            }
+                            T sumMask = sums[0], sumX = sums[1], sumY = sums[2];
                             if (gOff != null)
                             {
-                                int at = fields.OffsetX(row, g, p);
+                                int offsetAt = fields.OffsetX(row, g, p);
                                 // NOTE: x = … + Δx·s, so ∂x/∂Δx = s (offsetScale).
-                                gOff[at] = grid.Scale * m * sumX;
-                                gOff[at + 1] = grid.Scale * m * sumY;
+                                gOff[offsetAt] = grid.Scale * m * sumX;
+                                gOff[offsetAt + 1] = grid.Scale * m * sumY;
                             }
                             if (gMask != null) gMask[fields.Mask(row, g, p)] = sumMask;
                         }
@@ -133,52 +138,55 @@ internal static unsafe class Dcnv3FastKernels
         });
     }
 
-    /// <summary>dest[c] = Σ_e weights[e]·sources[e][c] for c &lt; length, entries in order.</summary>
+    /// <summary>dest[c] = Σ_e weights[e]·sources[e][c] for c &lt; length over entries that come in fours (one
+    /// per corner): one accumulator per corner, added as (lt + rt) + (lb + rb) at the end, so that the four
+    /// multiply-add chains run side by side.</summary>
     private static void WeightedSum<T>(T* dest, nint* sources, T* weights, int count, int length)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int c = 0, width = Vector256<T>.Count;
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; c <= length - 2 * width; c += 2 * width)
-            {
-                var low = Vector256<T>.Zero;
-                var high = Vector256<T>.Zero;
-                for (int e = 0; e < count; e++)
-                {
-                    var w = Vector256.Create(weights[e]);
-                    T* source = (T*)sources[e] + c;
-                    low = MultiplyAdd(w, Vector256.Load(source), low);
-                    high = MultiplyAdd(w, Vector256.Load(source + width), high);
-                }
-                low.Store(dest + c);
-                high.Store(dest + c + width);
-            }
             for (; c <= length - width; c += width)
             {
-                var sum = Vector256<T>.Zero;
-                for (int e = 0; e < count; e++) sum = MultiplyAdd(Vector256.Create(weights[e]), Vector256.Load((T*)sources[e] + c), sum);
-                sum.Store(dest + c);
+                Vector256<T> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int e = 0; e < count; e += 4)
+                {
+                    a0 = MultiplyAdd(Vector256.Create(weights[e]), Vector256.Load((T*)sources[e] + c), a0);
+                    a1 = MultiplyAdd(Vector256.Create(weights[e + 1]), Vector256.Load((T*)sources[e + 1] + c), a1);
+                    a2 = MultiplyAdd(Vector256.Create(weights[e + 2]), Vector256.Load((T*)sources[e + 2] + c), a2);
+                    a3 = MultiplyAdd(Vector256.Create(weights[e + 3]), Vector256.Load((T*)sources[e + 3] + c), a3);
+                }
+                ((a0 + a1) + (a2 + a3)).Store(dest + c);
             }
         }
         for (; c < length; c++)
         {
-            T sum = T.Zero;
-            for (int e = 0; e < count; e++) sum = T.FusedMultiplyAdd(weights[e], ((T*)sources[e])[c], sum);
-            dest[c] = sum;
+            T a0 = T.Zero, a1 = T.Zero, a2 = T.Zero, a3 = T.Zero;
+            for (int e = 0; e < count; e += 4)
+            {
+                a0 = T.FusedMultiplyAdd(weights[e], ((T*)sources[e])[c], a0);
+                a1 = T.FusedMultiplyAdd(weights[e + 1], ((T*)sources[e + 1])[c], a1);
+                a2 = T.FusedMultiplyAdd(weights[e + 2], ((T*)sources[e + 2])[c], a2);
+                a3 = T.FusedMultiplyAdd(weights[e + 3], ((T*)sources[e + 3])[c], a3);
+            }
+            dest[c] = (a0 + a1) + (a2 + a3);
         }
     }
 
-    /// <summary>One sampling point's pass over a group's channels: sums[q] = Σ_c upstream[c]·values[q][c]
-    /// (lanes summed at the end, then the scalar tail) when <paramref name="wantSums"/>, and
-    /// targets[q][c] += weights[q]·upstream[c] when <paramref name="scatter"/>.</summary>
-    private static void CornerStep<T>(T* upstream, T** values, T** targets, T* weights, int length, bool wantSums, bool scatter, T* sums)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>One sampling point's pass over a group's channels. When <paramref name="wantSums"/>, with
+    /// S_q = Σ_c upstream[c]·values[q][c]: results[0] = Σ_q g_q·S_q, results[1] = (1−ly)(S_rt − S_lt) + ly(S_rb − S_lb),
+    /// results[2] = (1−lx)(S_lb − S_lt) + lx(S_rb − S_rt) (the mask sum and the x and y sums), combined per lane
+    /// before the lanes are added, then the scalar tail. When <paramref name="scatter"/>,
+    /// targets[q][c] += weights[q]·upstream[c] on the way.</summary>
+    private static void CornerStep<T>(T* upstream, T** values, T** targets, T* weights, int length, bool wantSums, bool scatter,
+        in Corners<T> corners, T* results) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* v0 = values[0], v1 = values[1], v2 = values[2], v3 = values[3];
         T* t0 = targets[0], t1 = targets[1], t2 = targets[2], t3 = targets[3];
         T w0 = weights[0], w1 = weights[1], w2 = weights[2], w3 = weights[3];
-        T s0 = T.Zero, s1 = T.Zero, s2 = T.Zero, s3 = T.Zero;
+        T oneMinusLx = T.One - corners.Lx, oneMinusLy = T.One - corners.Ly;
+        T sumMask = T.Zero, sumX = T.Zero, sumY = T.Zero;
         int c = 0, width = Vector256<T>.Count;
         if (Vector256.IsHardwareAccelerated && length >= width)
         {
@@ -205,20 +213,23 @@ internal static unsafe class Dcnv3FastKernels
                     MultiplyAdd(b3, u, Vector256.Load(t3 + c)).Store(t3 + c);
                 }
             }
-            s0 = Vector256.Sum(a0);
-            s1 = Vector256.Sum(a1);
-            s2 = Vector256.Sum(a2);
-            s3 = Vector256.Sum(a3);
+            if (wantSums)
+            {
+                sumMask = Vector256.Sum(Vector256.Create(corners.Glt) * a0 + Vector256.Create(corners.Grt) * a1
+                    + Vector256.Create(corners.Glb) * a2 + Vector256.Create(corners.Grb) * a3);
+                sumX = Vector256.Sum(Vector256.Create(oneMinusLy) * (a1 - a0) + Vector256.Create(corners.Ly) * (a3 - a2));
+                sumY = Vector256.Sum(Vector256.Create(oneMinusLx) * (a2 - a0) + Vector256.Create(corners.Lx) * (a3 - a1));
+            }
         }
         for (; c < length; c++)
         {
             T u = upstream[c];
             if (wantSums)
             {
-                s0 = T.FusedMultiplyAdd(u, v0[c], s0);
-                s1 = T.FusedMultiplyAdd(u, v1[c], s1);
-                s2 = T.FusedMultiplyAdd(u, v2[c], s2);
-                s3 = T.FusedMultiplyAdd(u, v3[c], s3);
+                T s0 = u * v0[c], s1 = u * v1[c], s2 = u * v2[c], s3 = u * v3[c];
+                sumMask += corners.Glt * s0 + corners.Grt * s1 + corners.Glb * s2 + corners.Grb * s3;
+                sumX += oneMinusLy * (s1 - s0) + corners.Ly * (s3 - s2);
+                sumY += oneMinusLx * (s2 - s0) + corners.Lx * (s3 - s1);
             }
             if (scatter)
             {
@@ -228,10 +239,9 @@ internal static unsafe class Dcnv3FastKernels
                 t3[c] = T.FusedMultiplyAdd(w3, u, t3[c]);
             }
         }
-        sums[0] = s0;
-        sums[1] = s1;
-        sums[2] = s2;
-        sums[3] = s3;
+        results[0] = sumMask;
+        results[1] = sumX;
+        results[2] = sumY;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -244,17 +254,53 @@ internal static unsafe class Dcnv3FastKernels
         throw new NotSupportedException(typeof(T).Name);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add<T>(nint* sources, T* weights, ref int count, bool inMap, T* source, T weight, T* zero)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        sources[count] = (nint)(inMap ? source : zero);
+        weights[count++] = inMap ? weight : T.Zero;
+    }
+
+    /// <summary>A located sampling point: the top-left corner, the fractional parts, which corner rows and
+    /// columns lie in the map, and the coefficients g_q = (1−ly or ly)·(1−lx or lx) as
+    /// <see cref="ZeroPaddedBilinear{T}.Weight"/> forms them.</summary>
+    private readonly struct Corners<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public readonly int Left, Top;
+        public readonly T Lx, Ly, Glt, Grt, Glb, Grb;
+        public readonly bool LeftIn, RightIn, TopIn, BottomIn;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Corners(int left, int top, T lx, T ly, int height, int width)
+        {
+            Left = left;
+            Top = top;
+            Lx = lx;
+            Ly = ly;
+            T oneMinusLx = T.One - lx, oneMinusLy = T.One - ly;
+            Glt = oneMinusLy * oneMinusLx;
+            Grt = oneMinusLy * lx;
+            Glb = ly * oneMinusLx;
+            Grb = ly * lx;
+            LeftIn = left >= 0;
+            RightIn = left + 1 < width;
+            TopIn = top >= 0;
+            BottomIn = top + 1 < height;
+        }
+    }
+
     /// <summary>The kernel's point offsets i·dilW − halfW and j·dilH − halfH and the scale in T, computed once
     /// per call; <see cref="Locate"/> then forms the position with the very operations of
-    /// <see cref="Dcnv3Params.Location{T}"/>.</summary>
-    private readonly struct KernelGrid<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <see cref="Dcnv3Params.Location{T}"/> and applies the border rule of <see cref="ZeroPaddedBilinear{T}"/>.</summary>
+    private sealed class KernelGrid<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly Dcnv3Params _parameters;
-        private readonly T[] _pointX, _pointY;
+        private readonly T[] _pointX, _pointY, _baseX, _baseY;
+        private readonly T _width, _height;
+        private readonly int _widthPixels, _heightPixels;
 
         public KernelGrid(Dcnv3Params parameters)
         {
-            _parameters = parameters;
             Scale = T.CreateChecked(parameters.OffsetScale);
             _pointX = new T[parameters.Points];
             _pointY = new T[parameters.Points];
@@ -263,17 +309,35 @@ internal static unsafe class Dcnv3FastKernels
                 _pointX[p] = T.CreateTruncating(parameters.KernelColumn(p) * parameters.Dilation.W - parameters.HalfW);
                 _pointY[p] = T.CreateTruncating(parameters.KernelRow(p) * parameters.Dilation.H - parameters.HalfH);
             }
+            _baseX = new T[parameters.OutW];
+            for (int ox = 0; ox < parameters.OutW; ox++)
+                _baseX[ox] = T.CreateTruncating(ox * parameters.Stride.W - parameters.Padding.W + parameters.HalfW);
+            _baseY = new T[parameters.OutH];
+            for (int oy = 0; oy < parameters.OutH; oy++)
+                _baseY[oy] = T.CreateTruncating(oy * parameters.Stride.H - parameters.Padding.H + parameters.HalfH);
+            _widthPixels = parameters.Width;
+            _heightPixels = parameters.Height;
+            _width = T.CreateTruncating(parameters.Width);
+            _height = T.CreateTruncating(parameters.Height);
         }
 
         public T Scale { get; }
 
-        public ZeroPaddedBilinear<T> Locate(Dcnv3Fields fields, T* offset, int row, int oy, int ox, int group, int point)
+        /// <summary>False when no corner of the point lies in the map (or the position is not finite).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Locate(Dcnv3Fields fields, T* offset, int row, int oy, int ox, int group, int point, out Corners<T> corners)
         {
-            var pr = _parameters;
             int at = fields.OffsetX(row, group, point);
-            T x = T.CreateTruncating(ox * pr.Stride.W - pr.Padding.W + pr.HalfW) + (_pointX[point] + offset[at]) * Scale;
-            T y = T.CreateTruncating(oy * pr.Stride.H - pr.Padding.H + pr.HalfH) + (_pointY[point] + offset[at + 1]) * Scale;
-            return new ZeroPaddedBilinear<T>(x, y, pr.Height, pr.Width);
+            T x = _baseX[ox] + (_pointX[point] + offset[at]) * Scale;
+            T y = _baseY[oy] + (_pointY[point] + offset[at + 1]) * Scale;
+            if (!(x >= -T.One && x < _width && y >= -T.One && y < _height))
+            {
+                corners = default;
+                return false;
+            }
+            T left = T.Floor(x), top = T.Floor(y);
+            corners = new Corners<T>(int.CreateTruncating(left), int.CreateTruncating(top), x - left, y - top, _heightPixels, _widthPixels);
+            return true;
         }
     }
 }
