@@ -19,6 +19,8 @@ public class GpuDcnv3Tests
         [
             ("Dcnv3", () => Functional.Dcnv3(input, offset, mask, (3, 3), padding: (1, 1), group: 2)),
             ("Dcnv4", () => Functional.Dcnv4(input, offsetMask, (3, 3), padding: (1, 1), group: 2)),
+            ("LayerNorm", () => Functional.LayerNorm(input)),
+            ("Gelu", () => Functional.Gelu(input)),
         ];
         foreach (var (op, call) in cases)
         {
