@@ -52,6 +52,31 @@ public sealed record Dcnv3Params(
         return (x, y);
     }
 
+    /// <summary>Checks every argument of <see cref="Functional.Dcnv3{T}"/> before any work.</summary>
+    internal static Dcnv3Params Create<T>(Tensor<T> input, Tensor<T> offset, Tensor<T> mask, (int H, int W) kernelSize, (int H, int W)? stride,
+        (int H, int W)? padding, (int H, int W)? dilation, int group, int? groupChannels, double offsetScale, bool removeCenter)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(offset);
+        ArgumentNullException.ThrowIfNull(mask);
+        var parameters = Create(input, kernelSize, stride, padding, dilation, group, groupChannels, offsetScale, removeCenter);
+        RequireField(nameof(offset), offset, parameters, 2, "(Δx, Δy)");
+        RequireField(nameof(mask), mask, parameters, 1, "mask");
+        Functional.RequireSameDevice(nameof(offset), input, offset);
+        Functional.RequireSameDevice(nameof(mask), input, mask);
+        return parameters;
+    }
+
+    private static void RequireField<T>(string argumentName, Tensor<T> field, Dcnv3Params parameters, int perPoint, string what)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int[] expected = [parameters.Batch, parameters.OutH, parameters.OutW, parameters.Group * parameters.Points * perPoint];
+        if (!field.ShapeSpan.SequenceEqual(expected))
+            throw new ArgumentException(
+                $"{argumentName}: expected shape {ShapeMath.Format(expected)} ([N, OutH, OutW, group·points{(perPoint == 2 ? "·2" : "")}] with group " +
+                $"{parameters.Group}, {parameters.Points} points of {what}), got {ShapeMath.Format(field.ShapeSpan)}.", argumentName);
+    }
+
     /// <summary>Checks the input and hyper-parameters shared by DCNv3 and DCNv4 and returns the geometry.</summary>
     internal static Dcnv3Params Create<T>(Tensor<T> input, (int H, int W) kernelSize, (int H, int W)? stride,
         (int H, int W)? padding, (int H, int W)? dilation, int group, int? groupChannels, double offsetScale, bool removeCenter)

@@ -21,26 +21,11 @@ public static partial class Functional
         int group = 1, int? groupChannels = null, double offsetScale = 1.0, bool removeCenter = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(offset);
-        ArgumentNullException.ThrowIfNull(mask);
-        var parameters = Dcnv3Params.Create(input, kernelSize, stride, padding, dilation, group, groupChannels, offsetScale, removeCenter);
-        RequireDcnv3Field(nameof(offset), offset, parameters, 2, "(Δx, Δy)");
-        RequireDcnv3Field(nameof(mask), mask, parameters, 1, "mask");
-        RequireSameDevice(nameof(offset), input, offset);
-        RequireSameDevice(nameof(mask), input, mask);
+        var parameters = Dcnv3Params.Create(input, offset, mask, kernelSize, stride, padding, dilation, group, groupChannels, offsetScale,
+            removeCenter);
         var backend = OperatorBackends.For<IDcnv3Backend>(input.Device, "Dcnv3");
         var output = backend.Dcnv3(parameters, input, offset, mask);
         return Autograd.Record(output, "Dcnv3", (grad, needs) =>
             backend.Dcnv3Backward(parameters, grad, input, offset, mask, needs), input, offset, mask);
-    }
-
-    private static void RequireDcnv3Field<T>(string argumentName, Tensor<T> field, Dcnv3Params parameters, int perPoint, string what)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int[] expected = [parameters.Batch, parameters.OutH, parameters.OutW, parameters.Group * parameters.Points * perPoint];
-        if (!field.ShapeSpan.SequenceEqual(expected))
-            throw new ArgumentException(
-                $"{argumentName}: expected shape {ShapeMath.Format(expected)} ([N, OutH, OutW, group·points{(perPoint == 2 ? "·2" : "")}] with group " +
-                $"{parameters.Group}, {parameters.Points} points of {what}), got {ShapeMath.Format(field.ShapeSpan)}.", argumentName);
     }
 }
