@@ -11,7 +11,9 @@ Shape: N=2, 56x56, C=128, G=8 (16 channels per group), 3x3, padding 1, stride 1,
 offset_scale 1, offsets ~ 2·N(0, 1), mask ~ U(0, 1) (DCNv4: the packed offset_mask ~ 2·N(0, 1)).
 The same protocol as the engine's `dcnv3` benchmark: warm-up (two runs and at least one second),
 then the median of --reps; forward alone under no_grad; backward alone (to input, offset and mask, or
-input and offset_mask, of L = sum(out * g)) with its forward outside the timed region.
+input and offset_mask, of L = sum(out * g)) with its forward outside the timed region. Beside the
+wall-clock time: the process CPU time over all threads (time.process_time), which a shared,
+oversubscribed machine inflates less (OpenMP threads that spin while waiting count in it).
 """
 
 import argparse
@@ -38,28 +40,28 @@ def warm_up(action, runs=2, seconds=1.0):
         i += 1
 
 
+def measure(action):
+    """Wall-clock and process CPU (all threads) milliseconds of one call."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    action()
+    return (time.perf_counter() - t0) * 1e3, (time.process_time() - c0) * 1e3
+
+
 def time_op(forward, leaves, grad, reps):
     with torch.no_grad():
         warm_up(forward)
-        times = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            forward()
-            times.append(time.perf_counter() - t0)
-    fwd = statistics.median(times)
+        fwd = [measure(forward) for _ in range(reps)]
     for leaf in leaves:
         leaf.requires_grad_(True)
     warm_up(lambda: (forward() * grad).sum().backward())
-    times = []
+    bwd = []
     for _ in range(reps):
         for leaf in leaves:
             leaf.grad = None
-        out = forward()
-        loss = (out * grad).sum()
-        t0 = time.perf_counter()
-        loss.backward()
-        times.append(time.perf_counter() - t0)
-    return fwd * 1e3, statistics.median(times) * 1e3
+        loss = (forward() * grad).sum()
+        bwd.append(measure(loss.backward))
+    median = lambda times, k: statistics.median(t[k] for t in times)
+    return median(fwd, 0), median(bwd, 0), median(fwd, 1), median(bwd, 1)
 
 
 def main():
@@ -81,12 +83,13 @@ def main():
     results = []
     for name, forward, leaves in [("dcnv3", lambda: dcnv3_core(x, offset, mask, *ARGS), [x, offset, mask]),
                                   ("dcnv4", lambda: dcnv4_core(x, offset_mask, *ARGS), [x, offset_mask])]:
-        fwd, bwd = time_op(forward, leaves, grad, args.reps)
+        fwd, bwd, fwd_cpu, bwd_cpu = time_op(forward, leaves, grad, args.reps)
         for leaf in leaves:
             leaf.requires_grad_(False)
             leaf.grad = None
-        results.append({"name": name, "fwd_ms": fwd, "bwd_ms": bwd})
-        print(f"{name:<8}{fwd:10.2f} ms fwd{bwd:10.2f} ms bwd{fwd + bwd:10.2f} ms fwd+bwd")
+        results.append({"name": name, "fwd_ms": fwd, "bwd_ms": bwd, "fwd_cpu_ms": fwd_cpu, "bwd_cpu_ms": bwd_cpu})
+        print(f"{name:<8}{fwd:10.2f} ms fwd{bwd:10.2f} ms bwd{fwd + bwd:10.2f} ms fwd+bwd"
+              f"   (CPU, all threads: {fwd_cpu:.1f} fwd, {bwd_cpu:.1f} bwd)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"engine": "torch", "torch": torch.__version__, "threads": args.threads, "reps": args.reps,

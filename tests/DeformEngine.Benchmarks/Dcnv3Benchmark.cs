@@ -9,7 +9,8 @@ namespace DeformEngine.Benchmarks;
 /// tests/Benchmarks/dcnv3_bench.py (N=2, 56×56, C=128, G=8, 3×3, padding 1, stride 1), set up and timed
 /// the same way: warm-up (two runs, and at least one second for the JIT), then the median of R; forward
 /// alone outside autograd; backward alone (to input, offset and mask, or to input and offset_mask, for
-/// L = Σ out·g) with its forward outside the timed region.</summary>
+/// L = Σ out·g) with its forward outside the timed region. Beside the wall-clock time it reports the
+/// process's CPU time over all threads, which a shared, oversubscribed machine inflates less.</summary>
 public static class Dcnv3Benchmark
 {
     private const int Warmup = 2;
@@ -44,11 +45,12 @@ public static class Dcnv3Benchmark
                           $"(AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, AVX-512F {Avx512F.IsSupported})");
         Console.WriteLine($"N={N} {Height}x{Width} C={Group * GroupChannels} G={Group} {Kernel}x{Kernel}, pad 1, stride 1");
         var results = new List<object>();
-        foreach (var (name, run) in new (string, Func<int, (double, double)>)[] { ("dcnv3", BenchDcnv3), ("dcnv4", BenchDcnv4) })
+        foreach (var (name, run) in new (string, Func<int, Timings>)[] { ("dcnv3", BenchDcnv3), ("dcnv4", BenchDcnv4) })
         {
-            var (forward, backward) = run(reps);
-            results.Add(new { name, fwd_ms = forward, bwd_ms = backward });
-            Console.WriteLine($"{name,-8}{forward,10:F2} ms fwd{backward,10:F2} ms bwd{forward + backward,10:F2} ms fwd+bwd");
+            var t = run(reps);
+            results.Add(new { name, fwd_ms = t.Forward, bwd_ms = t.Backward, fwd_cpu_ms = t.ForwardCpu, bwd_cpu_ms = t.BackwardCpu });
+            Console.WriteLine($"{name,-8}{t.Forward,10:F2} ms fwd{t.Backward,10:F2} ms bwd{t.Forward + t.Backward,10:F2} ms fwd+bwd" +
+                              $"   (CPU, all threads: {t.ForwardCpu:F1} fwd, {t.BackwardCpu:F1} bwd)");
         }
         if (json is not null)
             File.WriteAllText(json, JsonSerializer.Serialize(new { engine = "DeformEngine", threads, reps, ops = results },
@@ -56,7 +58,7 @@ public static class Dcnv3Benchmark
         return 0;
     }
 
-    private static (double Forward, double Backward) BenchDcnv3(int reps)
+    private static Timings BenchDcnv3(int reps)
     {
         int points = Kernel * Kernel;
         var input = Tensor<float>.Randn(1, N, Height, Width, Group * GroupChannels);
@@ -66,7 +68,7 @@ public static class Dcnv3Benchmark
         return Time(() => Functional.Dcnv3(input, offset, mask, (Kernel, Kernel), padding: (1, 1), group: Group), [input, offset, mask], grad, reps);
     }
 
-    private static (double Forward, double Backward) BenchDcnv4(int reps)
+    private static Timings BenchDcnv4(int reps)
     {
         int points = Kernel * Kernel;
         var input = Tensor<float>.Randn(1, N, Height, Width, Group * GroupChannels);
@@ -75,31 +77,49 @@ public static class Dcnv3Benchmark
         return Time(() => Functional.Dcnv4(input, offsetMask, (Kernel, Kernel), padding: (1, 1), group: Group), [input, offsetMask], grad, reps);
     }
 
-    private static (double Forward, double Backward) Time(Func<Tensor<float>> forward, Tensor<float>[] leaves, Tensor<float> grad, int reps)
+    /// <summary>Median wall-clock and process CPU milliseconds (all threads) of the forward and of the backward.</summary>
+    private static Timings Time(Func<Tensor<float>> forward, Tensor<float>[] leaves, Tensor<float> grad, int reps)
     {
-        double forwardSeconds;
+        var forwardTimes = new List<(double Wall, double Cpu)>();
         using (Autograd.NoGrad())
         {
             WarmUp(() => forward());
-            forwardSeconds = Timing.Median(() => forward(), 0, reps);
+            for (int i = 0; i < reps; i++) forwardTimes.Add(Measure(() => forward()));
         }
         foreach (var leaf in leaves) leaf.RequiresGrad = true;
         WarmUp(() => forward().Backward(grad));
-        var seconds = new List<double>();
+        var backwardTimes = new List<(double Wall, double Cpu)>();
         for (int i = 0; i < reps; i++)
         {
             foreach (var leaf in leaves) leaf.Grad = null;
             var output = forward();
-            long start = Stopwatch.GetTimestamp();
-            output.Backward(grad);
-            seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            backwardTimes.Add(Measure(() => output.Backward(grad)));
         }
         foreach (var leaf in leaves)
         {
             leaf.Grad = null;
             leaf.RequiresGrad = false;
         }
-        seconds.Sort();
-        return (forwardSeconds * 1e3, seconds[seconds.Count / 2] * 1e3);
+        return new Timings(Median(forwardTimes, t => t.Wall), Median(backwardTimes, t => t.Wall),
+            Median(forwardTimes, t => t.Cpu), Median(backwardTimes, t => t.Cpu));
     }
+
+    private static (double Wall, double Cpu) Measure(Action action)
+    {
+        var process = Process.GetCurrentProcess();
+        var cpuStart = process.TotalProcessorTime;
+        long start = Stopwatch.GetTimestamp();
+        action();
+        double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        process.Refresh();
+        return (wall, (process.TotalProcessorTime - cpuStart).TotalMilliseconds);
+    }
+
+    private static double Median(List<(double Wall, double Cpu)> times, Func<(double Wall, double Cpu), double> pick)
+    {
+        var values = times.Select(pick).Order().ToList();
+        return values[values.Count / 2];
+    }
+
+    private sealed record Timings(double Forward, double Backward, double ForwardCpu, double BackwardCpu);
 }
