@@ -4,7 +4,7 @@ namespace DeformEngine;
 
 /// <summary>The fast <see cref="IDcnv3Backend"/> and <see cref="IDcnv4Backend"/>: <see cref="Dcnv3FastKernels"/>
 /// over the channels-last input as it is (no copies, no workspace beyond the results), threads over output
-/// rows in the forward and over (image, group) in the backward.</summary>
+/// rows in the forward and over (image, run of groups) in the backward.</summary>
 public sealed partial class CpuFastBackend
 {
     public override Tensor<T> Dcnv3<T>(Dcnv3Params parameters, Tensor<T> input, Tensor<T> offset, Tensor<T> mask)
