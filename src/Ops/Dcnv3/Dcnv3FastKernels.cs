@@ -27,8 +27,11 @@ internal static unsafe class Dcnv3FastKernels
         {
             int n = task / parameters.OutH, oy = task - n * parameters.OutH;
             int channels = parameters.Channels, groupChannels = parameters.GroupChannels, points = parameters.Points;
-            var sources = stackalloc nint[4 * points];
-            var weights = stackalloc T[4 * points];
+            // On the heap: the kernel (and so the table) is only bounded by the input's size.
+            var sourceTable = new nint[4 * points];
+            var weightTable = new T[4 * points];
+            fixed (nint* sources = sourceTable)
+            fixed (T* weights = weightTable)
             fixed (T* image = &input[n * parameters.Height * parameters.Width * channels])
             fixed (T* zero = zeros)
             fixed (T* off = offset)

@@ -190,6 +190,14 @@ public class Dcnv3FastPathTests
     }
 
     [TestMethod]
+    public void Dcnv3FastPath_KernelCoveringTheMap_MatchesReference()
+    {
+        // 39×39 = 1521 points per position: the forward's per-task table is sized by the kernel, not fixed.
+        var config = new Config(401, 1, 40, 40, 2, 3, (39, 39), (1, 1), (0, 0), (1, 1), 1.0, true);
+        AssertClose(RunDcnv3<double>(config, reference: true), RunDcnv3<double>(config, reference: false), DoubleTolerance, config.ToString());
+    }
+
+    [TestMethod]
     public void Dcnv3FastPath_NonFiniteInputPixel_SameSamplesTurnNonFiniteAsReference()
     {
         var c = new Config(301, 2, 6, 7, 2, 9, (3, 3), (1, 1), (1, 1), (1, 1), 1.0, false);
