@@ -11,9 +11,11 @@ switch (command)
         return DeformBenchmark.Run(args[1..]);
     case "attention":
         return AttentionBenchmark.Run(args[1..]);
+    case "dcnv3":
+        return Dcnv3Benchmark.Run(args[1..]);
     default:
         Console.Error.WriteLine("usage: DeformEngine.Benchmarks <command> [options]");
-        Console.Error.WriteLine("commands: gemm, deform, attention");
+        Console.Error.WriteLine("commands: gemm, deform, attention, dcnv3");
         return 1;
 }
 return 0;

@@ -62,6 +62,17 @@ public static class Init
         return Normal<T>(random, Math.Sqrt(2.0 / Math.Max(shape[0] * receptive, 1)), shape);
     }
 
+    /// <summary>xavier_uniform_ with gain 1, the projections' init of DCNv3 and DCNv4: U(−a, a) with
+    /// a = √(6/(fanIn + fanOut)), fanIn = shape[1]·receptive, fanOut = shape[0]·receptive.</summary>
+    public static Tensor<T> XavierUniform<T>(SeededRandom random, params int[] shape)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int receptive = 1;
+        for (int d = 2; d < shape.Length; d++) receptive *= shape[d];
+        int fanOut = shape[0] * receptive;
+        return Uniform<T>(random, Math.Sqrt(6.0 / Math.Max(FanIn(shape) + fanOut, 1)), shape);
+    }
+
     internal static int FanIn(int[] shape)
     {
         int fan = shape.Length > 1 ? shape[1] : 1;
