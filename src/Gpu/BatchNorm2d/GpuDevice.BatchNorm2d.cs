@@ -8,6 +8,7 @@ namespace DeformEngine.Gpu;
 /// run in a fixed order, so forward and backward are deterministic.</summary>
 public abstract partial class GpuDevice : IBatchNorm2dBackend
 {
+    /// <inheritdoc />
     public OperatorOutput<T> BatchNorm2d<T>(BatchNorm2dParams parameters, Tensor<T> input, Tensor<T>? runningMean,
         Tensor<T>? runningVar, Tensor<T>? weight, Tensor<T>? bias)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -43,6 +44,7 @@ public abstract partial class GpuDevice : IBatchNorm2dBackend
         return new(output, (normalized, variance));
     }
 
+    /// <inheritdoc />
     public Tensor<T>?[] BatchNorm2dBackward<T>(BatchNorm2dParams parameters, Tensor<T> gradOutput, Tensor<T>? weight,
         object? saved, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -6,6 +6,7 @@ namespace DeformEngine.Gpu;
 /// <summary>The device's <see cref="IBilinearSampleBackend"/> (kernels: <see cref="BilinearSampleGpuKernels"/>).</summary>
 public abstract partial class GpuDevice : IBilinearSampleBackend
 {
+    /// <inheritdoc />
     public Tensor<T> BilinearSample<T>(BilinearSampleParams parameters, Tensor<T> input, Tensor<T> coords)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -15,6 +16,7 @@ public abstract partial class GpuDevice : IBilinearSampleBackend
         return output;
     }
 
+    /// <inheritdoc />
     public Tensor<T>?[] BilinearSampleBackward<T>(BilinearSampleParams parameters, Tensor<T> gradOutput, Tensor<T> input,
         Tensor<T> coords, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -8,6 +8,7 @@ namespace DeformEngine.Gpu;
 /// order is fixed). Kernels: <see cref="Conv2dGpuKernels"/>.</summary>
 public abstract partial class GpuDevice : IConv2dBackend
 {
+    /// <inheritdoc />
     public Tensor<T> Conv2d<T>(Conv2dParams parameters, Tensor<T> input, Tensor<T> weight, Tensor<T>? bias)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -27,6 +28,7 @@ public abstract partial class GpuDevice : IConv2dBackend
         return output;
     }
 
+    /// <inheritdoc />
     public Tensor<T>?[] Conv2dBackward<T>(Conv2dParams parameters, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> weight,
         Tensor<T>? bias, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

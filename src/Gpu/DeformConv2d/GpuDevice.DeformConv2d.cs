@@ -8,6 +8,7 @@ namespace DeformEngine.Gpu;
 /// and mask gradients in one sampling-backward launch per chunk (kernels: <see cref="DeformConv2dGpuKernels"/>).</summary>
 public abstract partial class GpuDevice : IDeformConv2dBackend
 {
+    /// <inheritdoc />
     public Tensor<T> DeformConv2d<T>(DeformConv2dParams parameters, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
         Tensor<T>? bias, Tensor<T>? mask)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -30,6 +31,7 @@ public abstract partial class GpuDevice : IDeformConv2dBackend
         return output;
     }
 
+    /// <inheritdoc />
     public Tensor<T>?[] DeformConv2dBackward<T>(DeformConv2dParams parameters, Tensor<T> gradOutput, Tensor<T> input,
         Tensor<T> offset, Tensor<T> weight, Tensor<T>? bias, Tensor<T>? mask, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

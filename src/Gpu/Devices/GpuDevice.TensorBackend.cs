@@ -9,6 +9,7 @@ namespace DeformEngine.Gpu;
 /// and sums (GpuDevice.Strided.cs), products as the GEMM (GpuDevice.Gemm.cs). Sums run in a fixed order.</summary>
 public abstract partial class GpuDevice : ITensorBackend
 {
+    /// <inheritdoc />
     public Tensor<T> Full<T>(T value, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, shape);
@@ -16,6 +17,7 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public Tensor<T> Clone<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, x.ShapeArray);
@@ -23,12 +25,15 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public void Assign<T>(Tensor<T> destination, Tensor<T> source) where T : unmanaged, IFloatingPointIeee754<T> =>
         CopyView(Elements(source), Elements(destination));
 
+    /// <inheritdoc />
     public void AddInPlace<T>(Tensor<T> destination, Tensor<T> source) where T : unmanaged, IFloatingPointIeee754<T> =>
         BinaryOp((int)BinaryFunction.Add, Elements(destination), Elements(source), Elements(destination));
 
+    /// <inheritdoc />
     public Tensor<T> Unary<T>(UnaryFunction function, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, x.ShapeArray);
@@ -36,6 +41,7 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public Tensor<T> UnaryBackward<T>(UnaryFunction function, Tensor<T> grad, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int code = function switch
@@ -49,6 +55,7 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public Tensor<T> Scalar<T>(ScalarFunction function, Tensor<T> x, T value) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, x.ShapeArray);
@@ -56,6 +63,7 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public Tensor<T> Binary<T>(BinaryFunction function, Tensor<T> a, Tensor<T> b, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, shape);
@@ -91,6 +99,7 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public Tensor<T> BroadcastTo<T>(Tensor<T> x, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Tensor<T>.Uninitialized(this, shape);
@@ -103,6 +112,7 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public Tensor<T> Permute<T>(Tensor<T> x, int[] perm) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var sourceStrides = ShapeMath.Strides(x.ShapeArray);
@@ -132,6 +142,7 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public Tensor<T> Slice<T>(Tensor<T> x, int axis, int start, int length) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (outer, size, inner) = x.Split(axis);
@@ -142,6 +153,7 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public Tensor<T> SliceBackward<T>(Tensor<T> grad, int[] shape, int axis, int start) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = Full(T.Zero, shape);
@@ -151,6 +163,7 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public Tensor<T> Softmax<T>(Tensor<T> x, int axis, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (outer, size, inner) = x.Split(axis);
@@ -159,6 +172,7 @@ public abstract partial class GpuDevice : ITensorBackend
         return result;
     }
 
+    /// <inheritdoc />
     public Tensor<T> Gemm<T>(GemmShape shape, Tensor<T> a, Tensor<T> b, int[] resultShape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (batch, m, n, k) = (shape.Batch, shape.M, shape.N, shape.K);

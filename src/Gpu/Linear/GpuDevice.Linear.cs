@@ -4,6 +4,7 @@ namespace DeformEngine.Gpu;
 /// a copy), the bias by a broadcast add and a sum over rows.</summary>
 public abstract partial class GpuDevice : ILinearBackend
 {
+    /// <inheritdoc />
     public Tensor<T> Linear<T>(LinearParams parameters, Tensor<T> input, Tensor<T> weight, Tensor<T>? bias)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -14,6 +15,7 @@ public abstract partial class GpuDevice : ILinearBackend
         return output;
     }
 
+    /// <inheritdoc />
     public Tensor<T>?[] LinearBackward<T>(LinearParams parameters, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> weight,
         Tensor<T>? bias, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

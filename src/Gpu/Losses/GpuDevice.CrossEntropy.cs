@@ -7,6 +7,7 @@ namespace DeformEngine.Gpu;
 /// and per-row losses are computed there and the losses reduced there (kernels: <see cref="CrossEntropyGpuKernels"/>).</summary>
 public abstract partial class GpuDevice : ICrossEntropyBackend
 {
+    /// <inheritdoc />
     public OperatorOutput<T> CrossEntropy<T>(CrossEntropyParams parameters, Tensor<T> logits, int[] targets)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -25,6 +26,7 @@ public abstract partial class GpuDevice : ICrossEntropyBackend
         return new(output, (probabilities, (DeviceBuffer)labels));
     }
 
+    /// <inheritdoc />
     public Tensor<T> CrossEntropyBackward<T>(CrossEntropyParams parameters, Tensor<T> gradOutput, object? saved)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -7,6 +7,7 @@ namespace DeformEngine.Gpu;
 /// table on the device; the backward is a gather (deterministic).</summary>
 public abstract partial class GpuDevice : IAvgPool2dBackend
 {
+    /// <inheritdoc />
     public Tensor<T> AvgPool2d<T>(Pool2dParams parameters, PoolWindow[] windows, Tensor<T> input)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -17,6 +18,7 @@ public abstract partial class GpuDevice : IAvgPool2dBackend
         return output;
     }
 
+    /// <inheritdoc />
     public Tensor<T> AvgPool2dBackward<T>(Pool2dParams parameters, PoolWindow[] windows, Tensor<T> gradOutput)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

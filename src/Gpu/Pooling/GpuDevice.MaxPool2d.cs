@@ -7,6 +7,7 @@ namespace DeformEngine.Gpu;
 /// window stays on the device for the backward, a gather (deterministic).</summary>
 public abstract partial class GpuDevice : IMaxPool2dBackend
 {
+    /// <inheritdoc />
     public OperatorOutput<T> MaxPool2d<T>(Pool2dParams parameters, Tensor<T> input) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var output = Tensor<T>.Uninitialized(this, parameters.Batch, parameters.Channels, parameters.OutH, parameters.OutW);
@@ -16,6 +17,7 @@ public abstract partial class GpuDevice : IMaxPool2dBackend
         return new(output, argmax);
     }
 
+    /// <inheritdoc />
     public Tensor<T> MaxPool2dBackward<T>(Pool2dParams parameters, Tensor<T> gradOutput, object? saved)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

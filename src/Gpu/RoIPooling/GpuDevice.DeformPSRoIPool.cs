@@ -8,6 +8,7 @@ namespace DeformEngine.Gpu;
 /// <see cref="Scatter{T}"/>, the trans gradient a gather per part.</summary>
 public abstract partial class GpuDevice : IDeformPSRoIPoolBackend
 {
+    /// <inheritdoc />
     public Tensor<T> DeformPSRoIPool<T>(DeformPSRoIPoolParams parameters, Tensor<T> input, Tensor<T> rois, Tensor<T>? trans)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -20,6 +21,7 @@ public abstract partial class GpuDevice : IDeformPSRoIPoolBackend
         return output;
     }
 
+    /// <inheritdoc />
     public Tensor<T>?[] DeformPSRoIPoolBackward<T>(DeformPSRoIPoolParams parameters, Tensor<T> gradOutput, Tensor<T> input,
         Tensor<T> rois, Tensor<T>? trans, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -8,6 +8,7 @@ namespace DeformEngine.Gpu;
 /// offset gradient a gather per bin.</summary>
 public abstract partial class GpuDevice : IDeformRoIPoolBackend
 {
+    /// <inheritdoc />
     public Tensor<T> DeformRoIPool<T>(DeformRoIPoolParams parameters, Tensor<T> input, RoIWindow<T>[] windows, Tensor<T>? offset)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -19,6 +20,7 @@ public abstract partial class GpuDevice : IDeformRoIPoolBackend
         return output;
     }
 
+    /// <inheritdoc />
     public Tensor<T>?[] DeformRoIPoolBackward<T>(DeformRoIPoolParams parameters, Tensor<T> gradOutput, Tensor<T> input,
         RoIWindow<T>[] windows, Tensor<T>? offset, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -9,6 +9,7 @@ namespace DeformEngine.Gpu;
 /// is bounded by (bins reading its plane) × max |∂L/∂out|.</summary>
 public abstract partial class GpuDevice : IRoIAlignBackend
 {
+    /// <inheritdoc />
     public Tensor<T> RoIAlign<T>(RoIAlignParams parameters, Tensor<T> input, RoIWindow<T>[] windows)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -19,6 +20,7 @@ public abstract partial class GpuDevice : IRoIAlignBackend
         return output;
     }
 
+    /// <inheritdoc />
     public Tensor<T> RoIAlignBackward<T>(RoIAlignParams parameters, Tensor<T> gradOutput, RoIWindow<T>[] windows)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

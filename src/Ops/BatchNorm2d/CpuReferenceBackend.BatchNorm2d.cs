@@ -4,6 +4,7 @@ namespace DeformEngine;
 /// 1/√(σ² + ε) are saved for the backward.</summary>
 public partial class CpuReferenceBackend : IBatchNorm2dBackend
 {
+    /// <inheritdoc />
     public virtual OperatorOutput<T> BatchNorm2d<T>(BatchNorm2dParams parameters, Tensor<T> input, Tensor<T>? runningMean,
         Tensor<T>? runningVar, Tensor<T>? weight, Tensor<T>? bias)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -55,6 +56,7 @@ public partial class CpuReferenceBackend : IBatchNorm2dBackend
         return new(Tensor<T>.Wrap(result, shape), new BatchNormSaved<T>(normalized, invStd));
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] BatchNorm2dBackward<T>(BatchNorm2dParams parameters, Tensor<T> gradOutput, Tensor<T>? weight,
         object? saved, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -6,6 +6,7 @@ namespace DeformEngine;
 /// coefficients of each point computed once for all channels (<see cref="BilinearCorners{T}"/>).</summary>
 public partial class CpuReferenceBackend : IBilinearSampleBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> BilinearSample<T>(BilinearSampleParams parameters, Tensor<T> input, Tensor<T> coords)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -25,6 +26,7 @@ public partial class CpuReferenceBackend : IBilinearSampleBackend
         return Tensor<T>.Wrap(result, n, c, p);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] BilinearSampleBackward<T>(BilinearSampleParams parameters, Tensor<T> gradOutput, Tensor<T> input,
         Tensor<T> coords, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

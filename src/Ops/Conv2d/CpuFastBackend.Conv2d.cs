@@ -9,6 +9,7 @@ namespace DeformEngine;
 /// a 1×1 stride-1 unpadded convolution multiplies the input directly (no columns).</summary>
 public sealed partial class CpuFastBackend
 {
+    /// <inheritdoc />
     public override Tensor<T> Conv2d<T>(Conv2dParams cp, Tensor<T> input, Tensor<T> weight, Tensor<T>? bias)
     {
         var src = input.CpuData;
@@ -52,6 +53,7 @@ public sealed partial class CpuFastBackend
         return Tensor<T>.Wrap(result, cp.Batch, cp.OutChannels, cp.OutH, cp.OutW);
     }
 
+    /// <inheritdoc />
     public override Tensor<T>?[] Conv2dBackward<T>(Conv2dParams cp, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> weight,
         Tensor<T>? bias, bool[] needs)
     {

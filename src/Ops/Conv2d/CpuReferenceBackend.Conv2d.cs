@@ -6,6 +6,7 @@ namespace DeformEngine;
 /// and a grouped GEMM; the backward rebuilds the columns for ∂L/∂W and scatters ∂L/∂columns by col2im.</summary>
 public partial class CpuReferenceBackend : IConv2dBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> Conv2d<T>(Conv2dParams cp, Tensor<T> input, Tensor<T> weight, Tensor<T>? bias)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -25,6 +26,7 @@ public partial class CpuReferenceBackend : IConv2dBackend
         return Tensor<T>.Wrap(result, cp.Batch, cp.OutChannels, cp.OutH, cp.OutW);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] Conv2dBackward<T>(Conv2dParams cp, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> weight,
         Tensor<T>? bias, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -7,6 +7,7 @@ namespace DeformEngine;
 /// rows in the forward and over (image, run of groups) in the backward.</summary>
 public sealed partial class CpuFastBackend
 {
+    /// <inheritdoc />
     public override Tensor<T> Dcnv3<T>(Dcnv3Params parameters, Tensor<T> input, Tensor<T> offset, Tensor<T> mask)
     {
         var output = new T[parameters.Batch * parameters.Positions * parameters.Channels];
@@ -14,6 +15,7 @@ public sealed partial class CpuFastBackend
         return Tensor<T>.Wrap(output, parameters.Batch, parameters.OutH, parameters.OutW, parameters.Channels);
     }
 
+    /// <inheritdoc />
     public override Tensor<T>?[] Dcnv3Backward<T>(Dcnv3Params parameters, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> offset,
         Tensor<T> mask, bool[] needs)
     {
@@ -29,6 +31,7 @@ public sealed partial class CpuFastBackend
             gradMask is null ? null : Tensor<T>.Wrap(gradMask, mask.ShapeArray)];
     }
 
+    /// <inheritdoc />
     public override Tensor<T> Dcnv4<T>(Dcnv4Params parameters, Tensor<T> input, Tensor<T> offsetMask)
     {
         var sampling = parameters.Sampling;
@@ -38,6 +41,7 @@ public sealed partial class CpuFastBackend
         return Tensor<T>.Wrap(output, sampling.Batch, sampling.OutH, sampling.OutW, sampling.Channels);
     }
 
+    /// <inheritdoc />
     public override Tensor<T>?[] Dcnv4Backward<T>(Dcnv4Params parameters, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> offsetMask,
         bool[] needs)
     {

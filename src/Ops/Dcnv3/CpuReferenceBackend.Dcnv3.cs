@@ -6,10 +6,12 @@ namespace DeformEngine;
 /// <see cref="Dcnv3ReferenceKernels"/> over DCNv3's two fields or DCNv4's packed one.</summary>
 public partial class CpuReferenceBackend : IDcnv3Backend, IDcnv4Backend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> Dcnv3<T>(Dcnv3Params parameters, Tensor<T> input, Tensor<T> offset, Tensor<T> mask)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         DcnvOutput(parameters, Dcnv3ReferenceKernels.Forward(parameters, Dcnv3Fields.Dcnv3(parameters), input.CpuData, offset.CpuData, mask.CpuData));
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] Dcnv3Backward<T>(Dcnv3Params parameters, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> offset,
         Tensor<T> mask, bool[] needs) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -21,6 +23,7 @@ public partial class CpuReferenceBackend : IDcnv3Backend, IDcnv4Backend
         return [DcnvGradient(gradInput, input), DcnvGradient(gradOffset, offset), DcnvGradient(gradMask, mask)];
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T> Dcnv4<T>(Dcnv4Params parameters, Tensor<T> input, Tensor<T> offsetMask)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -29,6 +32,7 @@ public partial class CpuReferenceBackend : IDcnv3Backend, IDcnv4Backend
             Dcnv3ReferenceKernels.Forward(parameters.Sampling, Dcnv3Fields.Dcnv4(parameters), input.CpuData, packed, packed));
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] Dcnv4Backward<T>(Dcnv4Params parameters, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> offsetMask,
         bool[] needs) where T : unmanaged, IFloatingPointIeee754<T>
     {

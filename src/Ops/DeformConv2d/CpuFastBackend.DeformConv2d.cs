@@ -9,6 +9,7 @@ namespace DeformEngine;
 /// <see cref="DeformConv2dFastKernels"/> and one GEMM per group and chunk; a deterministic backward.</summary>
 public sealed partial class CpuFastBackend
 {
+    /// <inheritdoc />
     public override Tensor<T> DeformConv2d<T>(DeformConv2dParams dp, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
         Tensor<T>? bias, Tensor<T>? mask)
     {
@@ -44,6 +45,7 @@ public sealed partial class CpuFastBackend
         return Tensor<T>.Wrap(result, cp.Batch, cp.OutChannels, cp.OutH, cp.OutW);
     }
 
+    /// <inheritdoc />
     public override Tensor<T>?[] DeformConv2dBackward<T>(DeformConv2dParams dp, Tensor<T> gradOutput, Tensor<T> input,
         Tensor<T> offset, Tensor<T> weight, Tensor<T>? bias, Tensor<T>? mask, bool[] needs)
     {

@@ -7,6 +7,7 @@ namespace DeformEngine;
 /// rebuilds them for ∂L/∂W and scatters ∂L/∂columns = Wᵀ·∂L/∂out through the sampling points.</summary>
 public partial class CpuReferenceBackend : IDeformConv2dBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> DeformConv2d<T>(DeformConv2dParams parameters, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
         Tensor<T>? bias, Tensor<T>? mask) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -27,6 +28,7 @@ public partial class CpuReferenceBackend : IDeformConv2dBackend
         return Tensor<T>.Wrap(result, conv.Batch, conv.OutChannels, conv.OutH, conv.OutW);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] DeformConv2dBackward<T>(DeformConv2dParams parameters, Tensor<T> gradOutput, Tensor<T> input,
         Tensor<T> offset, Tensor<T> weight, Tensor<T>? bias, Tensor<T>? mask, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

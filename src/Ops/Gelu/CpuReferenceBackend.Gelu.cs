@@ -6,6 +6,7 @@ namespace DeformEngine;
 /// precisions, rounded once to the element type.</summary>
 public partial class CpuReferenceBackend : IGeluBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> Gelu<T>(Tensor<T> input) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = input.CpuData;
@@ -18,6 +19,7 @@ public partial class CpuReferenceBackend : IGeluBackend
         return Tensor<T>.Wrap(result, input.ShapeArray);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T> GeluBackward<T>(Tensor<T> gradOutput, Tensor<T> input) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = input.CpuData;

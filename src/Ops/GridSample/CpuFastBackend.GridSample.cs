@@ -6,6 +6,7 @@ namespace DeformEngine;
 /// results identical for any thread count.</summary>
 public sealed partial class CpuFastBackend
 {
+    /// <inheritdoc />
     public override Tensor<T> GridSample<T>(GridSampleParams parameters, Tensor<T> input, Tensor<T> grid)
     {
         var result = new T[parameters.Batch * parameters.Channels * parameters.Points];
@@ -13,6 +14,7 @@ public sealed partial class CpuFastBackend
         return Tensor<T>.Wrap(result, parameters.Batch, parameters.Channels, parameters.OutHeight, parameters.OutWidth);
     }
 
+    /// <inheritdoc />
     public override Tensor<T>?[] GridSampleBackward<T>(GridSampleParams parameters, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> grid,
         bool[] needs)
     {

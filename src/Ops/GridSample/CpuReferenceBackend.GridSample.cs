@@ -7,6 +7,7 @@ namespace DeformEngine;
 /// <see cref="GridNearest{T}"/>) once, then a loop over channels.</summary>
 public partial class CpuReferenceBackend : IGridSampleBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> GridSample<T>(GridSampleParams parameters, Tensor<T> input, Tensor<T> grid)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -33,6 +34,7 @@ public partial class CpuReferenceBackend : IGridSampleBackend
         return Tensor<T>.Wrap(result, n, c, parameters.OutHeight, parameters.OutWidth);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] GridSampleBackward<T>(GridSampleParams parameters, Tensor<T> gradOutput, Tensor<T> input,
         Tensor<T> grid, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -6,6 +6,7 @@ public partial class CpuReferenceBackend : ILayerNormBackend
 {
     private sealed record LayerNormSaved<T>(T[] Mean, T[] InvStd);
 
+    /// <inheritdoc />
     public virtual OperatorOutput<T> LayerNorm<T>(LayerNormParams parameters, Tensor<T> input, Tensor<T>? weight, Tensor<T>? bias)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -36,6 +37,7 @@ public partial class CpuReferenceBackend : ILayerNormBackend
         return new OperatorOutput<T>(Tensor<T>.Wrap(result, input.ShapeArray), new LayerNormSaved<T>(mean, invStd));
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] LayerNormBackward<T>(LayerNormParams parameters, Tensor<T> gradOutput, Tensor<T> input, Tensor<T>? weight,
         object? saved, bool[] needs) where T : unmanaged, IFloatingPointIeee754<T>
     {

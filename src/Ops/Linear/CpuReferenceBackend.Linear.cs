@@ -6,6 +6,7 @@ namespace DeformEngine;
 /// (Wᵀ by a transpose flag, not a copy).</summary>
 public partial class CpuReferenceBackend : ILinearBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> Linear<T>(LinearParams parameters, Tensor<T> input, Tensor<T> weight, Tensor<T>? bias)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -24,6 +25,7 @@ public partial class CpuReferenceBackend : ILinearBackend
         return Tensor<T>.Wrap(result, rows, outFeatures);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] LinearBackward<T>(LinearParams parameters, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> weight,
         Tensor<T>? bias, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -4,6 +4,7 @@ namespace DeformEngine;
 /// the clamped norms and cosines are saved for the backward.</summary>
 public partial class CpuReferenceBackend : ICosineMimicLossBackend
 {
+    /// <inheritdoc />
     public virtual OperatorOutput<T> CosineMimicLoss<T>(CosineMimicLossParams parameters, Tensor<T> a, Tensor<T> b)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -33,6 +34,7 @@ public partial class CpuReferenceBackend : ICosineMimicLossBackend
         return new(LossRows.Reduce(losses, parameters.Reduction), (normA, normB, cosine));
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] CosineMimicLossBackward<T>(CosineMimicLossParams parameters, Tensor<T> gradOutput, Tensor<T> a,
         Tensor<T> b, object? saved, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

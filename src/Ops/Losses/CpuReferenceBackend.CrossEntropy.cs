@@ -4,6 +4,7 @@ namespace DeformEngine;
 /// probabilities and labels are saved for the backward.</summary>
 public partial class CpuReferenceBackend : ICrossEntropyBackend
 {
+    /// <inheritdoc />
     public virtual OperatorOutput<T> CrossEntropy<T>(CrossEntropyParams parameters, Tensor<T> logits, int[] targets)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -25,6 +26,7 @@ public partial class CpuReferenceBackend : ICrossEntropyBackend
         return new(LossRows.Reduce(losses, parameters.Reduction), (probabilities, targets));
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T> CrossEntropyBackward<T>(CrossEntropyParams parameters, Tensor<T> gradOutput, object? saved)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

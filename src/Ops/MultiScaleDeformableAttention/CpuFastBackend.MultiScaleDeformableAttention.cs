@@ -6,6 +6,7 @@ namespace DeformEngine;
 /// of <see cref="MultiScaleDeformableAttentionFastKernels"/>, results identical for any thread count.</summary>
 public sealed partial class CpuFastBackend
 {
+    /// <inheritdoc />
     public override Tensor<T> MultiScaleDeformableAttention<T>(MultiScaleDeformableAttentionParams parameters, Tensor<T> value,
         Tensor<T> samplingLocations, Tensor<T> attentionWeights)
     {
@@ -14,6 +15,7 @@ public sealed partial class CpuFastBackend
         return Tensor<T>.Wrap(result, parameters.Batch, parameters.Queries, parameters.Heads * parameters.HeadChannels);
     }
 
+    /// <inheritdoc />
     public override Tensor<T>?[] MultiScaleDeformableAttentionBackward<T>(MultiScaleDeformableAttentionParams parameters,
         Tensor<T> gradOutput, Tensor<T> value, Tensor<T> samplingLocations, Tensor<T> attentionWeights, bool[] needs)
     {

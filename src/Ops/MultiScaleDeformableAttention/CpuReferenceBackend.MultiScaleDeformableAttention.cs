@@ -7,6 +7,7 @@ namespace DeformEngine;
 /// channels of its head.</summary>
 public partial class CpuReferenceBackend : IMultiScaleDeformableAttentionBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> MultiScaleDeformableAttention<T>(MultiScaleDeformableAttentionParams parameters, Tensor<T> value,
         Tensor<T> samplingLocations, Tensor<T> attentionWeights)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -45,6 +46,7 @@ public partial class CpuReferenceBackend : IMultiScaleDeformableAttentionBackend
         return Tensor<T>.Wrap(result, n, queries, heads * channels);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] MultiScaleDeformableAttentionBackward<T>(MultiScaleDeformableAttentionParams parameters,
         Tensor<T> gradOutput, Tensor<T> value, Tensor<T> samplingLocations, Tensor<T> attentionWeights, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -3,6 +3,7 @@ namespace DeformEngine;
 /// <summary>The reference <see cref="IAvgPool2dBackend"/>: window sums per plane.</summary>
 public partial class CpuReferenceBackend : IAvgPool2dBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> AvgPool2d<T>(Pool2dParams parameters, PoolWindow[] windows, Tensor<T> input)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -24,6 +25,7 @@ public partial class CpuReferenceBackend : IAvgPool2dBackend
         return Tensor<T>.Wrap(result, parameters.Batch, parameters.Channels, parameters.OutH, parameters.OutW);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T> AvgPool2dBackward<T>(Pool2dParams parameters, PoolWindow[] windows, Tensor<T> gradOutput)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -4,6 +4,7 @@ namespace DeformEngine;
 /// (an int[] per call) for the backward.</summary>
 public partial class CpuReferenceBackend : IMaxPool2dBackend
 {
+    /// <inheritdoc />
     public virtual OperatorOutput<T> MaxPool2d<T>(Pool2dParams parameters, Tensor<T> input) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (n, c, h, w) = (parameters.Batch, parameters.Channels, parameters.Height, parameters.Width);
@@ -42,6 +43,7 @@ public partial class CpuReferenceBackend : IMaxPool2dBackend
         return new(Tensor<T>.Wrap(result, n, c, outH, outW), argmax);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T> MaxPool2dBackward<T>(Pool2dParams parameters, Tensor<T> gradOutput, object? saved)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -6,6 +6,7 @@ namespace DeformEngine;
 /// (<see cref="DeformPSRoIPoolGeometry{T}"/>), each bin's S × S corner grid read with MXNet's border rule.</summary>
 public partial class CpuReferenceBackend : IDeformPSRoIPoolBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> DeformPSRoIPool<T>(DeformPSRoIPoolParams parameters, Tensor<T> input, Tensor<T> rois, Tensor<T>? trans)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -38,6 +39,7 @@ public partial class CpuReferenceBackend : IDeformPSRoIPoolBackend
         return Tensor<T>.Wrap(result, k, outputDim, pooledSize, pooledSize);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] DeformPSRoIPoolBackward<T>(DeformPSRoIPoolParams parameters, Tensor<T> gradOutput, Tensor<T> input,
         Tensor<T> rois, Tensor<T>? trans, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

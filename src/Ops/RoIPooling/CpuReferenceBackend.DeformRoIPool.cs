@@ -6,6 +6,7 @@ namespace DeformEngine;
 /// (<see cref="RoIAlignSampler"/>) with each bin moved by its offset.</summary>
 public partial class CpuReferenceBackend : IDeformRoIPoolBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> DeformRoIPool<T>(DeformRoIPoolParams parameters, Tensor<T> input, RoIWindow<T>[] windows,
         Tensor<T>? offset)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -32,6 +33,7 @@ public partial class CpuReferenceBackend : IDeformRoIPoolBackend
         return Tensor<T>.Wrap(result, k, c, ph, pw);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T>?[] DeformRoIPoolBackward<T>(DeformRoIPoolParams parameters, Tensor<T> gradOutput, Tensor<T> input,
         RoIWindow<T>[] windows, Tensor<T>? offset, bool[] needs)
         where T : unmanaged, IFloatingPointIeee754<T>

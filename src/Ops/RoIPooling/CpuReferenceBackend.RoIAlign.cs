@@ -7,6 +7,7 @@ namespace DeformEngine;
 /// (<see cref="RoIAlignSampler"/>).</summary>
 public partial class CpuReferenceBackend : IRoIAlignBackend
 {
+    /// <inheritdoc />
     public virtual Tensor<T> RoIAlign<T>(RoIAlignParams parameters, Tensor<T> input, RoIWindow<T>[] windows)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -26,6 +27,7 @@ public partial class CpuReferenceBackend : IRoIAlignBackend
         return Tensor<T>.Wrap(result, parameters.Rois, channelsOut, ph, pw);
     }
 
+    /// <inheritdoc />
     public virtual Tensor<T> RoIAlignBackward<T>(RoIAlignParams parameters, Tensor<T> gradOutput, RoIWindow<T>[] windows)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
