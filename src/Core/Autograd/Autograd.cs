@@ -18,8 +18,11 @@ public static class Autograd
         return new NoGradScope();
     }
 
+    /// <summary>The scope <see cref="NoGrad"/> returns; disposing it restores recording (scopes nest, per
+    /// thread).</summary>
     public readonly struct NoGradScope : IDisposable
     {
+        /// <summary>Leaves the no-grad scope; dispose exactly once, on the thread that opened it.</summary>
         public void Dispose() => _noGradDepth--;
     }
 

@@ -8,7 +8,9 @@ public sealed record GradCheckOptions
 {
     /// <summary>Step of the central difference.</summary>
     public double Eps { get; init; } = 1e-6;
+    /// <summary>Absolute tolerance: an element passes when |analytic − numeric| ≤ Atol + Rtol·|numeric|.</summary>
     public double Atol { get; init; } = 1e-5;
+    /// <summary>Relative tolerance, scaled by |numeric| in the same test as <see cref="Atol"/>.</summary>
     public double Rtol { get; init; } = 1e-3;
     /// <summary>Seed of the random weights that project the output onto a scalar.</summary>
     public long Seed { get; init; } = 12345;
@@ -19,12 +21,20 @@ public sealed record GradCheckInputReport(
     string Name, int[] Shape, double MaxAbsError, double MaxRelError, int WorstIndex,
     double AnalyticAtWorst, double NumericAtWorst, bool Passed);
 
+/// <summary>The outcome of <see cref="GradCheck.Check"/>: one report per input and the tolerances used.</summary>
+/// <param name="inputs">One report per checked input, in argument order.</param>
+/// <param name="options">The step and tolerances the check used.</param>
 public sealed class GradCheckResult(IReadOnlyList<GradCheckInputReport> inputs, GradCheckOptions options)
 {
+    /// <summary>One report per checked input, in argument order.</summary>
     public IReadOnlyList<GradCheckInputReport> Inputs { get; } = inputs;
+    /// <summary>The step and tolerances the check used.</summary>
     public GradCheckOptions Options { get; } = options;
+    /// <summary>True when every input's gradient is within tolerance.</summary>
     public bool Passed => Inputs.All(r => r.Passed);
 
+    /// <summary>A table: one row per input with its shape, largest absolute and relative errors, the worst element and
+    /// its two values.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder();
@@ -44,6 +54,15 @@ public sealed class GradCheckResult(IReadOnlyList<GradCheckInputReport> inputs, 
 /// and each input element needs two forward evaluations.</summary>
 public static class GradCheck
 {
+    /// <summary>Compares ∂(w·f(x))/∂x from one backward with central differences (f(x + eps) − f(x − eps)) / 2eps for
+    /// every element of every input.</summary>
+    /// <param name="function">The function under test; it receives clones of <paramref name="inputs"/> that require
+    /// gradients.</param>
+    /// <param name="inputs">The point at which to check; left unchanged.</param>
+    /// <param name="options">Step and tolerances; null for the defaults of torch.autograd.gradcheck.</param>
+    /// <param name="names">A name per input for the report; null for input0, input1, ….</param>
+    /// <exception cref="ArgumentException"><paramref name="names"/> has the wrong length, or the output does not depend
+    /// on any input.</exception>
     public static GradCheckResult Check(Func<Tensor<double>[], Tensor<double>> function, Tensor<double>[] inputs,
         GradCheckOptions? options = null, string[]? names = null)
     {

@@ -5,31 +5,47 @@ namespace DeformEngine;
 /// <summary>Elementwise functions of one tensor.</summary>
 public enum UnaryFunction
 {
+    /// <summary>−x.</summary>
     Neg,
+    /// <summary>eˣ.</summary>
     Exp,
+    /// <summary>Natural logarithm ln x (−∞ at 0, NaN below).</summary>
     Log,
+    /// <summary>√x (NaN below 0).</summary>
     Sqrt,
+    /// <summary>max(x, 0).</summary>
     Relu,
+    /// <summary>σ(x) = 1 / (1 + e⁻ˣ).</summary>
     Sigmoid,
+    /// <summary>tanh x.</summary>
     Tanh,
+    /// <summary>|x|.</summary>
     Abs,
+    /// <summary>1/x (±∞ at ±0).</summary>
     Reciprocal,
 }
 
 /// <summary>Elementwise functions of two tensors (with NumPy broadcasting).</summary>
 public enum BinaryFunction
 {
+    /// <summary>a + b.</summary>
     Add,
+    /// <summary>a − b.</summary>
     Sub,
+    /// <summary>a·b.</summary>
     Mul,
+    /// <summary>a / b (IEEE: ±∞ or NaN where b = 0).</summary>
     Div,
 }
 
 /// <summary>Elementwise functions of a tensor and a scalar (<see cref="Pow"/>: x to the scalar power).</summary>
 public enum ScalarFunction
 {
+    /// <summary>x + s.</summary>
     Add,
+    /// <summary>x·s.</summary>
     Mul,
+    /// <summary>xˢ.</summary>
     Pow,
 }
 
@@ -60,12 +76,15 @@ public interface ITensorBackend
     /// <summary>destination += source, in place (same shape and device).</summary>
     void AddInPlace<T>(Tensor<T> destination, Tensor<T> source) where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>A new tensor of x's shape with <paramref name="function"/> applied to every element.</summary>
     Tensor<T> Unary<T>(UnaryFunction function, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>grad ⊙ f′(x) for the functions whose derivative is a step: <see cref="UnaryFunction.Relu"/>
     /// (1 where x &gt; 0, else 0) and <see cref="UnaryFunction.Abs"/> (sign of x, 0 at 0).</summary>
     Tensor<T> UnaryBackward<T>(UnaryFunction function, Tensor<T> grad, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>A new tensor of x's shape with <paramref name="function"/>(element, <paramref name="value"/>) for every
+    /// element.</summary>
     Tensor<T> Scalar<T>(ScalarFunction function, Tensor<T> x, T value) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>a op b broadcast to <paramref name="shape"/> (NumPy rules).</summary>

@@ -11,6 +11,10 @@ namespace DeformEngine.Cpu;
 /// reduced over k in the same order whatever the partition.</remarks>
 public static partial class Gemm
 {
+    /// <summary>C = alpha·op(A)·op(B) + beta·C on row-major spans (see the remarks of <see cref="Gemm"/> for
+    /// layouts).</summary>
+    /// <exception cref="ArgumentException">A size or leading dimension is negative or too small, or a span is too short
+    /// for it.</exception>
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -11,6 +11,10 @@ public static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
+    /// <summary>Reads the one array of the <c>.npy</c> file at <paramref name="path"/>; float32 data read as double (or
+    /// the reverse) is converted.</summary>
+    /// <exception cref="InvalidDataException">The file is not a supported <c>.npy</c> file, or its data is truncated or
+    /// followed by extra bytes.</exception>
     public static Tensor<T> Load<T>(string path) where T : unmanaged, IFloatingPointIeee754<T>
     {
         using var stream = File.OpenRead(path);
@@ -64,6 +68,9 @@ public static class Npy
         return Tensor<T>.Wrap(data, shape.Select(d => (int)d).ToArray());
     }
 
+    /// <summary>Writes the CPU tensor <paramref name="tensor"/> to <paramref name="path"/> as a version 1.0 <c>.npy</c>
+    /// file (2.0 when the header does not fit 64 KiB), replacing any file there.</summary>
+    /// <exception cref="NotSupportedException">The tensor lives on a non-CPU device.</exception>
     public static void Save<T>(string path, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {
         using var stream = File.Create(path);

@@ -4,6 +4,10 @@ namespace DeformEngine;
 /// operand may also be a single [K, N] matrix shared by every batch.</summary>
 public sealed partial class Tensor<T>
 {
+    /// <summary>this·other: [M, K]·[K, N] → [M, N], or batched [..., M, K]·[..., K, N] → [..., M, N] (or ·[K, N] shared
+    /// by every batch); dA = dC·Bᵀ, dB = Aᵀ·dC.</summary>
+    /// <exception cref="ArgumentException">A rank below 2, inner sizes or batch dimensions that differ, or tensors on
+    /// different devices.</exception>
     public Tensor<T> MatMul(Tensor<T> other)
     {
         ArgumentNullException.ThrowIfNull(other);

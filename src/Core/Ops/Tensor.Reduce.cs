@@ -11,6 +11,8 @@ public sealed partial class Tensor<T>
         return Autograd.Record(output, "Sum", (g, _) => [g.Backend.BroadcastTo(g, shape)], this);
     }
 
+    /// <summary>Mean of all elements as a 0-dimensional tensor (0 for an empty tensor: the sum is divided by max(Numel,
+    /// 1)).</summary>
     public Tensor<T> Mean() => Sum().MulScalar(T.One / T.CreateChecked(Math.Max(Numel, 1)));
 
     /// <summary>Sum along <paramref name="axis"/>; the axis is kept with size 1 when
@@ -27,6 +29,9 @@ public sealed partial class Tensor<T>
         return Autograd.Record(output, "SumAxis", (g, _) => [g.Backend.BroadcastTo(g.View(kept), shape)], this);
     }
 
+    /// <summary>Mean along <paramref name="axis"/> (negative counts from the end); the axis is kept with size 1 when
+    /// <paramref name="keepDim"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is outside [−Rank, Rank).</exception>
     public Tensor<T> Mean(int axis, bool keepDim = false)
     {
         int ax = ShapeMath.NormalizeAxis(axis, _shape.Length, nameof(axis));

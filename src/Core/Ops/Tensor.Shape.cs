@@ -38,6 +38,9 @@ public sealed partial class Tensor<T>
         return Reshape(shape);
     }
 
+    /// <summary>Swaps dimensions <paramref name="axis0"/> and <paramref name="axis1"/> (negative counts from the end);
+    /// the result is a contiguous copy.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An axis is outside [−Rank, Rank).</exception>
     public Tensor<T> Transpose(int axis0, int axis1)
     {
         int a = ShapeMath.NormalizeAxis(axis0, _shape.Length, nameof(axis0));

@@ -3,8 +3,14 @@ namespace DeformEngine;
 /// <summary>Softmax and log-softmax along an axis, computed with the maximum subtracted.</summary>
 public sealed partial class Tensor<T>
 {
+    /// <summary>softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x) along <paramref name="axis"/> (default the last); dx
+    /// = s ⊙ (g − Σ g⊙s).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is outside [−Rank, Rank).</exception>
     public Tensor<T> Softmax(int axis = -1) => SoftmaxAlong(axis, log: false);
 
+    /// <summary>log softmax(x)ᵢ = xᵢ − max x − log Σⱼ exp(xⱼ − max x) along <paramref name="axis"/> (default the last);
+    /// dx = g − softmax ⊙ Σ g.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is outside [−Rank, Rank).</exception>
     public Tensor<T> LogSoftmax(int axis = -1) => SoftmaxAlong(axis, log: true);
 
     private Tensor<T> SoftmaxAlong(int axis, bool log)

@@ -11,6 +11,7 @@ public sealed partial class Tensor<T>
         return Autograd.Record(output, function.ToString(), (g, _) => [backward(g, output)], this);
     }
 
+    /// <summary>−x; d(−x) = −1.</summary>
     public Tensor<T> Neg() => Unary(UnaryFunction.Neg, (g, _) => g.Neg());
 
     /// <summary>d exp(x) = exp(x).</summary>
@@ -57,8 +58,10 @@ public sealed partial class Tensor<T>
         return Autograd.Record(output, function + "Scalar", (g, _) => [backward(g)], this);
     }
 
+    /// <summary>x + value for every element; d/dx = 1.</summary>
     public Tensor<T> AddScalar(T value) => Scalar(ScalarFunction.Add, value, g => g);
 
+    /// <summary>x·value for every element; d/dx = value.</summary>
     public Tensor<T> MulScalar(T value) => Scalar(ScalarFunction.Mul, value, g => g.MulScalar(value));
 
     /// <summary>d xᵖ = p·xᵖ⁻¹.</summary>

@@ -7,6 +7,7 @@ public sealed class SeededRandom(long seed)
     private ulong _state = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + 0x632BE59BD9B4E019UL);
     private double? _spareNormal;
 
+    /// <summary>The next 64 random bits of the SplitMix64 sequence.</summary>
     public ulong NextUInt64()
     {
         ulong z = _state += 0x9E3779B97F4A7C15UL;

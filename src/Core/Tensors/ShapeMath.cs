@@ -4,6 +4,7 @@ namespace DeformEngine;
 /// broadcasting and argument checks.</summary>
 public static class ShapeMath
 {
+    /// <summary>The shape as text, such as "[2, 3, 4]", for messages.</summary>
     public static string Format(ReadOnlySpan<int> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 
     /// <summary>Number of elements of a shape; throws when a dimension is negative or the count
@@ -24,6 +25,7 @@ public static class ShapeMath
         return (int)count;
     }
 
+    /// <summary>Row-major (C order) strides in elements: the last dimension has stride 1.</summary>
     public static int[] Strides(ReadOnlySpan<int> shape)
     {
         var strides = new int[shape.Length];
@@ -75,6 +77,7 @@ public static class ShapeMath
         return result;
     }
 
+    /// <summary>True when the shapes have the same rank and dimensions.</summary>
     public static bool SameShape(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => a.SequenceEqual(b);
 
     /// <summary>Throws unless <paramref name="actual"/> equals <paramref name="expected"/>.</summary>
@@ -85,6 +88,10 @@ public static class ShapeMath
                 $"{argumentName}: expected shape {Format(expected)}, got {Format(actual)}.", argumentName);
     }
 
+    /// <summary>Throws unless <paramref name="actual"/> has <paramref name="rank"/> dimensions; <paramref
+    /// name="layout"/> (such as "[N, C, H, W]") names them in the message.</summary>
+    /// <exception cref="ArgumentException">The rank differs; the message names <paramref name="argumentName"/>, the
+    /// expected layout and the actual shape.</exception>
     public static void RequireRank(string argumentName, ReadOnlySpan<int> actual, int rank, string layout)
     {
         if (actual.Length != rank)

@@ -30,8 +30,10 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>The dimensions, outermost first. A copy: changing it does not change the tensor.</summary>
     public int[] Shape => (int[])_shape.Clone();
 
+    /// <summary>Number of dimensions (0 for a scalar).</summary>
     public int Rank => _shape.Length;
 
+    /// <summary>Number of elements: the product of the dimensions (1 for a scalar).</summary>
     public int Numel { get; }
 
     /// <summary>Size of one dimension (negative counts from the end).</summary>
@@ -41,6 +43,8 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
 
     internal int[] ShapeArray => _shape;
 
+    /// <summary>Where the data lives: <see cref="Device.Cpu"/> unless the tensor was moved with <see
+    /// cref="To"/>.</summary>
     public Device Device => _buffer?.Device ?? Device.Cpu;
 
     /// <summary>The backend that runs the tensor primitives of this tensor's device.</summary>
@@ -58,6 +62,7 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>The operation that produced this tensor, or null for a leaf.</summary>
     internal GraphNode<T>? Node { get; set; }
 
+    /// <summary>True for a tensor no recorded operation produced (an input, a parameter, a detached tensor).</summary>
     public bool IsLeaf => Node is null;
 
     /// <summary>Name of the operation that produced this tensor ("leaf" for inputs).</summary>
@@ -102,10 +107,19 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>Wraps <paramref name="data"/> without copying; the tensor owns it from now on.</summary>
     internal static Tensor<T> Wrap(T[] data, params int[] shape) => new(data, shape);
 
+    /// <summary>A new CPU tensor of <paramref name="shape"/> filled with 0.</summary>
+    /// <exception cref="ArgumentException">A dimension is negative, or the element count does not fit an
+    /// array.</exception>
     public static Tensor<T> Zeros(params int[] shape) => new(new T[ShapeMath.Numel(shape)], (int[])shape.Clone());
 
+    /// <summary>A new CPU tensor of <paramref name="shape"/> filled with 1.</summary>
+    /// <exception cref="ArgumentException">A dimension is negative, or the element count does not fit an
+    /// array.</exception>
     public static Tensor<T> Ones(params int[] shape) => Full(T.One, shape);
 
+    /// <summary>A new CPU tensor of <paramref name="shape"/> with every element <paramref name="value"/>.</summary>
+    /// <exception cref="ArgumentException">A dimension is negative, or the element count does not fit an
+    /// array.</exception>
     public static Tensor<T> Full(T value, params int[] shape)
     {
         var data = new T[ShapeMath.Numel(shape)];
@@ -134,8 +148,10 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
         return new Tensor<T>(data, (int[])shape.Clone());
     }
 
+    /// <summary>A new CPU tensor of zeros with <paramref name="other"/>'s shape.</summary>
     public static Tensor<T> ZerosLike(Tensor<T> other) => Zeros(other._shape);
 
+    /// <summary>A copy of the elements in row-major order (downloaded from the device for a non-CPU tensor).</summary>
     public T[] ToArray()
     {
         if (_data is not null) return (T[])_data.Clone();
@@ -154,6 +170,10 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
 
     // ---- element access ----------------------------------------------------------------
 
+    /// <summary>The element at one index per dimension, of a CPU tensor; setting it bypasses autograd.</summary>
+    /// <exception cref="ArgumentException">The number of indices differs from <see cref="Rank"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside its dimension.</exception>
+    /// <exception cref="NotSupportedException">The tensor lives on a non-CPU device.</exception>
     [System.Runtime.CompilerServices.IndexerName("Element")]
     public T this[params int[] index]
     {
@@ -185,6 +205,8 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>A copy of the data with no history.</summary>
     public Tensor<T> Clone() => Backend.Clone(this);
 
+    /// <summary>Drops the accumulated gradient (<see cref="Grad"/> = null), so the next backward starts from
+    /// zero.</summary>
     public void ZeroGrad() => Grad = null;
 
     /// <summary>Moves (copies) the tensor to <paramref name="device"/>; history is kept so that
@@ -232,6 +254,7 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
                 $"{argumentName}: expected a tensor on '{a.Device.Name}', got one on '{b.Device.Name}'.", argumentName);
     }
 
+    /// <summary>Type, shape, device, gradient state and up to six leading values, for debugging.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder();
