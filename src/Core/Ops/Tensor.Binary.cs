@@ -25,8 +25,8 @@ public sealed partial class Tensor<T>
     public static Tensor<T> operator +(Tensor<T> a, Tensor<T> b) => Binary(a, b, BinaryFunction.Add);
     /// <summary>a − b, broadcast; see <see cref="Sub"/>.</summary>
     public static Tensor<T> operator -(Tensor<T> a, Tensor<T> b) => Binary(a, b, BinaryFunction.Sub);
-    /// <summary>a ⊙ b (elementwise, not the matrix product: <see cref="MatMul"/>), broadcast; see <see
-    /// cref="Mul"/>.</summary>
+    /// <summary>a ⊙ b (elementwise, not the matrix product: <see cref="MatMul"/>), broadcast; see
+    /// <see cref="Mul"/>.</summary>
     public static Tensor<T> operator *(Tensor<T> a, Tensor<T> b) => Binary(a, b, BinaryFunction.Mul);
     /// <summary>a / b elementwise, broadcast; see <see cref="Div"/>.</summary>
     public static Tensor<T> operator /(Tensor<T> a, Tensor<T> b) => Binary(a, b, BinaryFunction.Div);

@@ -88,8 +88,8 @@ public static class ShapeMath
                 $"{argumentName}: expected shape {Format(expected)}, got {Format(actual)}.", argumentName);
     }
 
-    /// <summary>Throws unless <paramref name="actual"/> has <paramref name="rank"/> dimensions; <paramref
-    /// name="layout"/> (such as "[N, C, H, W]") names them in the message.</summary>
+    /// <summary>Throws unless <paramref name="actual"/> has <paramref name="rank"/> dimensions;
+    /// <paramref name="layout"/> (such as "[N, C, H, W]") names them in the message.</summary>
     /// <exception cref="ArgumentException">The rank differs; the message names <paramref name="argumentName"/>, the
     /// expected layout and the actual shape.</exception>
     public static void RequireRank(string argumentName, ReadOnlySpan<int> actual, int rank, string layout)

@@ -43,8 +43,8 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
 
     internal int[] ShapeArray => _shape;
 
-    /// <summary>Where the data lives: <see cref="Device.Cpu"/> unless the tensor was moved with <see
-    /// cref="To"/>.</summary>
+    /// <summary>Where the data lives: <see cref="Device.Cpu"/> unless the tensor was moved with
+    /// <see cref="To"/>.</summary>
     public Device Device => _buffer?.Device ?? Device.Cpu;
 
     /// <summary>The backend that runs the tensor primitives of this tensor's device.</summary>

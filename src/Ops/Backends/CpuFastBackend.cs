@@ -9,11 +9,14 @@ namespace DeformEngine;
 /// </summary>
 public sealed partial class CpuFastBackend : CpuReferenceBackend
 {
+    /// <summary>The one instance, which <see cref="OperatorBackends"/> returns for CPU tensors unless
+    /// <see cref="EngineOptions.UseReferenceKernels"/>.</summary>
     public static new CpuFastBackend Instance { get; } = new();
 
     private CpuFastBackend()
     {
     }
 
+    /// <summary>The backend's name in messages and benchmark tables: "cpu-fast".</summary>
     public override string Name => "cpu-fast";
 }

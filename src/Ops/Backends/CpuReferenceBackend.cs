@@ -9,13 +9,17 @@ namespace DeformEngine;
 /// </summary>
 public partial class CpuReferenceBackend
 {
+    /// <summary>The one instance, which <see cref="OperatorBackends"/> returns for CPU tensors when
+    /// <see cref="EngineOptions.UseReferenceKernels"/> is set.</summary>
     public static CpuReferenceBackend Instance { get; } = new();
 
     private protected CpuReferenceBackend()
     {
     }
 
+    /// <summary>A short name for messages and benchmark tables: "cpu-reference".</summary>
     public virtual string Name => "cpu-reference";
 
+    /// <summary>The backend's <see cref="Name"/>.</summary>
     public override string ToString() => Name;
 }

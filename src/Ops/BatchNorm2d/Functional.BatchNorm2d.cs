@@ -9,6 +9,24 @@ namespace DeformEngine;
 /// (evaluation): ∂L/∂x = γ·∂L/∂y/√(σ²+ε); ∂L/∂γ = Σ ∂L/∂y·x̂; ∂L/∂β = Σ ∂L/∂y.</summary>
 public static partial class Functional
 {
+    /// <summary>y = γ·(x − μ)/√(σ² + ε) + β per channel: batch statistics in training (updating the running ones in
+    /// place), the running statistics in evaluation.</summary>
+    /// <param name="input">[N, C, H, W].</param>
+    /// <param name="runningMean">[C] running mean, updated in place in training; null (with
+    /// <paramref name="runningVar"/>) for none, training only.</param>
+    /// <param name="runningVar">[C] running (unbiased) variance, updated in place in training; null together with
+    /// <paramref name="runningMean"/>.</param>
+    /// <param name="weight">[C] scale γ, or null for 1.</param>
+    /// <param name="bias">[C] shift β, or null for 0.</param>
+    /// <param name="training">Normalise with the batch statistics (true) or the running ones (false).</param>
+    /// <param name="momentum">m in running ← (1 − m)·running + m·batch.</param>
+    /// <param name="eps">ε added to the variance.</param>
+    /// <returns>[N, C, H, W].</returns>
+    /// <exception cref="ArgumentException">A vector is not [C], only one running statistic is given, evaluation without
+    /// running statistics, training with one value per channel, or tensors on different devices.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="eps"/> or <paramref name="momentum"/> is out of
+    /// range.</exception>
+    /// <exception cref="NotSupportedException">The input's device does not implement the operator.</exception>
     public static Tensor<T> BatchNorm2d<T>(Tensor<T> input, Tensor<T>? runningMean, Tensor<T>? runningVar,
         Tensor<T>? weight = null, Tensor<T>? bias = null, bool training = false, double momentum = 0.1, double eps = 1e-5)
         where T : unmanaged, IFloatingPointIeee754<T>

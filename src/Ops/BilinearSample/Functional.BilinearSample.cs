@@ -7,6 +7,14 @@ namespace DeformEngine;
 /// taken on [−1, H) × [−1, W) as torchvision does (on the edge −1 the slope from the inside).</summary>
 public static partial class Functional
 {
+    /// <summary>out[n, c, p] = Σ_q g_q(p)·input[n, c, q] over the four pixel corners q of each point p (0 outside (−1,
+    /// H) × (−1, W)).</summary>
+    /// <param name="input">[N, C, H, W].</param>
+    /// <param name="coords">[N, P, 2] points as (y, x) in pixel units, differentiable.</param>
+    /// <returns>[N, C, P].</returns>
+    /// <exception cref="ArgumentException">A rank or shape does not fit, or the tensors live on different
+    /// devices.</exception>
+    /// <exception cref="NotSupportedException">The input's device does not implement the operator.</exception>
     public static Tensor<T> BilinearSample<T>(Tensor<T> input, Tensor<T> coords)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

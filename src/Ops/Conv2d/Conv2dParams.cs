@@ -6,7 +6,11 @@ public sealed record Conv2dParams(
     int Batch, int InChannels, int Height, int Width, int OutChannels, int KernelH, int KernelW,
     (int H, int W) Stride, (int H, int W) Padding, (int H, int W) Dilation, int Groups)
 {
+    /// <summary>Output height ⌊(Height + 2·Padding.H − Dilation.H·(KernelH − 1) − 1) / Stride.H⌋ + 1, 0 when the
+    /// dilated kernel does not fit.</summary>
     public int OutH { get; } = OutSize(Height, KernelH, Stride.H, Padding.H, Dilation.H);
+    /// <summary>Output width ⌊(Width + 2·Padding.W − Dilation.W·(KernelW − 1) − 1) / Stride.W⌋ + 1, 0 when the dilated
+    /// kernel does not fit.</summary>
     public int OutW { get; } = OutSize(Width, KernelW, Stride.W, Padding.W, Dilation.W);
 
     /// <summary>Rows of the column matrix: one per (input channel, kernel row, kernel column).</summary>

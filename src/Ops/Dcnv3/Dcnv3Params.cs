@@ -9,7 +9,11 @@ public sealed record Dcnv3Params(
     int Batch, int Height, int Width, int Group, int GroupChannels, (int H, int W) Kernel,
     (int H, int W) Stride, (int H, int W) Padding, (int H, int W) Dilation, double OffsetScale, bool RemoveCenter)
 {
+    /// <summary>Output height ⌊(Height + 2·Padding.H − (Dilation.H·(kh − 1) + 1)) / Stride.H⌋ + 1, 0 when the window
+    /// does not fit.</summary>
     public int OutH { get; } = OutSize(Height, Kernel.H, Stride.H, Padding.H, Dilation.H);
+    /// <summary>Output width ⌊(Width + 2·Padding.W − (Dilation.W·(kw − 1) + 1)) / Stride.W⌋ + 1, 0 when the window does
+    /// not fit.</summary>
     public int OutW { get; } = OutSize(Width, Kernel.W, Stride.W, Padding.W, Dilation.W);
 
     // A window that does not fit gives 0 (Python's floor division), not C#'s truncation towards 1.
@@ -19,8 +23,11 @@ public sealed record Dcnv3Params(
         return span < 0 ? 0 : span / stride + 1;
     }
 
+    /// <summary>Channels of the input and output: G·Cg.</summary>
     public int Channels => Group * GroupChannels;
 
+    /// <summary>Sampling points per output position and group: kh·kw, less one with
+    /// <see cref="RemoveCenter"/>.</summary>
     public int Points => Kernel.H * Kernel.W - (RemoveCenter ? 1 : 0);
 
     /// <summary>Output positions per image.</summary>
@@ -30,6 +37,8 @@ public sealed record Dcnv3Params(
     /// point lies left of (above) the window's centre before scaling.</summary>
     public int HalfW => Dilation.W * (Kernel.W - 1) / 2;
 
+    /// <summary>(dilH·(kh − 1)) / 2 rounded down: how far the kernel's first point lies above the window's centre
+    /// before scaling.</summary>
     public int HalfH => Dilation.H * (Kernel.H - 1) / 2;
 
     /// <summary>The kernel column i of point <paramref name="point"/>.</summary>

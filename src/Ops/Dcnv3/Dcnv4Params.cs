@@ -7,6 +7,7 @@ public sealed record Dcnv4Params(Dcnv3Params Sampling, int OffsetMaskLength)
     /// <summary>⌈3·G·P / 8⌉·8: the last dimension of offset_mask (DCNv4's Linear emits exactly this).</summary>
     public static int PackedLength(int group, int points) => (3 * group * points + 7) / 8 * 8;
 
+    /// <summary>[N, OutH, OutW, <see cref="OffsetMaskLength"/>]: the checked shape of offset_mask.</summary>
     public int[] OffsetMaskShape => [Sampling.Batch, Sampling.OutH, Sampling.OutW, OffsetMaskLength];
 
     /// <summary>Checks every argument of <see cref="Functional.Dcnv4{T}"/> before any work.</summary>

@@ -16,6 +16,26 @@ namespace DeformEngine;
 /// the CUDA kernel does).</para></summary>
 public static partial class Functional
 {
+    /// <summary>out[n, oy, ox, g·Cg + c] = Σ_p m_p·bilinear(input[n, :, :, g·Cg + c], x_p, y_p), channels last, with
+    /// the sampling points of the class summary.</summary>
+    /// <param name="input">[N, H, W, G·Cg], channels last.</param>
+    /// <param name="offset">[N, OutH, OutW, G·P·2] of (Δx, Δy) per group and point, in kernel-tap units before
+    /// <paramref name="offsetScale"/>.</param>
+    /// <param name="mask">[N, OutH, OutW, G·P] aggregation weights, applied as given.</param>
+    /// <param name="kernelSize">(kh, kw).</param>
+    /// <param name="stride">(sH, sW); null for (1, 1).</param>
+    /// <param name="padding">(pH, pW); null for (0, 0).</param>
+    /// <param name="dilation">(dH, dW); null for (1, 1).</param>
+    /// <param name="group">G, the number of groups that share an offset and mask field.</param>
+    /// <param name="groupChannels">Cg, channels per group; null for C/G.</param>
+    /// <param name="offsetScale">s, the factor applied to every offset.</param>
+    /// <param name="removeCenter">Drop the kernel's centre point (odd square kernels only), P = kh·kw − 1.</param>
+    /// <returns>[N, OutH, OutW, G·Cg].</returns>
+    /// <exception cref="ArgumentException">A rank or shape does not fit, the channels are not G·Cg, removeCenter
+    /// without an odd square kernel, or tensors on different devices.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive kernel size, stride, dilation or group count,
+    /// negative padding, or a non-finite offset scale.</exception>
+    /// <exception cref="NotSupportedException">The input's device does not implement the operator.</exception>
     public static Tensor<T> Dcnv3<T>(Tensor<T> input, Tensor<T> offset, Tensor<T> mask, (int H, int W) kernelSize,
         (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null,
         int group = 1, int? groupChannels = null, double offsetScale = 1.0, bool removeCenter = false)

@@ -4,13 +4,17 @@ namespace DeformEngine;
 /// <see cref="OffsetGroups"/> groups of input channels that share one offset (and mask) field.</summary>
 public sealed record DeformConv2dParams(Conv2dParams Conv, int OffsetGroups, bool HasMask)
 {
+    /// <summary>Sampling points per output position and offset group: kh·kw.</summary>
     public int KernelPoints => Conv.KernelH * Conv.KernelW;
 
     /// <summary>Input channels per offset group.</summary>
     public int ChannelsPerOffsetGroup => Conv.InChannels / OffsetGroups;
 
+    /// <summary>[N, 2·OffsetGroups·kh·kw, OutH, OutW]: the checked shape of the offset, (dy, dx) pairs per kernel point
+    /// and offset group.</summary>
     public int[] OffsetShape => [Conv.Batch, 2 * OffsetGroups * KernelPoints, Conv.OutH, Conv.OutW];
 
+    /// <summary>[N, OffsetGroups·kh·kw, OutH, OutW]: the checked shape of the modulation mask.</summary>
     public int[] MaskShape => [Conv.Batch, OffsetGroups * KernelPoints, Conv.OutH, Conv.OutW];
 
     /// <summary>Checks every argument of <see cref="Functional.DeformConv2d{T}"/> before any work.</summary>

@@ -14,6 +14,24 @@ namespace DeformEngine;
 /// of images sized by <see cref="EngineOptions.WorkspaceBytes"/>, one GEMM per group and chunk).</summary>
 public static partial class Functional
 {
+    /// <summary>out[n, o, y, x] = Σ_{c,k} weight[o, c, k]·m_k·bilinear(input[n, c], p0 + p_k + Δp_k) + bias[o],
+    /// torchvision's deform_conv2d.</summary>
+    /// <param name="input">[N, C, H, W].</param>
+    /// <param name="offset">[N, 2·G_off·kh·kw, OutH, OutW] of (Δy, Δx) pairs in pixels, per offset group and kernel
+    /// point (row-major).</param>
+    /// <param name="weight">[O, C/groups, kh, kw]; groups = C / weight.shape[1].</param>
+    /// <param name="bias">[O], or null for none.</param>
+    /// <param name="stride">(sH, sW); null for (1, 1).</param>
+    /// <param name="padding">(pH, pW); null for (0, 0).</param>
+    /// <param name="dilation">(dH, dW); null for (1, 1).</param>
+    /// <param name="mask">[N, G_off·kh·kw, OutH, OutW] modulation (DCNv2), or null for DCNv1 (m = 1).</param>
+    /// <returns>[N, O, OutH, OutW], OutH = ⌊(H + 2pH − dH·(kh − 1) − 1)/sH⌋ + 1 (OutW likewise).</returns>
+    /// <exception cref="ArgumentException">A rank, shape or channel count does not fit (offset channels not a multiple
+    /// of 2·kh·kw, offset groups not dividing C), the output would be empty or too large, or tensors on different
+    /// devices.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive stride or dilation, or negative
+    /// padding.</exception>
+    /// <exception cref="NotSupportedException">The input's device does not implement the operator.</exception>
     public static Tensor<T> DeformConv2d<T>(Tensor<T> input, Tensor<T> offset, Tensor<T> weight, Tensor<T>? bias = null,
         (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null, Tensor<T>? mask = null)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -6,6 +6,13 @@ namespace DeformEngine;
 /// <c>random</c>, so a seeded generator gives the same mask on every machine.</summary>
 public static partial class Functional
 {
+    /// <summary>y = x·mask/(1 − p) with mask ~ Bernoulli(1 − p) in training; x itself otherwise.</summary>
+    /// <param name="input">Any shape.</param>
+    /// <param name="p">Probability of dropping an element, in [0, 1].</param>
+    /// <param name="training">Drop (true) or pass the input through unchanged (false).</param>
+    /// <param name="random">The generator the mask is drawn from, one draw per element.</param>
+    /// <returns>A tensor of the input's shape (the input itself outside training or for p = 0).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> is outside [0, 1].</exception>
     public static Tensor<T> Dropout<T>(Tensor<T> input, double p, bool training, SeededRandom random)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

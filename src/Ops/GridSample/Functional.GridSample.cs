@@ -11,6 +11,17 @@ namespace DeformEngine;
 /// Reflection padding) reads 0 and gets no gradient; Border clips ±∞ like any far coordinate.</summary>
 public static partial class Functional
 {
+    /// <summary>out[n, c, i, j] = input[n, c] sampled at the normalised point grid[n, i, j] = (x, y) ∈ [−1, 1]²,
+    /// torch.nn.functional.grid_sample in 2-D.</summary>
+    /// <param name="input">[N, C, H, W].</param>
+    /// <param name="grid">[N, Hout, Wout, 2] of (x, y), −1 the left/top edge and +1 the right/bottom edge.</param>
+    /// <param name="mode">Bilinear or nearest sampling.</param>
+    /// <param name="paddingMode">What points outside the input read: zeros, the border, or a reflection.</param>
+    /// <param name="alignCorners">±1 are the centres of the corner pixels (true) or their outer edges (false).</param>
+    /// <returns>[N, C, Hout, Wout].</returns>
+    /// <exception cref="ArgumentException">A rank or shape does not fit, an unknown mode, or tensors on different
+    /// devices.</exception>
+    /// <exception cref="NotSupportedException">The input's device does not implement the operator.</exception>
     public static Tensor<T> GridSample<T>(Tensor<T> input, Tensor<T> grid, GridSampleMode mode = GridSampleMode.Bilinear,
         GridSamplePadding paddingMode = GridSamplePadding.Zeros, bool alignCorners = false)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -7,6 +7,16 @@ namespace DeformEngine;
 /// ∂L/∂β = Σ_rows ∂L/∂y.</summary>
 public static partial class Functional
 {
+    /// <summary>y = γ·(x − μ)/√(σ² + ε) + β over the last dimension of each row.</summary>
+    /// <param name="input">[..., C].</param>
+    /// <param name="weight">[C] scale γ, or null for 1.</param>
+    /// <param name="bias">[C] shift β, or null for 0.</param>
+    /// <param name="eps">ε added to the variance, finite and ≥ 0.</param>
+    /// <returns>A tensor of the input's shape.</returns>
+    /// <exception cref="ArgumentException">The input has no last dimension, a vector is not [C], or tensors on
+    /// different devices.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="eps"/> is negative or not finite.</exception>
+    /// <exception cref="NotSupportedException">The input's device does not implement the operator.</exception>
     public static Tensor<T> LayerNorm<T>(Tensor<T> input, Tensor<T>? weight = null, Tensor<T>? bias = null, double eps = 1e-5)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -5,6 +5,14 @@ namespace DeformEngine;
 /// ∂L/∂b = Σ ∂L/∂y over the leading dimensions.</summary>
 public static partial class Functional
 {
+    /// <summary>y = x·Wᵀ + b over the last dimension.</summary>
+    /// <param name="input">[..., in].</param>
+    /// <param name="weight">[out, in].</param>
+    /// <param name="bias">[out], or null for none.</param>
+    /// <returns>[..., out].</returns>
+    /// <exception cref="ArgumentException">The shapes do not fit, the output is too large, or tensors on different
+    /// devices.</exception>
+    /// <exception cref="NotSupportedException">The input's device does not implement the operator.</exception>
     public static Tensor<T> Linear<T>(Tensor<T> input, Tensor<T> weight, Tensor<T>? bias = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

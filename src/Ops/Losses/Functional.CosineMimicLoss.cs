@@ -6,6 +6,17 @@ namespace DeformEngine;
 /// Gradients: ∂ℓ/∂a = −(b/(‖a‖‖b‖) − cos·a/‖a‖²), ∂ℓ/∂b likewise with a and b swapped.</summary>
 public static partial class Functional
 {
+    /// <summary>ℓ_n = 1 − a_n·b_n / (max(‖a_n‖, ε)·max(‖b_n‖, ε)) per row, reduced.</summary>
+    /// <param name="a">[N, ...]: N feature rows (the trailing dimensions flattened).</param>
+    /// <param name="b">The same shape as <paramref name="a"/>.</param>
+    /// <param name="reduction">Mean or sum over rows, or None for the [N] losses.</param>
+    /// <param name="eps">ε, the smallest norm used in the denominator (positive).</param>
+    /// <returns>A scalar, or [N] for <see cref="Reduction.None"/>.</returns>
+    /// <exception cref="ArgumentException">A rank below 2, different shapes, the mean of zero rows, or tensors on
+    /// different devices.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An unknown reduction or a non-positive
+    /// <paramref name="eps"/>.</exception>
+    /// <exception cref="NotSupportedException">The device does not implement the operator.</exception>
     public static Tensor<T> CosineMimicLoss<T>(Tensor<T> a, Tensor<T> b, Reduction reduction = Reduction.Mean, double eps = 1e-8)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -5,6 +5,15 @@ namespace DeformEngine;
 /// Gradient: ∂ℓ_n/∂z_n = softmax(z_n) − onehot(t_n), times the upstream gradient (÷ N for the mean).</summary>
 public static partial class Functional
 {
+    /// <summary>ℓ_n = logsumexp(z_n) − z_n[t_n] per row, reduced.</summary>
+    /// <param name="logits">[N, C] unnormalised scores z.</param>
+    /// <param name="targets">N class indices t_n in [0, C); copied, never differentiated.</param>
+    /// <param name="reduction">Mean or sum over rows, or None for the [N] losses.</param>
+    /// <returns>A scalar, or [N] for <see cref="Reduction.None"/>.</returns>
+    /// <exception cref="ArgumentException">Logits not [N, C], a target count other than N, or the mean of an empty
+    /// batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target outside [0, C), or an unknown reduction.</exception>
+    /// <exception cref="NotSupportedException">The device does not implement the operator.</exception>
     public static Tensor<T> CrossEntropy<T>(Tensor<T> logits, int[] targets, Reduction reduction = Reduction.Mean)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

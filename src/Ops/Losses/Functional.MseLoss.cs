@@ -4,6 +4,14 @@ namespace DeformEngine;
 /// Gradients: ∂L/∂x = 2(x − y)·g (÷ numel for the mean), ∂L/∂y = −∂L/∂x.</summary>
 public static partial class Functional
 {
+    /// <summary>ℓ = (x − y)² elementwise, reduced.</summary>
+    /// <param name="input">x, any shape.</param>
+    /// <param name="target">y, the shape of <paramref name="input"/>; differentiable too.</param>
+    /// <param name="reduction">Mean or sum over all elements, or None for the elementwise losses.</param>
+    /// <returns>A scalar, or the input's shape for <see cref="Reduction.None"/>.</returns>
+    /// <exception cref="ArgumentException">Different shapes, the mean of an empty tensor, or tensors on different
+    /// devices.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An unknown reduction.</exception>
     public static Tensor<T> MseLoss<T>(Tensor<T> input, Tensor<T> target, Reduction reduction = Reduction.Mean)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -13,6 +13,22 @@ namespace DeformEngine.NN;
 /// must keep the output the size of the input.</summary>
 public sealed class Dcnv3<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>A DCNv3 layer of <paramref name="channels"/> channels, initialised as the published layer.</summary>
+    /// <param name="channels">C, the last dimension of the channels-last input and output.</param>
+    /// <param name="kernelSize">k of the k×k sampling kernel.</param>
+    /// <param name="dwKernelSize">Kernel of the depthwise convolution; null for <paramref name="kernelSize"/>.</param>
+    /// <param name="stride">Stride of the sampling.</param>
+    /// <param name="pad">Padding of the sampling.</param>
+    /// <param name="dilation">Dilation of the sampling.</param>
+    /// <param name="group">G, groups of C/G channels with their own offsets and mask.</param>
+    /// <param name="offsetScale">Factor applied to every predicted offset.</param>
+    /// <param name="centerFeatureScale">Blend the output with the input projection by a learned per-group gate.</param>
+    /// <param name="removeCenter">Drop the kernel's centre point (odd kernels only).</param>
+    /// <param name="random">Generator of the initial values; null for the shared default generator.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive channel count, kernel size or group
+    /// count.</exception>
+    /// <exception cref="ArgumentException"><paramref name="group"/> does not divide <paramref name="channels"/>, or
+    /// removeCenter with an even kernel.</exception>
     public Dcnv3(int channels = 64, int kernelSize = 3, int? dwKernelSize = null, int stride = 1, int pad = 1, int dilation = 1,
         int group = 4, double offsetScale = 1.0, bool centerFeatureScale = false, bool removeCenter = false, SeededRandom? random = null)
     {
@@ -51,21 +67,38 @@ public sealed class Dcnv3<T> : Module<T> where T : unmanaged, IFloatingPointIeee
         ResetParameters(random);
     }
 
+    /// <summary>C, the channels of the input and output.</summary>
     public int Channels { get; }
+    /// <summary>k of the k×k sampling kernel.</summary>
     public int KernelSize { get; }
+    /// <summary>Stride of the sampling, both directions.</summary>
     public int Stride { get; }
+    /// <summary>Padding of the sampling, both directions.</summary>
     public int Pad { get; }
+    /// <summary>Dilation of the sampling, both directions.</summary>
     public int Dilation { get; }
+    /// <summary>G, the number of groups with their own offsets and mask.</summary>
     public int Group { get; }
+    /// <summary>Factor applied to every predicted offset.</summary>
     public double OffsetScale { get; }
+    /// <summary>True when the kernel's centre point is dropped.</summary>
     public bool RemoveCenter { get; }
+    /// <summary>C/G, the channels of one group.</summary>
     public int GroupChannels => Channels / Group;
+    /// <summary>The depthwise convolution, LayerNorm and GELU that feed the offset and mask projections
+    /// (<c>dw_conv</c>).</summary>
     public Sequential<T> DwConv { get; }
+    /// <summary>C → G·P·2 offsets (<c>offset</c>), zero-initialised.</summary>
     public Linear<T> OffsetProjection { get; }
+    /// <summary>C → G·P mask logits (<c>mask</c>), zero-initialised.</summary>
     public Linear<T> MaskProjection { get; }
+    /// <summary>C → C, the values sampled (<c>input_proj</c>).</summary>
     public Linear<T> InputProjection { get; }
+    /// <summary>C → C, applied to the sampled result (<c>output_proj</c>).</summary>
     public Linear<T> OutputProjection { get; }
+    /// <summary>[G, C] weight of the centre-feature-scale gate, or null without it.</summary>
     public Parameter<T>? CenterFeatureScaleWeight { get; }
+    /// <summary>[G] bias of the centre-feature-scale gate, or null without it.</summary>
     public Parameter<T>? CenterFeatureScaleBias { get; }
 
     /// <summary>The published _reset_parameters.</summary>

@@ -10,6 +10,24 @@ namespace DeformEngine.NN;
 /// The published layer asserts 16 | C/G for its CUDA kernel; the CPU needs no such rule.</summary>
 public sealed class Dcnv4<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>A DCNv4 layer of <paramref name="channels"/> channels, initialised as the published layer.</summary>
+    /// <param name="channels">C, the last dimension of the [N, L, C] input and output.</param>
+    /// <param name="kernelSize">k of the k×k sampling kernel.</param>
+    /// <param name="stride">Stride of the sampling.</param>
+    /// <param name="pad">Padding of the sampling.</param>
+    /// <param name="dilation">Dilation of the sampling.</param>
+    /// <param name="group">G, groups of C/G channels with their own offsets and weights.</param>
+    /// <param name="offsetScale">Factor applied to every predicted offset.</param>
+    /// <param name="dwKernelSize">Kernel of a depthwise convolution before <c>offset_mask</c>; null for none.</param>
+    /// <param name="centerFeatureScale">Blend the output with the value projection by a learned per-group gate.</param>
+    /// <param name="removeCenter">Drop the kernel's centre point (odd kernels only).</param>
+    /// <param name="outputBias">Give <c>output_proj</c> a bias.</param>
+    /// <param name="withoutPointwise">Skip <c>value_proj</c> and <c>output_proj</c>.</param>
+    /// <param name="random">Generator of the initial values; null for the shared default generator.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive channel count, kernel size, group count or
+    /// depthwise kernel.</exception>
+    /// <exception cref="ArgumentException"><paramref name="group"/> does not divide <paramref name="channels"/>, or
+    /// removeCenter with an even kernel.</exception>
     public Dcnv4(int channels = 64, int kernelSize = 3, int stride = 1, int pad = 1, int dilation = 1, int group = 4,
         double offsetScale = 1.0, int? dwKernelSize = null, bool centerFeatureScale = false, bool removeCenter = false,
         bool outputBias = true, bool withoutPointwise = false, SeededRandom? random = null)
@@ -48,20 +66,37 @@ public sealed class Dcnv4<T> : Module<T> where T : unmanaged, IFloatingPointIeee
         ResetParameters(random);
     }
 
+    /// <summary>C, the channels of the input and output.</summary>
     public int Channels { get; }
+    /// <summary>k of the k×k sampling kernel.</summary>
     public int KernelSize { get; }
+    /// <summary>Stride of the sampling, both directions.</summary>
     public int Stride { get; }
+    /// <summary>Padding of the sampling, both directions.</summary>
     public int Pad { get; }
+    /// <summary>Dilation of the sampling, both directions.</summary>
     public int Dilation { get; }
+    /// <summary>G, the number of groups with their own offsets and weights.</summary>
     public int Group { get; }
+    /// <summary>Factor applied to every predicted offset.</summary>
     public double OffsetScale { get; }
+    /// <summary>True when the kernel's centre point is dropped.</summary>
     public bool RemoveCenter { get; }
+    /// <summary>C/G, the channels of one group.</summary>
     public int GroupChannels => Channels / Group;
+    /// <summary>The depthwise convolution before <c>offset_mask</c> (<c>offset_mask_dw</c>), or null without
+    /// one.</summary>
     public Conv2d<T>? OffsetMaskDw { get; }
+    /// <summary>C → ⌈3·G·P/8⌉·8 packed offsets and weights (<c>offset_mask</c>), zero-initialised.</summary>
     public Linear<T> OffsetMaskProjection { get; }
+    /// <summary>C → C, the values sampled (<c>value_proj</c>), or null without pointwise projections.</summary>
     public Linear<T>? ValueProjection { get; }
+    /// <summary>C → C, applied to the sampled result (<c>output_proj</c>), or null without pointwise
+    /// projections.</summary>
     public Linear<T>? OutputProjection { get; }
+    /// <summary>[G, C] weight of the centre-feature-scale gate, or null without it.</summary>
     public Parameter<T>? CenterFeatureScaleWeight { get; }
+    /// <summary>[G] bias of the centre-feature-scale gate, or null without it.</summary>
     public Parameter<T>? CenterFeatureScaleBias { get; }
 
     /// <summary>The published _reset_parameters.</summary>

@@ -62,20 +62,31 @@ public sealed class DeformConv2d<T> : Module<T> where T : unmanaged, IFloatingPo
         ConvOffset.Bias!.AsSpan().Clear();
     }
 
+    /// <summary>C, the input's channels.</summary>
     public int InChannels { get; }
+    /// <summary>O, the output's channels.</summary>
     public int OutChannels { get; }
+    /// <summary>(kh, kw), shared by the main convolution and <see cref="ConvOffset"/>.</summary>
     public Size2 KernelSize { get; }
+    /// <summary>Zero padding on each side (pH, pW), shared with <see cref="ConvOffset"/>.</summary>
     public Size2 Padding { get; }
+    /// <summary>(sH, sW), shared with <see cref="ConvOffset"/>.</summary>
     public Size2 Stride { get; }
+    /// <summary>Spacing of the kernel taps (dH, dW), shared with <see cref="ConvOffset"/>.</summary>
     public Size2 Dilation { get; }
+    /// <summary>Channel groups of the main convolution.</summary>
     public int Groups { get; }
+    /// <summary>G: groups of input channels that share one offset (and mask) field.</summary>
     public int OffsetGroups { get; }
+    /// <summary>True for DCNv2: <see cref="ConvOffset"/> also predicts a sigmoid mask per sampling point.</summary>
     public bool Modulation { get; }
 
     /// <summary>2·G·kh·kw: the offset channels at the front of <see cref="ConvOffset"/>'s output.</summary>
     public int OffsetChannels { get; }
 
+    /// <summary>[O, C/groups, kh, kw] (<c>weight</c>).</summary>
     public Parameter<T> Weight { get; }
+    /// <summary>[O] (<c>bias</c>), or null without a bias.</summary>
     public Parameter<T>? Bias { get; }
 
     /// <summary>The offset (and mask) branch, named <c>conv_offset</c>.</summary>
@@ -91,6 +102,9 @@ public sealed class DeformConv2d<T> : Module<T> where T : unmanaged, IFloatingPo
     /// <summary>The masks [N, G·kh·kw, Hout, Wout] of the last forward with modulation (no history).</summary>
     public Tensor<T>? LastMask { get; private set; }
 
+    /// <summary>[N, C, H, W] → [N, O, OutH, OutW]: offsets (and masks) from <see cref="ConvOffset"/>, then
+    /// <see cref="Functional.DeformConv2d{T}"/>; keeps them in <see cref="LastOffset"/> and
+    /// <see cref="LastMask"/>.</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var branch = ConvOffset.Forward(input);

@@ -56,13 +56,19 @@ public sealed class DeformPSRoIPoolPack<T> : RoIPoolModule<T> where T : unmanage
             2 * PartSize * PartSize, offsetFcs, random ?? Init.DefaultRandom));
     }
 
+    /// <summary>Feature-map pixels per image pixel (1/stride).</summary>
     public double SpatialScale { get; }
+    /// <summary>P, bins per side.</summary>
     public int PooledSize { get; }
+    /// <summary>Output channels; the input has OutputDim·GroupSize² channels.</summary>
     public int OutputDim { get; }
+    /// <summary>Position-sensitive groups per side.</summary>
     public int GroupSize { get; }
     /// <summary>Offset parts per side (P when 0 was given).</summary>
     public int PartSize { get; }
+    /// <summary>Samples per bin side.</summary>
     public int SamplePerPart { get; }
+    /// <summary>Scale of the offsets relative to the RoI size.</summary>
     public double TransStd { get; }
 
     /// <summary>The offset branch, named <c>offset_fc</c>.</summary>
@@ -74,6 +80,10 @@ public sealed class DeformPSRoIPoolPack<T> : RoIPoolModule<T> where T : unmanage
     /// <summary>The part offsets [K, 2, part, part] of the last forward (no history).</summary>
     public Tensor<T>? LastTrans { get; private set; }
 
+    /// <summary>Features [N, OutputDim·GroupSize², H, W] and RoIs [K, 5] → [K, OutputDim, P, P]; keeps the predicted
+    /// part offsets in <see cref="LastTrans"/>.</summary>
+    /// <exception cref="ArgumentException">The input has the wrong number of channels, or the RoIs are not [K,
+    /// 5].</exception>
     public override Tensor<T> Forward(Tensor<T> input, Tensor<T> rois)
     {
         RequireChannels(input, OutputDim * GroupSize * GroupSize);

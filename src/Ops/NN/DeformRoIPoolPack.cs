@@ -36,11 +36,17 @@ public sealed class DeformRoIPoolPack<T> : RoIPoolModule<T> where T : unmanaged,
         OffsetFc = RegisterModule("offset_fc", ZeroEndedFc(bins * outputChannels, deformFcChannels, bins * 2, 3, random ?? Init.DefaultRandom));
     }
 
+    /// <summary>Bins per RoI (PH, PW).</summary>
     public Size2 OutputSize { get; }
+    /// <summary>C, the channels of the input and the output.</summary>
     public int OutputChannels { get; }
+    /// <summary>F, the width of the offset branch's hidden layers.</summary>
     public int DeformFcChannels { get; }
+    /// <summary>Feature-map pixels per image pixel (1/stride).</summary>
     public double SpatialScale { get; }
+    /// <summary>Samples per bin side; ≤ 0 chooses ⌈roi size / bins⌉ per RoI.</summary>
     public int SamplingRatio { get; }
+    /// <summary>γ: scale of the offsets relative to the RoI size.</summary>
     public double Gamma { get; }
 
     /// <summary>The offset branch, named <c>offset_fc</c>.</summary>
@@ -53,6 +59,10 @@ public sealed class DeformRoIPoolPack<T> : RoIPoolModule<T> where T : unmanaged,
     /// <summary>The offsets [K, 2, PH, PW] of the last forward (no history).</summary>
     public Tensor<T>? LastOffset { get; private set; }
 
+    /// <summary>Features [N, C, H, W] and RoIs [K, 5] → [K, C, PH, PW]; keeps the predicted offsets in
+    /// <see cref="LastOffset"/>.</summary>
+    /// <exception cref="ArgumentException">The input does not have <see cref="OutputChannels"/> channels, or the RoIs
+    /// are not [K, 5].</exception>
     public override Tensor<T> Forward(Tensor<T> input, Tensor<T> rois)
     {
         RequireChannels(input, OutputChannels);

@@ -4,6 +4,12 @@ namespace DeformEngine.NN;
 /// and <c>bias</c> (β, init 0) when <c>elementwiseAffine</c>.</summary>
 public sealed class LayerNorm<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>A layer normalisation of <paramref name="features"/> channels with γ = 1 and β = 0.</summary>
+    /// <param name="features">C, the size of the input's last dimension.</param>
+    /// <param name="eps">ε added to the variance, finite and ≥ 0.</param>
+    /// <param name="elementwiseAffine">Learn γ (<c>weight</c>) and β (<c>bias</c>).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive <paramref name="features"/>, or
+    /// <paramref name="eps"/> out of range.</exception>
     public LayerNorm(int features, double eps = 1e-5, bool elementwiseAffine = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(features);
@@ -18,17 +24,23 @@ public sealed class LayerNorm<T> : Module<T> where T : unmanaged, IFloatingPoint
         }
     }
 
+    /// <summary>C, the size of the normalised last dimension.</summary>
     public int Features { get; }
+    /// <summary>ε added to the variance.</summary>
     public double Eps { get; }
+    /// <summary>γ [C] (<c>weight</c>), or null without elementwise affine.</summary>
     public Parameter<T>? Weight { get; }
+    /// <summary>β [C] (<c>bias</c>), or null without elementwise affine.</summary>
     public Parameter<T>? Bias { get; }
 
+    /// <summary>[..., C] → [..., C]; see <see cref="Functional.LayerNorm{T}"/>.</summary>
     public override Tensor<T> Forward(Tensor<T> input) => Functional.LayerNorm(input, Weight?.Value, Bias?.Value, Eps);
 }
 
 /// <summary>The exact GELU, x·Φ(x) (PyTorch's nn.GELU()).</summary>
 public sealed class Gelu<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>x·Φ(x) elementwise; any shape.</summary>
     public override Tensor<T> Forward(Tensor<T> input) => Functional.Gelu(input);
 }
 
@@ -36,6 +48,8 @@ public sealed class Gelu<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
 /// index in a <see cref="Sequential{T}"/>, so the names around it match PyTorch's.</summary>
 public sealed class ToChannelsLast<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>[N, C, H, W] → [N, H, W, C] (a permuted copy).</summary>
+    /// <exception cref="ArgumentException">The input is not 4-D.</exception>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);

@@ -37,11 +37,17 @@ public sealed class ModulatedDeformRoIPoolPack<T> : RoIPoolModule<T> where T : u
         MaskFc = RegisterModule("mask_fc", ZeroEndedFc(bins * outputChannels, deformFcChannels, bins, 2, random).Add(new Sigmoid<T>()));
     }
 
+    /// <summary>Bins per RoI (PH, PW).</summary>
     public Size2 OutputSize { get; }
+    /// <summary>C, the channels of the input and the output.</summary>
     public int OutputChannels { get; }
+    /// <summary>F, the width of the offset and mask branches' hidden layers.</summary>
     public int DeformFcChannels { get; }
+    /// <summary>Feature-map pixels per image pixel (1/stride).</summary>
     public double SpatialScale { get; }
+    /// <summary>Samples per bin side; ≤ 0 chooses ⌈roi size / bins⌉ per RoI.</summary>
     public int SamplingRatio { get; }
+    /// <summary>γ: scale of the offsets relative to the RoI size.</summary>
     public double Gamma { get; }
 
     /// <summary>The offset branch, named <c>offset_fc</c>.</summary>
@@ -60,6 +66,10 @@ public sealed class ModulatedDeformRoIPoolPack<T> : RoIPoolModule<T> where T : u
     /// <summary>The masks [K, 1, PH, PW] of the last forward (no history).</summary>
     public Tensor<T>? LastMask { get; private set; }
 
+    /// <summary>Features [N, C, H, W] and RoIs [K, 5] → [K, C, PH, PW]; keeps the predicted offsets and masks in
+    /// <see cref="LastOffset"/> and <see cref="LastMask"/>.</summary>
+    /// <exception cref="ArgumentException">The input does not have <see cref="OutputChannels"/> channels, or the RoIs
+    /// are not [K, 5].</exception>
     public override Tensor<T> Forward(Tensor<T> input, Tensor<T> rois)
     {
         RequireChannels(input, OutputChannels);

@@ -12,6 +12,8 @@ public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee7
     /// <summary>True in training mode (the default): BatchNorm uses batch statistics, Dropout drops.</summary>
     public bool Training { get; private set; } = true;
 
+    /// <summary>The layer's computation on <paramref name="input"/>, recorded for autograd; each layer documents the
+    /// shapes it takes.</summary>
     public abstract Tensor<T> Forward(Tensor<T> input);
 
     /// <summary>Sets training mode on this module and all its descendants.</summary>
@@ -25,6 +27,10 @@ public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee7
     /// <summary>Sets evaluation mode on this module and all its descendants.</summary>
     public Module<T> Eval() => Train(false);
 
+    /// <summary>Adds a learnable tensor under <paramref name="name"/> (a <see cref="Parameter{T}"/> wrapping
+    /// <paramref name="value"/>) and returns it.</summary>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty, contains '.', or is already registered
+    /// here.</exception>
     protected Parameter<T> RegisterParameter(string name, Tensor<T> value)
     {
         RequireFreeName(name);
@@ -42,6 +48,10 @@ public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee7
         return value;
     }
 
+    /// <summary>Adds <paramref name="module"/> as a child under <paramref name="name"/>, so its parameters and buffers
+    /// get the prefix "name." and follow mode switches and moves; returns it.</summary>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty, contains '.', or is already registered
+    /// here.</exception>
     protected TModule RegisterModule<TModule>(string name, TModule module) where TModule : Module<T>
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -66,8 +76,11 @@ public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee7
                 yield return (Join(prefix, name), parameter);
     }
 
+    /// <summary>The parameters of <see cref="NamedParameters"/> without their names, for optimizers.</summary>
     public IEnumerable<Parameter<T>> Parameters() => NamedParameters().Select(p => p.Parameter);
 
+    /// <summary>Buffers (running statistics) of this module and its descendants, depth first, with dotted
+    /// names.</summary>
     public IEnumerable<(string Name, Tensor<T> Buffer)> NamedBuffers()
     {
         foreach (var (prefix, module) in NamedModules())
@@ -89,13 +102,16 @@ public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee7
         }
     }
 
+    /// <summary>This module and every descendant, depth first.</summary>
     public IEnumerable<Module<T>> Modules() => NamedModules().Select(m => m.Module);
 
+    /// <summary>The direct children with the names they were registered under.</summary>
     public IEnumerable<(string Name, Module<T> Module)> NamedChildren() => _children;
 
     /// <summary>Number of learnable values.</summary>
     public long ParameterCount => Parameters().Sum(p => (long)p.Numel);
 
+    /// <summary>Drops the accumulated gradient of every parameter, so the next backward starts from zero.</summary>
     public void ZeroGrad()
     {
         foreach (var parameter in Parameters()) parameter.ZeroGrad();

@@ -60,18 +60,29 @@ public sealed class MultiScaleDeformableAttention<T> : Module<T> where T : unman
         InitWeights(random);
     }
 
+    /// <summary>Width of the query and value features, and of the output.</summary>
     public int EmbedDims { get; }
+    /// <summary>Attention heads.</summary>
     public int NumHeads { get; }
+    /// <summary>Feature levels sampled.</summary>
     public int NumLevels { get; }
+    /// <summary>Sampling points per head and level.</summary>
     public int NumPoints { get; }
+    /// <summary>True when queries and values are [batch, n, embedDims]; false for mmcv's default [n, batch,
+    /// embedDims].</summary>
     public bool BatchFirst { get; }
 
     /// <summary>Width of the projected value, split into <see cref="NumHeads"/> heads.</summary>
     public int ValueDims { get; }
 
+    /// <summary>embedDims → heads·levels·points·2 offsets (x, y) in pixels of each level
+    /// (<c>sampling_offsets</c>).</summary>
     public Linear<T> SamplingOffsets { get; }
+    /// <summary>embedDims → heads·levels·points attention logits (<c>attention_weights</c>).</summary>
     public Linear<T> AttentionWeights { get; }
+    /// <summary>embedDims → <see cref="ValueDims"/>, the values sampled (<c>value_proj</c>).</summary>
     public Linear<T> ValueProj { get; }
+    /// <summary><see cref="ValueDims"/> → embedDims, applied to the attention's result (<c>output_proj</c>).</summary>
     public Linear<T> OutputProj { get; }
 
     /// <summary>The sampling locations [batch, queries, heads, levels, points, 2] of the last forward (no history).</summary>

@@ -17,15 +17,19 @@ public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The tensor; <see cref="Module{T}.To"/> replaces it with a leaf on the new device.</summary>
     public Tensor<T> Value { get; private set; }
 
+    /// <summary>The gradient accumulated by the last backward passes, or null.</summary>
     public Tensor<T>? Grad => Value.Grad;
 
+    /// <summary>The dimensions (a copy).</summary>
     public int[] Shape => Value.Shape;
 
+    /// <summary>Number of elements.</summary>
     public int Numel => Value.Numel;
 
     /// <summary>The data, for in-place updates that are not recorded.</summary>
     public Span<T> AsSpan() => Value.AsSpan();
 
+    /// <summary>Drops the accumulated gradient.</summary>
     public void ZeroGrad() => Value.ZeroGrad();
 
     /// <summary>Replaces the value by a copy on <paramref name="device"/> (a leaf requiring a gradient),
@@ -40,7 +44,10 @@ public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
         Value = moved;
     }
 
+    /// <summary>The parameter's <see cref="Value"/>, so that a parameter can be passed where a tensor is
+    /// expected.</summary>
     public static implicit operator Tensor<T>(Parameter<T> parameter) => parameter.Value;
 
+    /// <summary>"Parameter" and the tensor's description, for debugging.</summary>
     public override string ToString() => $"Parameter {Value}";
 }

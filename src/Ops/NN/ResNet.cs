@@ -1,5 +1,6 @@
 namespace DeformEngine.NN;
 
+/// <summary>The residual block a <see cref="ResNet{T}"/> stacks.</summary>
 public enum ResNetBlockKind
 {
     /// <summary>Two 3×3 convolutions (ResNet-18/34), expansion 1.</summary>
@@ -13,6 +14,8 @@ public enum ResNetBlockKind
 /// <c>stage_with_dcn</c>: ResNet-50-DCN is <c>DcnStages = [2, 3, 4]</c>.</summary>
 public sealed record ResNetConfig
 {
+    /// <summary>The residual block: <see cref="ResNetBlockKind.Basic"/> (ResNet-18/34) or
+    /// <see cref="ResNetBlockKind.Bottleneck"/> (ResNet-50/101).</summary>
     public ResNetBlockKind Block { get; init; } = ResNetBlockKind.Basic;
 
     /// <summary>Blocks per stage; the number of stages is its length.</summary>
@@ -21,6 +24,7 @@ public sealed record ResNetConfig
     /// <summary>Width (planes) of each stage; the stem has the first one.</summary>
     public int[] Widths { get; init; } = [64, 128, 256, 512];
 
+    /// <summary>Channels of the input image (3 for RGB).</summary>
     public int InChannels { get; init; } = 3;
 
     /// <summary>Outputs of the classification head (<c>avgpool</c>, <c>fc</c>); 0 builds the backbone
@@ -31,18 +35,23 @@ public sealed record ResNetConfig
     /// of torchvision's 7×7 stride-2 convolution and 3×3 stride-2 max pooling.</summary>
     public bool SmallStem { get; init; }
 
+    /// <summary>1-based stages whose 3×3 convolutions are deformable (mmdetection's <c>stage_with_dcn</c>); empty for
+    /// none.</summary>
     public int[] DcnStages { get; init; } = [];
 
     /// <summary>DCNv2 (modulated) when true, DCNv1 otherwise.</summary>
     public bool DcnModulation { get; init; } = true;
 
+    /// <summary>Offset groups of each deformable convolution (mmdetection's <c>deform_groups</c>).</summary>
     public int DcnOffsetGroups { get; init; } = 1;
 
     /// <summary>Seed of the weight initialisation.</summary>
     public long Seed { get; init; }
 
+    /// <summary>ResNet-18: basic blocks [2, 2, 2, 2], 1000 classes, no deformable stage.</summary>
     public static ResNetConfig ResNet18 => new();
 
+    /// <summary>ResNet-50: bottleneck blocks [3, 4, 6, 3], 1000 classes, no deformable stage.</summary>
     public static ResNetConfig ResNet50 => new() { Block = ResNetBlockKind.Bottleneck, Layers = [3, 4, 6, 3] };
 
     /// <summary>ResNet-50 with DCNv2 in stages 2–4, the common detection backbone.</summary>
@@ -62,6 +71,10 @@ public sealed class ResNet<T> : Module<T> where T : unmanaged, IFloatingPointIee
     private readonly Module<T>? _maxPool;
     private readonly Sequential<T>[] _stages;
 
+    /// <summary>Builds the network <paramref name="config"/> describes, its weights drawn from
+    /// <see cref="ResNetConfig.Seed"/>.</summary>
+    /// <exception cref="ArgumentException">The configuration lists no stage, null or mismatched arrays, a stage outside
+    /// 1…K in <see cref="ResNetConfig.DcnStages"/>, or non-positive sizes.</exception>
     public ResNet(ResNetConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -103,8 +116,12 @@ public sealed class ResNet<T> : Module<T> where T : unmanaged, IFloatingPointIee
         Fc = RegisterModule("fc", new Linear<T>(inPlanes, config.NumClasses, random: random));
     }
 
+    /// <summary>The configuration the network was built from.</summary>
     public ResNetConfig Config { get; }
+    /// <summary>The stem convolution (<c>conv1</c>): 7×7 stride 2, or 3×3 stride 1 with
+    /// <see cref="ResNetConfig.SmallStem"/>.</summary>
     public Module<T> Conv1 { get; }
+    /// <summary>The stem's batch normalisation (<c>bn1</c>).</summary>
     public BatchNorm2d<T> Bn1 { get; }
     /// <summary>The classifier; null without a head (<see cref="ResNetConfig.NumClasses"/> = 0).</summary>
     public Linear<T>? Fc { get; }
@@ -195,6 +212,7 @@ public sealed class BasicBlock<T> : Module<T> where T : unmanaged, IFloatingPoin
         if (downsample is not null) _downsample = RegisterModule("downsample", downsample);
     }
 
+    /// <summary>[N, inPlanes, H, W] → [N, planes, H/stride, W/stride].</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var x = _bn1.Forward(_conv1.Forward(input)).Relu();
@@ -224,6 +242,7 @@ public sealed class Bottleneck<T> : Module<T> where T : unmanaged, IFloatingPoin
         if (downsample is not null) _downsample = RegisterModule("downsample", downsample);
     }
 
+    /// <summary>[N, inPlanes, H, W] → [N, 4·planes, H/stride, W/stride].</summary>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         var x = _bn1.Forward(_conv1.Forward(input)).Relu();

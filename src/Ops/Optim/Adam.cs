@@ -9,6 +9,17 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
 {
     private readonly Dictionary<Parameter<T>, State> _states = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>Adam (or AdamW with <paramref name="decoupledWeightDecay"/>) over parameter groups.</summary>
+    /// <param name="groups">The parameter groups.</param>
+    /// <param name="learningRate">lr, finite and ≥ 0.</param>
+    /// <param name="beta1">β₁ of the first moment, in [0, 1).</param>
+    /// <param name="beta2">β₂ of the second moment, in [0, 1).</param>
+    /// <param name="eps">ε added to the denominator, ≥ 0.</param>
+    /// <param name="weightDecay">λ: added to the gradient as λ·p, or with decoupling p·(1 − lr·λ) before the
+    /// step.</param>
+    /// <param name="decoupledWeightDecay">AdamW's decoupled decay instead of L2.</param>
+    /// <exception cref="ArgumentException">No parameters, or a parameter twice.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting out of its range.</exception>
     public Adam(IEnumerable<ParameterGroup<T>> groups, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
         double eps = 1e-8, double weightDecay = 0, bool decoupledWeightDecay = false)
         : base(groups, learningRate, weightDecay)
@@ -25,15 +36,31 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
         DecoupledWeightDecay = decoupledWeightDecay;
     }
 
+    /// <summary>Adam (or AdamW with <paramref name="decoupledWeightDecay"/>) over one group holding
+    /// <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">The parameters, such as <see cref="Module{T}.Parameters"/>.</param>
+    /// <param name="learningRate">lr, finite and ≥ 0.</param>
+    /// <param name="beta1">β₁ of the first moment, in [0, 1).</param>
+    /// <param name="beta2">β₂ of the second moment, in [0, 1).</param>
+    /// <param name="eps">ε added to the denominator, ≥ 0.</param>
+    /// <param name="weightDecay">λ: added to the gradient as λ·p, or with decoupling p·(1 − lr·λ) before the
+    /// step.</param>
+    /// <param name="decoupledWeightDecay">AdamW's decoupled decay instead of L2.</param>
+    /// <exception cref="ArgumentException">No parameters, or a parameter twice.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting out of its range.</exception>
     public Adam(IEnumerable<Parameter<T>> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
         double eps = 1e-8, double weightDecay = 0, bool decoupledWeightDecay = false)
         : this(SingleGroup(parameters), learningRate, beta1, beta2, eps, weightDecay, decoupledWeightDecay)
     {
     }
 
+    /// <summary>β₁, the decay of the first moment m.</summary>
     public double Beta1 { get; }
+    /// <summary>β₂, the decay of the second moment v.</summary>
     public double Beta2 { get; }
+    /// <summary>ε added to the denominator.</summary>
     public double Eps { get; }
+    /// <summary>True for AdamW's decoupled weight decay, false for L2 added to the gradient.</summary>
     public bool DecoupledWeightDecay { get; }
 
     private sealed record State(int Step, Tensor<T> FirstMoment, Tensor<T> SecondMoment);
@@ -67,12 +94,30 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
 /// <summary>AdamW: Adam with decoupled weight decay (default λ = 0.01), as <c>torch.optim.AdamW</c>.</summary>
 public sealed class AdamW<T> : Adam<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>AdamW over parameter groups.</summary>
+    /// <param name="groups">The parameter groups.</param>
+    /// <param name="learningRate">lr, finite and ≥ 0.</param>
+    /// <param name="beta1">β₁ of the first moment, in [0, 1).</param>
+    /// <param name="beta2">β₂ of the second moment, in [0, 1).</param>
+    /// <param name="eps">ε added to the denominator, ≥ 0.</param>
+    /// <param name="weightDecay">λ: p ← p·(1 − lr·λ) before each step.</param>
+    /// <exception cref="ArgumentException">No parameters, or a parameter twice.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting out of its range.</exception>
     public AdamW(IEnumerable<ParameterGroup<T>> groups, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
         double eps = 1e-8, double weightDecay = 0.01)
         : base(groups, learningRate, beta1, beta2, eps, weightDecay, decoupledWeightDecay: true)
     {
     }
 
+    /// <summary>AdamW over one group holding <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">The parameters, such as <see cref="Module{T}.Parameters"/>.</param>
+    /// <param name="learningRate">lr, finite and ≥ 0.</param>
+    /// <param name="beta1">β₁ of the first moment, in [0, 1).</param>
+    /// <param name="beta2">β₂ of the second moment, in [0, 1).</param>
+    /// <param name="eps">ε added to the denominator, ≥ 0.</param>
+    /// <param name="weightDecay">λ: p ← p·(1 − lr·λ) before each step.</param>
+    /// <exception cref="ArgumentException">No parameters, or a parameter twice.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting out of its range.</exception>
     public AdamW(IEnumerable<Parameter<T>> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
         double eps = 1e-8, double weightDecay = 0.01)
         : base(parameters, learningRate, beta1, beta2, eps, weightDecay, decoupledWeightDecay: true)

@@ -5,6 +5,7 @@ namespace DeformEngine.Optim;
 /// <summary>What a learning-rate schedule drives: an optimizer's base learning rate.</summary>
 public interface IHasLearningRate
 {
+    /// <summary>The base learning rate, finite and ≥ 0.</summary>
     double LearningRate { get; set; }
 }
 
@@ -15,6 +16,14 @@ public interface IHasLearningRate
 /// optimizer's state lives with it (<see cref="Beside"/>).</summary>
 public abstract class Optimizer<T> : IHasLearningRate where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Checks and keeps <paramref name="groups"/> and the optimizer-wide settings.</summary>
+    /// <param name="groups">The parameter groups; together they hold at least one parameter, each parameter
+    /// once.</param>
+    /// <param name="learningRate">The base learning rate, finite and ≥ 0.</param>
+    /// <param name="weightDecay">λ for every group that sets none of its own, finite and ≥ 0.</param>
+    /// <exception cref="ArgumentException">No parameters, or a parameter in two groups (or twice in one).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A negative or non-finite learning rate or weight
+    /// decay.</exception>
     protected Optimizer(IEnumerable<ParameterGroup<T>> groups, double learningRate, double weightDecay)
     {
         ArgumentNullException.ThrowIfNull(groups);
@@ -31,6 +40,7 @@ public abstract class Optimizer<T> : IHasLearningRate where T : unmanaged, IFloa
             : throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "weightDecay: expected a finite value ≥ 0.");
     }
 
+    /// <summary>The parameter groups, in the order given.</summary>
     public IReadOnlyList<ParameterGroup<T>> Groups { get; }
 
     /// <summary>The base learning rate; a group steps with this times its multiplier.</summary>
@@ -42,11 +52,13 @@ public abstract class Optimizer<T> : IHasLearningRate where T : unmanaged, IFloa
             : throw new ArgumentOutOfRangeException(nameof(value), value, "LearningRate: expected a finite value ≥ 0.");
     }
 
+    /// <summary>λ, the weight decay of every group that sets none of its own.</summary>
     public double WeightDecay { get; }
 
     /// <summary>Number of <see cref="Step"/> calls so far.</summary>
     public int StepCount { get; private set; }
 
+    /// <summary>Drops the accumulated gradient of every parameter of every group.</summary>
     public void ZeroGrad()
     {
         foreach (var parameter in Groups.SelectMany(g => g.Parameters)) parameter.ZeroGrad();

@@ -8,6 +8,13 @@ namespace DeformEngine.Optim;
 /// the learning rate). <see cref="WeightDecay"/>, when set, overrides the optimizer's.</summary>
 public sealed class ParameterGroup<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>A group of <paramref name="parameters"/> with its own settings.</summary>
+    /// <param name="parameters">The parameters (copied into the group; none null).</param>
+    /// <param name="lrMultiplier">Factor on the optimizer's learning rate, finite and ≥ 0.</param>
+    /// <param name="weightDecay">λ of this group; null for the optimizer's.</param>
+    /// <param name="name">A label for logs; null for "".</param>
+    /// <exception cref="ArgumentException"><paramref name="parameters"/> contains null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A negative or non-finite multiplier or weight decay.</exception>
     public ParameterGroup(IEnumerable<Parameter<T>> parameters, double lrMultiplier = 1.0, double? weightDecay = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -19,8 +26,10 @@ public sealed class ParameterGroup<T> where T : unmanaged, IFloatingPointIeee754
         Name = name ?? "";
     }
 
+    /// <summary>The group's parameters.</summary>
     public IReadOnlyList<Parameter<T>> Parameters { get; }
 
+    /// <summary>A label for logs ("" when none was given).</summary>
     public string Name { get; }
 
     /// <summary>Factor on the optimizer's learning rate for this group (≥ 0).</summary>

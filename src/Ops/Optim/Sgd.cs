@@ -9,6 +9,16 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
 {
     private readonly Dictionary<Parameter<T>, Tensor<T>> _momentumBuffers = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>SGD over parameter groups.</summary>
+    /// <param name="groups">The parameter groups.</param>
+    /// <param name="learningRate">lr, finite and ≥ 0.</param>
+    /// <param name="momentum">μ, finite and ≥ 0; 0 for plain SGD.</param>
+    /// <param name="dampening">In [0, 1]: the buffer takes (1 − dampening)·g.</param>
+    /// <param name="nesterov">Nesterov momentum (needs μ &gt; 0 and dampening 0).</param>
+    /// <param name="weightDecay">λ, added to the gradient as λ·p.</param>
+    /// <exception cref="ArgumentException">No parameters, a parameter twice, or Nesterov without momentum or with
+    /// dampening.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting out of its range.</exception>
     public Sgd(IEnumerable<ParameterGroup<T>> groups, double learningRate, double momentum = 0, double dampening = 0,
         bool nesterov = false, double weightDecay = 0)
         : base(groups, learningRate, weightDecay)
@@ -24,16 +34,30 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         Nesterov = nesterov;
     }
 
+    /// <summary>SGD over one group holding <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">The parameters, such as <see cref="Module{T}.Parameters"/>.</param>
+    /// <param name="learningRate">lr, finite and ≥ 0.</param>
+    /// <param name="momentum">μ, finite and ≥ 0; 0 for plain SGD.</param>
+    /// <param name="dampening">In [0, 1]: the buffer takes (1 − dampening)·g.</param>
+    /// <param name="nesterov">Nesterov momentum (needs μ &gt; 0 and dampening 0).</param>
+    /// <param name="weightDecay">λ, added to the gradient as λ·p.</param>
+    /// <exception cref="ArgumentException">No parameters, a parameter twice, or Nesterov without momentum or with
+    /// dampening.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting out of its range.</exception>
     public Sgd(IEnumerable<Parameter<T>> parameters, double learningRate, double momentum = 0, double dampening = 0,
         bool nesterov = false, double weightDecay = 0)
         : this(SingleGroup(parameters), learningRate, momentum, dampening, nesterov, weightDecay)
     {
     }
 
+    /// <summary>μ; 0 for plain SGD.</summary>
     public double Momentum { get; }
+    /// <summary>The share of g withheld from the momentum buffer, in [0, 1].</summary>
     public double Dampening { get; }
+    /// <summary>True for Nesterov momentum: g + μ·b instead of b.</summary>
     public bool Nesterov { get; }
 
+    /// <inheritdoc />
     protected override Tensor<T> Update(Parameter<T> parameter, Tensor<T> grad, double learningRate, double weightDecay)
     {
         var p = parameter.Value;

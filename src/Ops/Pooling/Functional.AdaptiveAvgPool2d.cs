@@ -5,6 +5,15 @@ namespace DeformEngine;
 /// Gradient: each input position of a bin gets ∂L/∂out / (bin size).</summary>
 public static partial class Functional
 {
+    /// <summary>out[n, c, oy, ox] = mean of input[n, c] over rows ⌊oy·H/outH⌋ .. ⌈(oy + 1)·H/outH⌉ − 1 (columns
+    /// likewise).</summary>
+    /// <param name="input">[N, C, H, W] with H, W ≥ 1.</param>
+    /// <param name="outputSize">(outH, outW), positive.</param>
+    /// <returns>[N, C, outH, outW].</returns>
+    /// <exception cref="ArgumentException">The input is not 4-D, has an empty plane, or the output is too
+    /// large.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive output size.</exception>
+    /// <exception cref="NotSupportedException">The input's device does not implement the operator.</exception>
     public static Tensor<T> AdaptiveAvgPool2d<T>(Tensor<T> input, (int H, int W) outputSize)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

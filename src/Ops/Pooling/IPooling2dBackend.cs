@@ -5,10 +5,13 @@ namespace DeformEngine;
 public sealed record Pool2dParams(int Batch, int Channels, int Height, int Width, int OutH, int OutW,
     int KernelH = 0, int KernelW = 0, int StrideH = 1, int StrideW = 1, int PadH = 0, int PadW = 0)
 {
+    /// <summary>N·C: the number of independent H×W planes.</summary>
     public int Planes => Batch * Channels;
 
+    /// <summary>Elements of the input, N·C·H·W, in 64 bits.</summary>
     public long InputCount => (long)Planes * Height * Width;
 
+    /// <summary>Elements of the output, N·C·OutH·OutW, in 64 bits.</summary>
     public long OutputCount => (long)Planes * OutH * OutW;
 }
 
@@ -16,6 +19,7 @@ public sealed record Pool2dParams(int Batch, int Channels, int Height, int Width
 /// DivisorColumns, kept as two factors that each fit an int (a 2^30 × 2^30 kernel divides by 2^60).</summary>
 public readonly record struct PoolWindow(int YStart, int YEnd, int XStart, int XEnd, int DivisorRows, int DivisorColumns)
 {
+    /// <summary>DivisorRows·DivisorColumns in 64 bits: what the window's sum is divided by.</summary>
     public long Divisor => (long)DivisorRows * DivisorColumns;
 }
 

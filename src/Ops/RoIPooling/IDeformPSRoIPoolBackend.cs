@@ -6,6 +6,7 @@ namespace DeformEngine;
 public sealed record DeformPSRoIPoolParams(int Batch, int Channels, int Height, int Width, int Rois, double SpatialScale,
     int OutputDim, int GroupSize, int PooledSize, int Parts, int Samples, int Classes, double TransStd)
 {
+    /// <summary>Elements of the input, Batch·Channels·Height·Width, in 64 bits.</summary>
     public long InputCount => (long)Batch * Channels * Height * Width;
 }
 

@@ -6,8 +6,10 @@ namespace DeformEngine;
 public sealed record DeformRoIPoolParams(int Batch, int Channels, int Height, int Width, int Rois, int PooledH, int PooledW,
     double Gamma)
 {
+    /// <summary>Bins per RoI and channel: PooledH·PooledW.</summary>
     public int Bins => PooledH * PooledW;
 
+    /// <summary>Elements of the input, Batch·Channels·Height·Width, in 64 bits.</summary>
     public long InputCount => (long)Batch * Channels * Height * Width;
 }
 

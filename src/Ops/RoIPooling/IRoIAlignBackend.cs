@@ -7,11 +7,13 @@ namespace DeformEngine;
 public sealed record RoIAlignParams(int Batch, int Channels, int Height, int Width, int Rois, int PooledH, int PooledW,
     bool PositionSensitive)
 {
+    /// <summary>Bins per RoI and output channel: PooledH·PooledW.</summary>
     public int Bins => PooledH * PooledW;
 
     /// <summary>Channels of the output: C, or C/(PH·PW) when position-sensitive.</summary>
     public int OutputChannels => PositionSensitive ? Channels / Bins : Channels;
 
+    /// <summary>Elements of the input, Batch·Channels·Height·Width, in 64 bits.</summary>
     public long InputCount => (long)Batch * Channels * Height * Width;
 
     /// <summary>The input channel that bin (i, j) of output channel c reads.</summary>

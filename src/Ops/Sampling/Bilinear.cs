@@ -14,12 +14,21 @@ public readonly struct BilinearCorners<T> where T : unmanaged, IFloatingPointIee
     /// <summary>True when the point is finite and in [−1, H) × [−1, W): where the coordinate gradient
     /// is taken. It adds the edges y = −1 and x = −1 to <see cref="Inside"/>.</summary>
     public readonly bool HasSlope;
+    /// <summary>Row ⌊y⌋ of the top corners and column ⌊x⌋ of the left corners (0 when the point has no
+    /// slope).</summary>
     public readonly int Top, Left;
     /// <summary>Fractional parts ly = y − ⌊y⌋ and lx = x − ⌊x⌋.</summary>
     public readonly T Ly, Lx;
-    // Whether each corner row/column lies inside the plane; a corner outside reads 0.
+    /// <summary>Whether the top row, bottom row, left column and right column lie inside the plane; a corner outside
+    /// reads 0.</summary>
     public readonly bool TopIn, BottomIn, LeftIn, RightIn;
 
+    /// <summary>The corners of the sample at (<paramref name="y"/>, <paramref name="x"/>), in pixels, of a
+    /// <paramref name="height"/>×<paramref name="width"/> plane.</summary>
+    /// <param name="y">Row coordinate in pixels (any value, NaN and ±∞ included).</param>
+    /// <param name="x">Column coordinate in pixels (any value, NaN and ±∞ included).</param>
+    /// <param name="height">H, the rows of the plane.</param>
+    /// <param name="width">W, the columns of the plane.</param>
     public BilinearCorners(T y, T x, int height, int width)
     {
         // NOTE: written as a positive test so that NaN and ±Inf coordinates fall outside: they
@@ -48,9 +57,13 @@ public readonly struct BilinearCorners<T> where T : unmanaged, IFloatingPointIee
         RightIn = Left + 1 <= width - 1;
     }
 
+    /// <summary>g_lt = (1 − ly)(1 − lx), the weight of the top-left corner.</summary>
     public T Glt => (T.One - Ly) * (T.One - Lx);
+    /// <summary>g_rt = (1 − ly)·lx, the weight of the top-right corner.</summary>
     public T Grt => (T.One - Ly) * Lx;
+    /// <summary>g_lb = ly·(1 − lx), the weight of the bottom-left corner.</summary>
     public T Glb => Ly * (T.One - Lx);
+    /// <summary>g_rb = ly·lx, the weight of the bottom-right corner.</summary>
     public T Grb => Ly * Lx;
 
     /// <summary>Values of the four corners (0 for a corner outside the plane).</summary>

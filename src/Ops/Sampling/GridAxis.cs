@@ -21,6 +21,11 @@ public readonly struct GridAxis<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly GridSamplePadding _padding;
     private readonly bool _alignCorners, _emptyReflection;
 
+    /// <summary>The map of one axis of <paramref name="size"/> pixels.</summary>
+    /// <param name="size">Pixels along the axis, positive.</param>
+    /// <param name="padding">What coordinates outside the axis become.</param>
+    /// <param name="alignCorners">±1 are the centres of the end pixels (true) or their outer edges (false).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not positive.</exception>
     public GridAxis(int size, GridSamplePadding padding, bool alignCorners)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);

@@ -9,10 +9,21 @@ public readonly struct GridCorners<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>False when no corner lies in the plane or the coordinate is not finite: the sample
     /// is 0 and so is every gradient.</summary>
     public readonly bool Any;
+    /// <summary>Row ⌊y⌋ of the top corners and column ⌊x⌋ of the left corners (0 when <see cref="Any"/> is
+    /// false).</summary>
     public readonly int Top, Left;
+    /// <summary>Fractional parts ly = y − ⌊y⌋ and lx = x − ⌊x⌋.</summary>
     public readonly T Ly, Lx;
+    /// <summary>Whether the top row, bottom row, left column and right column lie inside the plane; a corner outside
+    /// reads 0.</summary>
     public readonly bool TopIn, BottomIn, LeftIn, RightIn;
 
+    /// <summary>The corners of the pixel coordinate (<paramref name="y"/>, <paramref name="x"/>) in a
+    /// <paramref name="height"/>×<paramref name="width"/> plane.</summary>
+    /// <param name="y">Row coordinate in pixels (any value, NaN and ±∞ included).</param>
+    /// <param name="x">Column coordinate in pixels (any value, NaN and ±∞ included).</param>
+    /// <param name="height">H, the rows of the plane.</param>
+    /// <param name="width">W, the columns of the plane.</param>
     public GridCorners(T y, T x, int height, int width)
     {
         // NOTE: closed at −1, unlike deformable convolution's open box (−1, H): at x = −1 the right
@@ -59,9 +70,17 @@ public readonly struct GridCorners<T> where T : unmanaged, IFloatingPointIeee754
 /// half to even (<c>nearbyint</c>); a pixel outside the plane, or a non-finite coordinate, reads 0.</summary>
 public readonly struct GridNearest<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>True when the nearest pixel lies inside the plane and the coordinates are finite.</summary>
     public readonly bool In;
+    /// <summary>Row and column of the nearest pixel (0 when not <see cref="In"/>).</summary>
     public readonly int Row, Column;
 
+    /// <summary>The nearest pixel of (<paramref name="y"/>, <paramref name="x"/>), in pixels, in a
+    /// <paramref name="height"/>×<paramref name="width"/> plane.</summary>
+    /// <param name="y">Row coordinate in pixels.</param>
+    /// <param name="x">Column coordinate in pixels.</param>
+    /// <param name="height">H, the rows of the plane.</param>
+    /// <param name="width">W, the columns of the plane.</param>
     public GridNearest(T y, T x, int height, int width)
     {
         T row = T.Round(y, MidpointRounding.ToEven), column = T.Round(x, MidpointRounding.ToEven);
