@@ -33,5 +33,7 @@ public sealed class CpuAcceleratorDevice : GpuDevice
         return new CpuAcceleratorDevice(device.CreateCPUAccelerator(GpuRuntime.Context, CPUAcceleratorMode.Parallel), groupSize, processors);
     }
 
+    /// <summary>True: the CPU accelerator has the 64-bit integer atomics that <see cref="GpuDevice.Deterministic"/>
+    /// needs.</summary>
     public override bool SupportsDeterministic => true;
 }

@@ -3,7 +3,9 @@ namespace DeformEngine.Gpu;
 /// <summary>The ILGPU back ends a <see cref="GpuDevice"/> can sit on.</summary>
 public enum GpuBackend
 {
+    /// <summary>OpenCL devices (GPUs of any vendor, or a CPU runtime such as PoCL).</summary>
     OpenCL,
+    /// <summary>NVIDIA GPUs through the CUDA driver.</summary>
     Cuda,
 
     /// <summary>ILGPU's CPU accelerator: the GPU kernels run as .NET code on CPU threads that simulate GPU

@@ -40,8 +40,11 @@ public abstract partial class GpuDevice : Device, IDisposable
         _placeholder = accelerator.Allocate1D<byte>(16);
     }
 
+    /// <summary>"backend:index" (with "#k" for a second handle on the same device) and the driver's description, for
+    /// messages.</summary>
     public override string Name { get; }
 
+    /// <summary>The ILGPU back end the device runs on.</summary>
     public GpuBackend Backend { get; }
 
     /// <summary>The ILGPU accelerator behind the device.</summary>
@@ -91,6 +94,7 @@ public abstract partial class GpuDevice : Device, IDisposable
             : throw new NotSupportedException($"Device '{Name}' has no 64-bit integer atomics, which deterministic mode needs.");
     }
 
+    /// <summary>True once <see cref="Dispose()"/> has run; the device's tensors are then unusable.</summary>
     public override bool IsDisposed => _disposed;
 
     /// <summary>The CUDA and OpenCL devices on this machine that ILGPU can run; empty when there are none. The CPU

@@ -5,6 +5,7 @@ namespace DeformEngine.Explain;
 /// out[n, q, head · D + channel].</summary>
 public readonly record struct AttentionUnit(int N, int Query, int Head, int Channel)
 {
+    /// <summary>"(n=…, query=…, head=…, channel=…)", for tables.</summary>
     public override string ToString() => $"(n={N}, query={Query}, head={Head}, channel={Channel})";
 }
 

@@ -12,6 +12,12 @@ namespace DeformEngine.Explain;
 /// computed here, in double, to be checked against the engine's backward and against finite differences.</summary>
 public static class AttentionExplainer
 {
+    /// <summary>Every sampling point of out[unit] with its corners, coefficients, ∂out/∂loc terms and ∂out/∂a, computed
+    /// in double on the CPU.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together (as the engine checks
+    /// them).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="unit"/> is not an element of the call's
+    /// output.</exception>
     public static AttentionExplanation Explain<T>(AttentionCall<T> call, AttentionUnit unit) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);

@@ -88,6 +88,7 @@ public sealed record AttentionExplanation(AttentionUnit Unit, double Output, IRe
 /// <param name="AttentionWeightError">The same for the attention weights.</param>
 public sealed record AttentionAgreement(double OutputError, double LocationError, double AttentionWeightError)
 {
+    /// <summary>The largest of the three errors.</summary>
     public double MaxError => Math.Max(OutputError, Math.Max(LocationError, AttentionWeightError));
 }
 

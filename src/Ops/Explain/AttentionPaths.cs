@@ -8,6 +8,11 @@ namespace DeformEngine.Explain;
 /// forward is identical and ∂L/∂locations is exactly 0. Slow: a teaching tool.</summary>
 public static class AttentionPaths
 {
+    /// <summary>[N, queries, heads·D] as <see cref="Functional.MultiScaleDeformableAttention{T}"/>, built from small
+    /// recorded operations; <paramref name="path"/> chooses which dependences on the locations the graph
+    /// keeps.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together, or a sampling location is not
+    /// finite.</exception>
     public static Tensor<T> Forward<T>(AttentionCall<T> call, OffsetPath path) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -73,6 +78,12 @@ public sealed record AttentionAblationResult<T>(AttentionUnit Unit, double RealO
 /// through g_lt, g_rt, g_lb, g_rb, never through the indices.</summary>
 public static class AttentionPathAblation
 {
+    /// <summary>out[unit] and ∂out[unit]/∂locations along the real graph and along the index-only one, with a row per
+    /// sampling point of the unit.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together, or a sampling location is not
+    /// finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="unit"/> is not an element of the call's
+    /// output.</exception>
     public static AttentionAblationResult<T> Run<T>(AttentionCall<T> call, AttentionUnit unit) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);

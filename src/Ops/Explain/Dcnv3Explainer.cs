@@ -12,12 +12,24 @@ namespace DeformEngine.Explain;
 /// computed here, in double, to be checked against the engine's backward and against finite differences.</summary>
 public static class Dcnv3Explainer
 {
+    /// <summary>Every sampling point of the DCNv3 output unit (O = channel) with its corners, coefficients and gradient
+    /// terms, computed in double on the CPU.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together (as the engine checks
+    /// them).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="unit"/> is not an element of the call's
+    /// output.</exception>
     public static Dcnv3Explanation Explain<T>(Dcnv3Call<T> call, OutputUnit unit) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);
         return Explain(call.Sampling(), unit);
     }
 
+    /// <summary>Every sampling point of the DCNv4 output unit (O = channel) with its corners, coefficients and gradient
+    /// terms, computed in double on the CPU.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together (as the engine checks
+    /// them).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="unit"/> is not an element of the call's
+    /// output.</exception>
     public static Dcnv3Explanation Explain<T>(Dcnv4Call<T> call, OutputUnit unit) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -95,6 +107,8 @@ public static class Dcnv3Explainer
         return CompareWithEngine(call.Sampling(), explanation);
     }
 
+    /// <summary>As for DCNv3: the engine's output and gradients at the unit against the explanation; the offset error
+    /// covers every offset_mask entry but the weights, the padding included.</summary>
     public static EngineAgreement CompareWithEngine<T>(Dcnv4Call<T> call, Dcnv3Explanation explanation)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -151,6 +165,8 @@ public static class Dcnv3Explainer
         return FiniteDifferences((call with { Offset = offset, Mask = mask }).Sampling(), unit, eps);
     }
 
+    /// <summary>Central differences of out[unit] with respect to each sampling point's Δx, Δy and weight m in
+    /// offset_mask, in double (see the DCNv3 overload for the choice of <paramref name="eps"/>).</summary>
     public static IReadOnlyList<Dcnv3FiniteDifference> FiniteDifferences(Dcnv4Call<double> call, OutputUnit unit, double eps = 1e-6)
     {
         ArgumentNullException.ThrowIfNull(call);

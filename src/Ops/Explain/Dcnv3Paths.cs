@@ -7,6 +7,10 @@ namespace DeformEngine.Explain;
 /// forward is identical and ∂L/∂Δ is exactly 0 (DCNv4's mask entries still get theirs). Slow: a teaching tool.</summary>
 public static class Dcnv3Paths
 {
+    /// <summary>[N, OutH, OutW, C] as <see cref="Functional.Dcnv3{T}"/>, built from small recorded operations;
+    /// <paramref name="path"/> chooses which dependences on the locations the graph keeps.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together, or an offset is not
+    /// finite.</exception>
     public static Tensor<T> Forward<T>(Dcnv3Call<T> call, OffsetPath path) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -19,6 +23,10 @@ public static class Dcnv3Paths
         return Compose(geometry, call.Input, delta, mask, path);
     }
 
+    /// <summary>[N, OutH, OutW, C] as <see cref="Functional.Dcnv4{T}"/>, built from small recorded operations;
+    /// <paramref name="path"/> chooses which dependences on the locations the graph keeps.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together, or an offset is not
+    /// finite.</exception>
     public static Tensor<T> Forward<T>(Dcnv4Call<T> call, OffsetPath path) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -96,6 +104,12 @@ public static class Dcnv3Paths
 /// through the indices.</summary>
 public static class Dcnv3IndexPathAblation
 {
+    /// <summary>out[unit] and ∂out[unit]/∂offset of a DCNv3 call along the real graph and along the index-only one,
+    /// with a row per sampling point of the unit.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together, or an offset is not
+    /// finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="unit"/> is not an element of the call's
+    /// output.</exception>
     public static AblationResult<T> Run<T>(Dcnv3Call<T> call, OutputUnit unit) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -105,6 +119,12 @@ public static class Dcnv3IndexPathAblation
             Dcnv3Paths.Forward(call with { Input = call.Input.Detach(), Offset = offset, Mask = call.Mask.Detach() }, path)));
     }
 
+    /// <summary>out[unit] and ∂out[unit]/∂offset_mask of a DCNv4 call along the real graph and along the index-only
+    /// one, with a row per sampling point of the unit.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together, or an offset is not
+    /// finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="unit"/> is not an element of the call's
+    /// output.</exception>
     public static AblationResult<T> Run<T>(Dcnv4Call<T> call, OutputUnit unit) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);

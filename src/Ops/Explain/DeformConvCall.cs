@@ -4,6 +4,7 @@ namespace DeformEngine.Explain;
 /// row <see cref="Y"/>, column <see cref="X"/>.</summary>
 public readonly record struct OutputUnit(int N, int O, int Y, int X)
 {
+    /// <summary>"(n=…, o=…, y=…, x=…)", for tables.</summary>
     public override string ToString() => $"(n={N}, o={O}, y={Y}, x={X})";
 }
 

@@ -13,12 +13,22 @@ namespace DeformEngine.Explain;
 /// that they can be checked against the engine's backward and against finite differences.</summary>
 public static class DeformConvExplainer
 {
+    /// <summary>Explains out[n, o, y, x] of the <see cref="Functional.DeformConv2d{T}"/> call with these arguments
+    /// (same shapes and defaults).</summary>
+    /// <exception cref="ArgumentException">The arguments do not fit together (as the engine checks them).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">(n, o, y, x) is not an element of the output.</exception>
     public static DeformConvExplanation Explain<T>(Tensor<T> input, Tensor<T> offset, Tensor<T> weight, Tensor<T>? bias,
         (int H, int W)? stride, (int H, int W)? padding, (int H, int W)? dilation, Tensor<T>? mask,
         int n, int o, int y, int x)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Explain(new DeformConvCall<T>(input, offset, weight, bias, stride, padding, dilation, mask), new OutputUnit(n, o, y, x));
 
+    /// <summary>Every sampling point of out[unit] with its corners, coefficients and offset-gradient terms, computed in
+    /// double on the CPU.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together (as the engine checks
+    /// them).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="unit"/> is not an element of the call's
+    /// output.</exception>
     public static DeformConvExplanation Explain<T>(DeformConvCall<T> call, OutputUnit unit)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

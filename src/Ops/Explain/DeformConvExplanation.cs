@@ -2,7 +2,17 @@ namespace DeformEngine.Explain;
 
 /// <summary>The four corners of a bilinear sample, in the notation of the DCN write-ups:
 /// lt = (⌊y⌋, ⌊x⌋), rt = lt + (0, 1), lb = lt + (1, 0), rb = lt + (1, 1).</summary>
-public enum Corner { Lt, Rt, Lb, Rb }
+public enum Corner
+{
+    /// <summary>Left top: (⌊y⌋, ⌊x⌋), weight g_lt = (1 − ly)(1 − lx).</summary>
+    Lt,
+    /// <summary>Right top: (⌊y⌋, ⌊x⌋ + 1), weight g_rt = (1 − ly)·lx.</summary>
+    Rt,
+    /// <summary>Left bottom: (⌊y⌋ + 1, ⌊x⌋), weight g_lb = ly·(1 − lx).</summary>
+    Lb,
+    /// <summary>Right bottom: (⌊y⌋ + 1, ⌊x⌋ + 1), weight g_rb = ly·lx.</summary>
+    Rb,
+}
 
 /// <summary>One corner term of one sampling point, for L = one output unit.</summary>
 /// <param name="Corner">Which of the four corners.</param>
@@ -103,6 +113,7 @@ public sealed record DeformConvExplanation(
 /// <param name="MaskError">The same for the mask; null without one.</param>
 public sealed record EngineAgreement(double OutputError, double OffsetError, double? MaskError)
 {
+    /// <summary>The largest of the errors (the mask's counted as 0 without one).</summary>
     public double MaxError => Math.Max(Math.Max(OutputError, OffsetError), MaskError ?? 0);
 }
 

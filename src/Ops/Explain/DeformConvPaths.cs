@@ -20,6 +20,10 @@ public enum OffsetPath
 /// the forward is identical and ∂L/∂offset is exactly 0. Slow and memory-hungry: a teaching tool.</summary>
 public static class DeformConvPaths
 {
+    /// <summary>[N, O, OutH, OutW] as <see cref="Functional.DeformConv2d{T}"/>, built from small recorded operations;
+    /// <paramref name="path"/> chooses which dependences on the positions the graph keeps.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together, or an offset is not
+    /// finite.</exception>
     public static Tensor<T> Forward<T>(DeformConvCall<T> call, OffsetPath path) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);

@@ -22,6 +22,12 @@ public sealed record AblationResult<T>(OutputUnit Unit, double RealOutput, doubl
 /// offsets get their gradient through g_lt, g_rt, g_lb, g_rb, never through the indices.</summary>
 public static class IndexPathAblation
 {
+    /// <summary>out[unit] and ∂out[unit]/∂offset along the real graph and along the index-only one, with a row per
+    /// sampling point of the unit.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together, or an offset is not
+    /// finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="unit"/> is not an element of the call's
+    /// output.</exception>
     public static AblationResult<T> Run<T>(DeformConvCall<T> call, OutputUnit unit) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(call);

@@ -6,6 +6,9 @@ namespace DeformEngine.Explain;
 /// plots stretch min..max to black..white).</summary>
 public sealed record GrayImage(int Height, int Width, double[] Pixels)
 {
+    /// <summary>Plane (<paramref name="n"/>, <paramref name="channel"/>) of a CPU tensor [N, C, H, W], converted to
+    /// double.</summary>
+    /// <exception cref="ArgumentException">The image is not 4-D.</exception>
     public static GrayImage From<T>(Tensor<T> image, int n = 0, int channel = 0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -16,6 +19,7 @@ public sealed record GrayImage(int Height, int Width, double[] Pixels)
         return new GrayImage(h, w, pixels);
     }
 
+    /// <summary>The pixel at (<paramref name="row"/>, <paramref name="column"/>).</summary>
     public double this[int row, int column] => Pixels[row * Width + column];
 }
 
@@ -23,6 +27,10 @@ public sealed record GrayImage(int Height, int Width, double[] Pixels)
 /// that image's offsets [2·G·kh·kw, OutH, OutW].</summary>
 public sealed record SamplingLayer(DeformConv2dParams Geometry, double[] Offset, int OffsetGroup = 0)
 {
+    /// <summary>The geometry and image <paramref name="n"/>'s offsets of a deformable convolution call, for offset
+    /// group <paramref name="offsetGroup"/>.</summary>
+    /// <exception cref="ArgumentException">The call's arguments do not fit together (as the engine checks
+    /// them).</exception>
     public static SamplingLayer From<T>(DeformConvCall<T> call, int n = 0, int offsetGroup = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -19,6 +19,14 @@ public static class SafeTensors
     /// <summary>Upper bound of the header, as in the reference implementation (100 MB).</summary>
     private const long MaxHeaderBytes = 100_000_000;
 
+    /// <summary>Writes <paramref name="tensors"/> (from any device) to <paramref name="path"/> as a safetensors file in
+    /// <typeparamref name="T"/>'s dtype, replacing any file there.</summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="tensors">Names and tensors, such as a module's <see cref="Module{T}.StateDict"/>; the data is laid
+    /// out in this order.</param>
+    /// <param name="metadata">Strings stored under "__metadata__"; null for none.</param>
+    /// <exception cref="ArgumentException">An empty path, an empty, reserved or repeated name, or a null
+    /// tensor.</exception>
     public static void Save<T>(string path, IEnumerable<KeyValuePair<string, Tensor<T>>> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -27,6 +35,11 @@ public static class SafeTensors
         File.WriteAllBytes(path, Serialize(tensors, metadata));
     }
 
+    /// <summary>The safetensors bytes of <paramref name="tensors"/> (from any device), in <typeparamref name="T"/>'s
+    /// dtype.</summary>
+    /// <param name="tensors">Names and tensors; the data is laid out in this order.</param>
+    /// <param name="metadata">Strings stored under "__metadata__"; null for none.</param>
+    /// <exception cref="ArgumentException">An empty, reserved or repeated name, or a null tensor.</exception>
     public static byte[] Serialize<T>(IEnumerable<KeyValuePair<string, Tensor<T>>> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -113,6 +126,12 @@ public static class SafeTensors
         return Parse(File.ReadAllBytes(path), path).Metadata;
     }
 
+    /// <summary>All tensors of safetensors bytes, in the order of their data, converted to
+    /// <typeparamref name="T"/>.</summary>
+    /// <param name="file">The whole file's bytes.</param>
+    /// <param name="source">What to call the data in error messages (a path, say).</param>
+    /// <exception cref="InvalidDataException">The bytes are not a well-formed safetensors file; the message names
+    /// <paramref name="source"/> and the fault.</exception>
     public static OrderedDictionary<string, Tensor<T>> Deserialize<T>(ReadOnlySpan<byte> file, string source = "safetensors data")
         where T : unmanaged, IFloatingPointIeee754<T>
     {
