@@ -5,13 +5,15 @@ string command = args.Length > 0 ? args[0] : "";
 switch (command)
 {
     case "gemm":
-        GemmBenchmark.Run(args[1..]);
+        return GemmBenchmark.Run(args[1..]);
+    case "kernel":
+        KernelBenchmark.Run(args[1..]);
         break;
     case "deform":
         return DeformBenchmark.Run(args[1..]);
     default:
         Console.Error.WriteLine("usage: DeformEngine.Benchmarks <command> [options]");
-        Console.Error.WriteLine("commands: gemm, deform");
+        Console.Error.WriteLine("commands: gemm, kernel, deform");
         return 1;
 }
 return 0;

@@ -93,6 +93,52 @@ public class GemmTests
         }
     }
 
+    /// <summary>Column counts for the kernels' last panels: 112 = 2·48 + 16 and 128 = 2·48 + 32 end
+    /// in an exact narrow panel of one or two Vector512 (the 8×48 kernel), 131 = 2·48 + 35 in a
+    /// partial full-width one; for the 6×16 kernel they end in a full panel, a full panel and a
+    /// partial narrow one. m = 45 leaves an edge of 5 (8-row) or 3 (6-row) rows; k = 600 runs two
+    /// depth steps, so the beta step and the accumulate step both meet every edge.</summary>
+    private static readonly int[] LastPanelColumns = [112, 128, 131];
+
+    [TestMethod]
+    [DataRow("GemmKernel256")]
+    [DataRow("GemmKernel512")]
+    public void Multiply_EachKernelEachLayoutAndLastPanel_MatchesReference(string kernel)
+    {
+        int seed = 100;
+        foreach (int n in LastPanelColumns)
+            foreach (var (transA, transB) in new[] { (false, false), (true, false), (false, true), (true, true) })
+            {
+                var shape = new GemmCase(transA, transB, 45, n, 600, Alpha: 0.75, Beta: 0.5, Pad: 1);
+                if (kernel == "GemmKernel256")
+                {
+                    GemmChecks.AssertMatchesReference<float, GemmKernel256<float>>(shape, seed++);
+                    GemmChecks.AssertMatchesReference<double, GemmKernel256<double>>(shape, seed++);
+                }
+                else
+                {
+                    GemmChecks.AssertMatchesReference<float, GemmKernel512<float>>(shape, seed++);
+                    GemmChecks.AssertMatchesReference<double, GemmKernel512<double>>(shape, seed++);
+                }
+            }
+    }
+
+    /// <summary>One column panel and many rows: the two threads split the rows instead.</summary>
+    private static readonly GemmCase TallNarrow = new(true, false, 300, 40, 700, Alpha: 1, Beta: 0.5, Pad: 2);
+
+    /// <summary>9000 rows at depth 300 pack to more than the 8 MiB shared buffer of one depth step
+    /// (10.8 MB float), so op(A) is taken in row blocks.</summary>
+    private static readonly GemmCase RowBlocks = new(false, false, 9000, 20, 300, Alpha: 1, Beta: 0.25, Pad: 1);
+
+    [TestMethod]
+    public void Multiply_RowBlocksAndNarrowColumns_MatchesReference()
+    {
+        GemmChecks.AssertMatchesReference<float>(TallNarrow, seed: 51);
+        GemmChecks.AssertMatchesReference<double>(TallNarrow with { TransA = false, TransB = true }, seed: 52);
+        GemmChecks.AssertMatchesReference<float>(RowBlocks, seed: 53);
+        GemmChecks.AssertMatchesReference<double>(RowBlocks with { TransA = true }, seed: 54);
+    }
+
     [TestMethod]
     [DoNotParallelize]
     public void Multiply_OneAndTwoThreads_BitwiseIdentical()
@@ -105,6 +151,8 @@ public class GemmTests
         GemmChecks.AssertThreadCountInvariant<double>(FewRowsManyColumns, seed: 34);
         GemmChecks.AssertThreadCountInvariant<float>(ColumnMode, seed: 35);
         GemmChecks.AssertThreadCountInvariant<double>(ColumnMode with { TransA = true, TransB = false }, seed: 36);
+        GemmChecks.AssertThreadCountInvariant<float>(TallNarrow, seed: 37);
+        GemmChecks.AssertThreadCountInvariant<double>(RowBlocks, seed: 38);
     }
 
     [TestMethod]
