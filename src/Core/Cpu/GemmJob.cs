@@ -33,6 +33,7 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private readonly int _slices, _panelsPerSlice, _rowParts;
     private readonly int _packChunks;
     private readonly long _stepStride;
+    private readonly T* _prepackedA;
     private Action<int>? _worker;
 
     // The current row block and group of steps: written before the workers start.
@@ -42,7 +43,9 @@ internal sealed unsafe class GemmJob<T, TKernel>
     // Claim and completion counters of the current group.
     private int _packParts, _packClaimed, _packDone, _tasks, _taskClaimed;
 
-    public GemmJob(in GemmProblem problem, T* a, T* b, T* c, T alpha, T beta, int threads)
+    /// <summary>A job over op(A) as stored (<paramref name="prepackedA"/> null) or over an op(A) packed
+    /// beforehand by <see cref="Pack"/> (<paramref name="a"/> unused).</summary>
+    public GemmJob(in GemmProblem problem, T* a, T* b, T* c, T alpha, T beta, int threads, T* prepackedA = null)
     {
         _problem = problem;
         _a = a;
@@ -50,11 +53,13 @@ internal sealed unsafe class GemmJob<T, TKernel>
         _c = c;
         _alpha = alpha;
         _beta = beta;
+        _prepackedA = prepackedA;
         int mr = TKernel.Rows, nr = TKernel.Columns;
         _depthStep = _blocking.DepthStep(problem.K);
         _steps = CeilDiv(problem.K, _depthStep);
         _rowPanels = CeilDiv(problem.M, mr);
-        _stepStride = (long)Math.Min(_rowPanels, MaxBlockPanels(_depthStep)) * mr * _depthStep;
+        // Prepacked, op(A) is one block of every row panel and every step, in the layout of Pack.
+        _stepStride = (long)(prepackedA != null ? _rowPanels : Math.Min(_rowPanels, MaxBlockPanels(_depthStep))) * mr * _depthStep;
         _blockPanels = (int)(_stepStride / ((long)mr * _depthStep));
 
         // As many slices as L2 requires, rounded up to a multiple of the thread count (while there
@@ -68,7 +73,35 @@ internal sealed unsafe class GemmJob<T, TKernel>
         // Too few slices for the threads (narrow C): split each row block as well.
         _rowParts = _slices < threads ? Math.Min(CeilDiv(threads, _slices), _blockPanels) : 1;
         _threads = Math.Min(threads, _slices * _rowParts);
-        _packChunks = Math.Min(_threads, _blockPanels);
+        _packChunks = prepackedA != null ? 0 : Math.Min(_threads, _blockPanels);
+    }
+
+    /// <summary>Elements <see cref="Pack"/> writes for an m×k op(A).</summary>
+    public static long PackedLength(int m, int k)
+    {
+        int depthStep = GemmBlocking.For<T, TKernel>().DepthStep(k);
+        return (long)CeilDiv(k, depthStep) * CeilDiv(m, TKernel.Rows) * TKernel.Rows * depthStep;
+    }
+
+    /// <summary>Packs the whole of op(A) (m×k) once, in the layout a job with a prepacked A reads:
+    /// step s, row panel r at s·(row panels·Rows·depth step) + r·Rows·kc_s. The steps are packed in
+    /// parallel; the result does not depend on the thread count.</summary>
+    public static void Pack(T* a, int lda, bool transA, int m, int k, T* packed, int threads)
+    {
+        int mr = TKernel.Rows;
+        int depthStep = GemmBlocking.For<T, TKernel>().DepthStep(k);
+        int steps = CeilDiv(k, depthStep);
+        long stepStride = (long)CeilDiv(m, mr) * mr * depthStep;
+        void PackStep(int step)
+        {
+            int pc = step * depthStep, kc = Math.Min(depthStep, k - pc);
+            GemmPacking.PackA(a, lda, transA, 0, m, pc, kc, mr, packed + step * stepStride);
+        }
+        if (threads == 1 || steps == 1)
+            for (int step = 0; step < steps; step++)
+                PackStep(step);
+        else
+            Parallel.For(0, steps, new ParallelOptions { MaxDegreeOfParallelism = threads }, PackStep);
     }
 
     /// <summary>Row panels whose packed depth step fits the shared budget (at least one).</summary>
@@ -77,18 +110,24 @@ internal sealed unsafe class GemmJob<T, TKernel>
 
     public void Execute()
     {
-        int stepsPerGroup = (int)Math.Clamp(GemmBlocking.SharedBudget / (_stepStride * sizeof(T)), 1, _steps);
-        _packedA = GemmBuffers<T>.Shared(checked((int)(stepsPerGroup * _stepStride)));
+        // Prepacked: all steps in one group (one fork/join), nothing to pack.
+        int stepsPerGroup = _prepackedA != null
+            ? _steps
+            : (int)Math.Clamp(GemmBlocking.SharedBudget / (_stepStride * sizeof(T)), 1, _steps);
+        if (_prepackedA == null)
+            _packedA = GemmBuffers<T>.Shared(checked((int)(stepsPerGroup * _stepStride)));
         for (int first = 0; first < _rowPanels; first += _blockPanels)
         {
             _firstPanel = first;
             _panels = Math.Min(_blockPanels, _rowPanels - first);
-            _panelsPerChunk = CeilDiv(_panels, _packChunks);
+            _panelsPerChunk = _packChunks == 0 ? 0 : CeilDiv(_panels, _packChunks);
             _panelsPerPart = CeilDiv(_panels, _rowParts);
             for (int step = 0; step < _steps; step += stepsPerGroup)
             {
                 _firstStep = step;
                 _groupSteps = Math.Min(stepsPerGroup, _steps - step);
+                if (_prepackedA != null)
+                    _packedA = _prepackedA + step * _stepStride;
                 RunGroup();
             }
         }

@@ -179,6 +179,16 @@ internal static class ConvGemm
                 columns[(g * kg)..], rowLength, T.Zero, output.Slice(g * og * rows, og * rows), rows);
     }
 
+    /// <summary>The forward product of <see cref="ForwardPositionMajor{T}"/> with each group's permuted
+    /// weight packed beforehand (<see cref="DeformConv2dWeights"/>); bitwise the same result.</summary>
+    public static void ForwardPositionMajorPacked<T>(GemmPackedA<T>[] weight, int outChannels, int rowLength, int rows,
+        ReadOnlySpan<T> columns, Span<T> output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int groups = weight.Length, og = outChannels / groups, kg = rowLength / groups;
+        for (int g = 0; g < groups; g++)
+            Gemm.MultiplyPacked(weight[g], true, rows, T.One, columns[(g * kg)..], rowLength, T.Zero, output.Slice(g * og * rows, og * rows), rows);
+    }
+
     /// <summary>gradColumns_g [rows, rowLength/groups] = gradOut_gᵀ · W_g (position-major, permuted weight).</summary>
     public static void GradColumnsPositionMajor<T>(int groups, int outChannels, int rowLength, int rows, ReadOnlySpan<T> weight,
         ReadOnlySpan<T> gradOut, Span<T> gradColumns) where T : unmanaged, IFloatingPointIeee754<T>

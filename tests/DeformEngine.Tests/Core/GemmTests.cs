@@ -156,6 +156,32 @@ public class GemmTests
     }
 
     [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void MultiplyPacked_SameAsMultiply_Bitwise(bool transB)
+    {
+        // Rows with an edge panel, columns ending in a narrow panel, k over several depth steps.
+        foreach (var (m, n, k) in new[] { (45, 131, 600), (16, 50, 1100), (8, 392, 300) })
+        {
+            AssertPackedSameAsMultiply<float>(transB, m, n, k, seed: m + n);
+            AssertPackedSameAsMultiply<double>(transB, m, n, k, seed: m + k);
+        }
+    }
+
+    private static void AssertPackedSameAsMultiply<T>(bool transB, int m, int n, int k, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        T[] Random(int length) => Enumerable.Range(0, length).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
+        T[] a = Random(m * k), b = Random(k * n), expected = Random(m * n);
+        T[] actual = (T[])expected.Clone();
+        int ldb = transB ? k : n;
+        T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(0.5);
+        Gemm.Multiply(false, transB, m, n, k, alpha, a, k, b, ldb, beta, expected, n);
+        Gemm.MultiplyPacked(Gemm.PackA<T>(false, m, k, a, k), transB, n, alpha, b, ldb, beta, actual, n);
+        CollectionAssert.AreEqual(expected, actual, $"{typeof(T).Name} m={m} n={n} k={k} transB={transB}");
+    }
+
+    [TestMethod]
     [DoNotParallelize]
     public void Multiply_UseReferenceKernels_RoutesToReference()
     {
