@@ -113,31 +113,17 @@ public static class GemmBenchmark
         {
             if (pair % 2 == 0)
             {
-                engine.Add(Time(Engine, threads));
-                blas.Add(Time(Blas, threads));
+                engine.Add(Timing.Once(Engine, threads));
+                blas.Add(Timing.Once(Blas, threads));
             }
             else
             {
-                blas.Add(Time(Blas, threads));
-                engine.Add(Time(Engine, threads));
+                blas.Add(Timing.Once(Blas, threads));
+                engine.Add(Timing.Once(Engine, threads));
             }
         }
         var ratios = engine.Zip(blas, (e, o) => o / e).ToList();
         return (c.Flops / Samples.Min(engine) / 1e9, c.Flops / Samples.Min(blas) / 1e9, Samples.Median(ratios), MaxRelativeError(ours, theirs));
-    }
-
-    /// <summary>Seconds of one run: the thread's CPU time on one thread, wall-clock time otherwise.</summary>
-    private static double Time(Action action, int threads)
-    {
-        if (threads == 1 && CpuClock.IsAvailable)
-        {
-            double cpu = CpuClock.Thread();
-            action();
-            return CpuClock.Thread() - cpu;
-        }
-        long start = Stopwatch.GetTimestamp();
-        action();
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
     /// <summary>max |ours − theirs| / max |theirs|: the two sum in different orders.</summary>
