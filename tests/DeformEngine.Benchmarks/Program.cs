@@ -9,13 +9,11 @@ switch (command)
     case "kernel":
         KernelBenchmark.Run(args[1..]);
         break;
-    case "ort":
-        return OrtBenchmark.Run(args[1..]);
     case "deform":
         return DeformBenchmark.Run(args[1..]);
     default:
         Console.Error.WriteLine("usage: DeformEngine.Benchmarks <command> [options]");
-        Console.Error.WriteLine("commands: gemm, kernel, deform, ort");
+        Console.Error.WriteLine("commands: gemm, kernel, deform");
         return 1;
 }
 return 0;

@@ -9,6 +9,7 @@ namespace DeformEngine.Cpu;
 /// the element loop on the benchmark shapes); the edges and doubles take the element loop.</summary>
 internal static unsafe class BlockTranspose
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose<T>(T* a, long aStride, T* b, long bStride, int rows, int cols) where T : unmanaged
     {
         int fullRows = 0, fullCols = 0;

@@ -5,7 +5,7 @@ namespace DeformEngine;
 /// channels-last sampling kernels, threads over independent work with a fixed partition and reduction
 /// order (results do not depend on <see cref="EngineOptions.Threads"/>), workspace bounded by
 /// <see cref="EngineOptions.WorkspaceBytes"/>. It overrides the operators it has faster kernels for
-/// (<c>Ops/<c>Ops/&lt;Operator&gt;/&lt;Operator&gt;.Fast.cs</c>lt;Operator<c>Ops/&lt;Operator&gt;/&lt;Operator&gt;.Fast.cs</c>gt;/CpuFastBackend.<c>Ops/&lt;Operator&gt;/&lt;Operator&gt;.Fast.cs</c>lt;Operator<c>Ops/&lt;Operator&gt;/&lt;Operator&gt;.Fast.cs</c>gt;.cs</c>); the others run the reference loops it inherits.
+/// (<c>Ops/&lt;Operator&gt;/CpuFastBackend.&lt;Operator&gt;.cs</c>); the others run the reference loops it inherits.
 /// </summary>
 public sealed partial class CpuFastBackend : CpuReferenceBackend
 {
