@@ -9,11 +9,15 @@ switch (command)
     case "kernel":
         KernelBenchmark.Run(args[1..]);
         break;
+    case "floor":
+        return FloorBenchmark.Run(args[1..]);
+    case "faults":
+        return FaultBenchmark.Run(args[1..]);
     case "deform":
         return DeformBenchmark.Run(args[1..]);
     default:
         Console.Error.WriteLine("usage: DeformEngine.Benchmarks <command> [options]");
-        Console.Error.WriteLine("commands: gemm, kernel, deform");
+        Console.Error.WriteLine("commands: gemm, kernel, deform, floor, faults");
         return 1;
 }
 return 0;
