@@ -62,13 +62,9 @@ internal sealed unsafe class GemmJob<T, TKernel>
         _stepStride = (long)(prepackedA != null ? _rowPanels : Math.Min(_rowPanels, MaxBlockPanels(_depthStep))) * mr * _depthStep;
         _blockPanels = (int)(_stepStride / ((long)mr * _depthStep));
 
-        // As many slices as L2 requires, rounded up to a multiple of the thread count (while there
-        // are panels to deal) so that the threads finish together.
+        // Slices no wider than L2 allows, cut so that the threads finish together (GemmPartition).
         int columnPanels = CeilDiv(problem.N, nr);
-        int slices = CeilDiv(columnPanels, Math.Max(1, _blocking.SliceColumns / nr));
-        if (threads > 1)
-            slices = Math.Min(CeilDiv(slices, threads) * threads, columnPanels);
-        _panelsPerSlice = CeilDiv(columnPanels, slices);
+        _panelsPerSlice = GemmPartition.PanelsPerTask(problem.N, nr, _blocking.SliceColumns / nr, threads);
         _slices = CeilDiv(columnPanels, _panelsPerSlice);
         // Too few slices for the threads (narrow C): split each row block as well.
         _rowParts = _slices < threads ? Math.Min(CeilDiv(threads, _slices), _blockPanels) : 1;

@@ -50,4 +50,26 @@ public class GemmBlockingTests
     [DataRow(384, 4608, 384)]
     public void DepthStep_KAboveKc_EqualSteps(int kc, int k, int expected) =>
         Assert.AreEqual(expected, new GemmBlocking(kc, 48).DepthStep(k));
+
+    [TestMethod]
+    [DataRow(392, 4)] // 8 panels and 8 columns: 4 + 4 + 1 panels, 200 and 192 columns per thread
+    [DataRow(576, 6)] // 12 panels: 6 + 6
+    [DataRow(1024, 10)] // 21 panels and 16 columns: smaller tasks would not finish sooner
+    public void PanelsPerTask_TwoThreads_BalancedTasks(int n, int expected) =>
+        Assert.AreEqual(expected, GemmPartition.PanelsPerTask(n, panelWidth: 48, maxPanels: 10, threads: 2));
+
+    [TestMethod]
+    public void PanelsPerTask_OneThread_LargestSliceL2Allows()
+    {
+        Assert.AreEqual(10, GemmPartition.PanelsPerTask(4608, panelWidth: 48, maxPanels: 10, threads: 1));
+        Assert.AreEqual(3, GemmPartition.PanelsPerTask(100, panelWidth: 48, maxPanels: 10, threads: 1));
+    }
+
+    [TestMethod]
+    public void Makespan_TasksInOrderToFreeThread_Columns()
+    {
+        // 392 columns in tasks of 5 panels: 240 + 16 on one thread, 152 + 16 on the other.
+        Assert.AreEqual(256, GemmPartition.Makespan(392, 48, perTask: 5, threads: 2));
+        Assert.AreEqual(392 + GemmPartition.TaskOverheadColumns, GemmPartition.Makespan(392, 48, perTask: 9, threads: 2));
+    }
 }
