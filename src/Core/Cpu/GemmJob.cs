@@ -79,10 +79,11 @@ internal sealed unsafe class GemmJob<T, TKernel>
         return (long)CeilDiv(k, depthStep) * CeilDiv(m, TKernel.Rows) * TKernel.Rows * depthStep;
     }
 
-    /// <summary>Packs the whole of op(A) (m×k) once, in the layout a job with a prepacked A reads:
+    /// <summary>Packs the whole of op(A) (m×k) once, in the layout a job with a prepacked A reads
+    /// (with <paramref name="columnOrder"/>, op(A)[i, p] = A[i, columnOrder[p]] of a non-transposed A):
     /// step s, row panel r at s·(row panels·Rows·depth step) + r·Rows·kc_s. The steps are packed in
     /// parallel; the result does not depend on the thread count.</summary>
-    public static void Pack(T* a, int lda, bool transA, int m, int k, T* packed, int threads)
+    public static void Pack(T* a, int lda, bool transA, int m, int k, T* packed, int threads, int* columnOrder = null)
     {
         int mr = TKernel.Rows;
         int depthStep = GemmBlocking.For<T, TKernel>().DepthStep(k);
@@ -91,7 +92,10 @@ internal sealed unsafe class GemmJob<T, TKernel>
         void PackStep(int step)
         {
             int pc = step * depthStep, kc = Math.Min(depthStep, k - pc);
-            GemmPacking.PackA(a, lda, transA, 0, m, pc, kc, mr, packed + step * stepStride);
+            if (columnOrder != null)
+                GemmPacking.PackAReordered(a, lda, columnOrder, 0, m, pc, kc, mr, packed + step * stepStride);
+            else
+                GemmPacking.PackA(a, lda, transA, 0, m, pc, kc, mr, packed + step * stepStride);
         }
         if (threads == 1 || steps == 1)
             for (int step = 0; step < steps; step++)

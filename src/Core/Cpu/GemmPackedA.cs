@@ -37,24 +37,40 @@ internal sealed unsafe class GemmPackedA<T> where T : unmanaged, IFloatingPointI
     /// <summary>Bytes held.</summary>
     public long Bytes => (long)_storage.Length * sizeof(T);
 
-    /// <summary>Packs op(A): A is stored m×k with row stride lda, or k×m when transA.</summary>
-    public static GemmPackedA<T> Pack(bool transA, int m, int k, ReadOnlySpan<T> a, int lda)
+    /// <summary>Packs op(A): A is stored m×k with row stride lda, or k×m when transA. With
+    /// <paramref name="columnOrder"/> (k entries, A not transposed) op(A)[i, p] = A[i, columnOrder[p]].</summary>
+    public static GemmPackedA<T> Pack(bool transA, int m, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<int> columnOrder = default)
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
             throw new NotSupportedException($"Packed GEMM operands are float or double, not {typeof(T).Name}.");
         GemmArguments.ValidateA(transA, m, k, a.Length, lda);
+        if (!columnOrder.IsEmpty)
+            ValidateOrder(transA, k, lda, columnOrder);
         bool wide = GemmDriver.UsesWideKernel;
-        var packed = wide ? Create<GemmKernel512<T>>(transA, m, k, a, lda) : Create<GemmKernel256<T>>(transA, m, k, a, lda);
-        return packed;
+        return wide
+            ? Create<GemmKernel512<T>>(transA, m, k, a, lda, columnOrder)
+            : Create<GemmKernel256<T>>(transA, m, k, a, lda, columnOrder);
     }
 
-    private static GemmPackedA<T> Create<TKernel>(bool transA, int m, int k, ReadOnlySpan<T> a, int lda)
+    private static void ValidateOrder(bool transA, int k, int lda, ReadOnlySpan<int> columnOrder)
+    {
+        if (transA)
+            throw new ArgumentException("columnOrder: a column order applies to a non-transposed A only.", nameof(columnOrder));
+        if (columnOrder.Length != k)
+            throw new ArgumentException($"columnOrder: expected k = {k} entries, got {columnOrder.Length}.", nameof(columnOrder));
+        foreach (int column in columnOrder)
+            if ((uint)column >= (uint)k)
+                throw new ArgumentOutOfRangeException(nameof(columnOrder), column, $"columnOrder: entries must lie in [0, {k}).");
+    }
+
+    private static GemmPackedA<T> Create<TKernel>(bool transA, int m, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<int> columnOrder)
         where TKernel : struct, IGemmKernel<T>
     {
         var packed = new GemmPackedA<T>(m, k, typeof(TKernel) == typeof(GemmKernel512<T>), Math.Max(1, GemmJob<T, TKernel>.PackedLength(m, k)));
         if (m > 0 && k > 0)
             fixed (T* pa = a)
-                GemmJob<T, TKernel>.Pack(pa, lda, transA, m, k, packed.Pointer, EngineOptions.Threads);
+            fixed (int* order = columnOrder)
+                GemmJob<T, TKernel>.Pack(pa, lda, transA, m, k, packed.Pointer, EngineOptions.Threads, order);
         return packed;
     }
 }

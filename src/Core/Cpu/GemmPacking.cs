@@ -55,6 +55,26 @@ internal static unsafe class GemmPacking
         }
     }
 
+    /// <summary><see cref="PackA{T}"/> for op(A)[i, p] = A[i, <paramref name="columnOrder"/>[p]], A stored
+    /// m×k (a re-ordering of A's columns applied while packing, so that it is never materialised).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackAReordered<T>(T* a, int lda, int* columnOrder, int i0, int rows, int p0, int kc, int mr, T* packed)
+        where T : unmanaged
+    {
+        for (int panel = 0; panel < rows; panel += mr)
+        {
+            int height = Math.Min(mr, rows - panel);
+            T* dst = packed + (long)panel * kc;
+            T* first = a + (long)(i0 + panel) * lda;
+            for (int p = 0; p < kc; p++, dst += mr)
+            {
+                int column = columnOrder[p0 + p];
+                for (int ii = 0; ii < mr; ii++)
+                    dst[ii] = ii < height ? first[(long)ii * lda + column] : default;
+            }
+        }
+    }
+
     /// <summary>Packs depth [p0, p0 + kc) and columns [j0, j0 + columns) of op(B) into panels of
     /// <paramref name="nr"/> columns: panel r, step p holds op(B)[p0 + p, j0 + r·nr + jj] at
     /// r·nr·kc + p·w + jj, where w is nr except in a last, partial panel, which is only as wide as

@@ -168,6 +168,33 @@ public class GemmTests
         }
     }
 
+    [TestMethod]
+    public void MultiplyPacked_ColumnOrder_SameAsReorderedMatrix()
+    {
+        // op(A)[i, p] = A[i, order[p]] packed directly must equal A with its columns re-ordered first.
+        const int m = 21, n = 70, k = 45;
+        var random = new Random(5);
+        float[] a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        int[] order = Enumerable.Range(0, k).Select(p => p * 7 % k).ToArray(); // 7 and 45 coprime: a permutation
+        float[] reordered = new float[m * k];
+        for (int i = 0; i < m; i++)
+            for (int p = 0; p < k; p++)
+                reordered[i * k + p] = a[i * k + order[p]];
+        float[] expected = new float[m * n], actual = new float[m * n];
+        Gemm.MultiplyPacked(Gemm.PackA<float>(false, m, k, reordered, k), false, n, 1f, b, n, 0f, expected, n);
+        Gemm.MultiplyPacked(Gemm.PackA<float>(false, m, k, a, k, order), false, n, 1f, b, n, 0f, actual, n);
+        CollectionAssert.AreEqual(expected, actual);
+    }
+
+    [TestMethod]
+    public void PackA_ColumnOrderWrongLength_ThrowsNamingIt()
+    {
+        var exception = Assert.ThrowsExactly<ArgumentException>(() => Gemm.PackA<float>(false, 2, 3, new float[6], 3, [0, 1]));
+        Assert.AreEqual("columnOrder", exception.ParamName);
+        Assert.Contains("expected k = 3 entries, got 2", exception.Message);
+    }
+
     private static void AssertPackedSameAsMultiply<T>(bool transB, int m, int n, int k, int seed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(seed);
