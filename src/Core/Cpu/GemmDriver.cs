@@ -8,7 +8,7 @@ namespace DeformEngine.Cpu;
 internal static unsafe class GemmDriver
 {
     /// <summary>m·n·k multiply-adds (≈ 128³) below which one thread does the work: such a product
-    /// takes tens of microseconds on one core, about what a Parallel.For fork/join costs.</summary>
+    /// takes tens of microseconds on one core, about what a fork/join costs.</summary>
     private const long ParallelThreshold = 1L << 21;
 
     /// <summary>Whether this machine runs the Vector512 kernel. Without AVX-512 the Vector256 kernel

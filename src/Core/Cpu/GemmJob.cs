@@ -34,7 +34,7 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private readonly int _packChunks;
     private readonly long _stepStride;
     private readonly T* _prepackedA;
-    private Action<int>? _worker;
+    private Action? _work;
 
     // The current row block and group of steps: written before the workers start.
     private int _firstPanel, _panels, _firstStep, _groupSteps, _panelsPerChunk, _panelsPerPart;
@@ -97,11 +97,7 @@ internal sealed unsafe class GemmJob<T, TKernel>
             else
                 GemmPacking.PackA(a, lda, transA, 0, m, pc, kc, mr, packed + step * stepStride);
         }
-        if (threads == 1 || steps == 1)
-            for (int step = 0; step < steps; step++)
-                PackStep(step);
-        else
-            Parallel.For(0, steps, new ParallelOptions { MaxDegreeOfParallelism = threads }, PackStep);
+        CpuWorkers.For(steps, threads, PackStep);
     }
 
     /// <summary>Row panels whose packed depth step fits the shared budget (at least one).</summary>
@@ -138,17 +134,14 @@ internal sealed unsafe class GemmJob<T, TKernel>
         _packParts = _groupSteps * _packChunks;
         _tasks = _slices * _rowParts;
         _packClaimed = _packDone = _taskClaimed = 0;
-        if (_threads == 1)
-            Work(0);
-        else
-            Parallel.For(0, _threads, EngineOptions.ParallelOptions, _worker ??= Work);
+        CpuWorkers.Run(_threads, _work ??= Work);
     }
 
     /// <summary>One worker's share of a group: pack parts of A while any are unclaimed, wait
     /// until all are packed, then run tasks while any are unclaimed.</summary>
     /// <remarks>A worker only ever waits for parts another worker has claimed and is packing, so a
-    /// group finishes even when Parallel.For runs its workers one after another.</remarks>
-    private void Work(int worker)
+    /// group finishes even when only the calling thread takes part (<see cref="CpuWorkers"/>).</remarks>
+    private void Work()
     {
         // Allocated before claiming anything, so that a failure here strands no claimed part.
         T* slice = GemmBuffers<T>.Slice(_panelsPerSlice * TKernel.Columns * _depthStep);
