@@ -7,8 +7,9 @@ namespace DeformEngine.Cpu;
 /// between micro-kernel calls of the current step.</summary>
 /// <remarks>Packing reads its block from L3 or memory at copy speed (about 7 GB/s on one core of the
 /// AVX-512 machine: 8.5 ms for the 57 MB columns of the first benchmark shape, more than half of the
-/// product's arithmetic). Prefetching it while the kernel computes overlaps that traffic with the FMAs,
-/// so the next pack reads from L2.</remarks>
+/// product's arithmetic). Prefetching it while the kernel computes is meant to overlap that traffic with
+/// the FMAs; issued as a burst between kernel calls, the gain was within the noise of a shared machine
+/// (docs/benchmarks.md), and spreading the prefetches through the kernel's k-loop is the next step.</remarks>
 internal unsafe struct GemmPrefetch
 {
     private const int Line = 64;
