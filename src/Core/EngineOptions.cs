@@ -28,5 +28,4 @@ public static class EngineOptions
             : throw new ArgumentOutOfRangeException(nameof(value), value, "WorkspaceBytes must be at least 65536.");
     }
 
-    internal static ParallelOptions ParallelOptions => new() { MaxDegreeOfParallelism = _threads };
 }

@@ -5,7 +5,7 @@ Setup (Debian; no pip needed):
     apt-get install -y python3-torchvision libopenblas0-pthread
 Usage:
     /usr/bin/python3 tests/Benchmarks/torchvision_bench.py [--threads 2] [--reps 5]
-        [--shape K] [--json PATH]
+        [--shape K] [--double] [--json PATH]
 
 Each shape: 3x3 kernel with mask and bias, padding 1, stride 1, dilation 1,
 groups 1, offset groups 1. Two warm-up iterations, then --reps repetitions:
@@ -39,6 +39,9 @@ SHAPES = [
 GEMM_SIZES = [1024, 2048]
 
 
+DTYPE = torch.float32
+
+
 def make_inputs(n, cin, cout, h, w, seed=0):
     g = torch.Generator().manual_seed(seed)
     k = 3
@@ -48,7 +51,7 @@ def make_inputs(n, cin, cout, h, w, seed=0):
     weight = torch.randn(cout, cin, k, k, generator=g) * (1.0 / (cin * k * k) ** 0.5)
     bias = torch.randn(cout, generator=g)
     grad = torch.randn(n, cout, h, w, generator=g)
-    return x, offset, mask, weight, bias, grad
+    return tuple(t.to(DTYPE) for t in (x, offset, mask, weight, bias, grad))
 
 
 def bench_shape(spec, reps, warmup=2):
@@ -93,9 +96,9 @@ def bench_shape(spec, reps, warmup=2):
 
 def bench_gemm(size, reps, warmup=2):
     g = torch.Generator().manual_seed(1)
-    a = torch.randn(size, size, generator=g)
-    b = torch.randn(size, size, generator=g)
-    c = torch.empty(size, size)
+    a = torch.randn(size, size, generator=g).to(DTYPE)
+    b = torch.randn(size, size, generator=g).to(DTYPE)
+    c = torch.empty(size, size, dtype=DTYPE)
     for _ in range(warmup):
         torch.mm(a, b, out=c)
     times = []
@@ -113,11 +116,11 @@ def bench_three_gemms(spec, reps, warmup=2):
     _, n, cin, cout, h, w = spec
     rows, depth = n * h * w, cin * 9
     g = torch.Generator().manual_seed(7)
-    weight = torch.randn(cout, depth, generator=g)
-    cols = torch.randn(rows, depth, generator=g)
-    prod = torch.empty(cout, rows)
-    gcols = torch.empty(rows, depth)
-    gweight = torch.empty(cout, depth)
+    weight = torch.randn(cout, depth, generator=g).to(DTYPE)
+    cols = torch.randn(rows, depth, generator=g).to(DTYPE)
+    prod = torch.empty(cout, rows, dtype=DTYPE)
+    gcols = torch.empty(rows, depth, dtype=DTYPE)
+    gweight = torch.empty(cout, depth, dtype=DTYPE)
 
     def run():
         torch.mm(weight, cols.t(), out=prod)
@@ -139,8 +142,12 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--shape", type=int, default=0, help="run only shape K (1-based); skips GEMM")
+    ap.add_argument("--double", action="store_true", help="float64 throughout (operator, products, dgemm)")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args()
+    global DTYPE
+    DTYPE = torch.float64 if args.double else torch.float32
+    dtype_name = "float64" if args.double else "float32"
     if args.shape and not 1 <= args.shape <= len(SHAPES):
         ap.error(f"--shape must be in 1..{len(SHAPES)}, got {args.shape}")
     if args.reps < 1:
@@ -148,7 +155,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
-          f"threads {torch.get_num_threads()}, reps {args.reps} (median), float32, CPU")
+          f"threads {torch.get_num_threads()}, reps {args.reps} (median), {dtype_name}, CPU")
 
     shapes = [SHAPES[args.shape - 1]] if args.shape else SHAPES
     print("deform_conv2d 3x3, mask+bias, pad 1, stride 1")
@@ -161,7 +168,7 @@ def main():
 
     gemm_results = []
     if not args.shape:
-        print("sgemm (torch.mm, float32)")
+        print(f"{'dgemm' if args.double else 'sgemm'} (torch.mm, {dtype_name})")
         for size in GEMM_SIZES:
             r = bench_gemm(size, args.reps)
             gemm_results.append(r)
@@ -177,7 +184,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__,
-                       "threads": torch.get_num_threads(), "reps": args.reps,
+                       "threads": torch.get_num_threads(), "reps": args.reps, "dtype": dtype_name,
                        "shapes": shape_results, "gemm": gemm_results, "peak_rss_mb": peak_rss_mb}, f, indent=2)
             f.write("\n")
     return 0

@@ -1,19 +1,19 @@
 using System.Diagnostics;
-using System.Runtime.Intrinsics.X86;
+using System.Numerics;
 using System.Text.Json;
 using DeformEngine.Cpu;
 
 namespace DeformEngine.Benchmarks;
 
-/// <summary><c>deform [--shape K] [--reps R] [--threads T] [--sgemm] [--json PATH]</c>: float32
-/// DeformConv2d (3×3, padding 1, mask and bias) on the three shapes of
+/// <summary><c>deform [--shape K] [--reps R] [--threads T] [--sgemm] [--double] [--json PATH]</c>: float32
+/// (float64 with --double) DeformConv2d (3×3, padding 1, mask and bias) on the three shapes of
 /// tests/Benchmarks/torchvision_bench.py, set up and timed the same way: warm-up (two runs, and at
 /// least one second for the JIT), then the median of R; forward alone outside autograd; backward alone (to input, offset, mask, weight and
 /// bias, seeded with a random ∂L/∂out, i.e. L = Σ out·g) with its forward outside the timed region.
 /// The peak RSS is read right after the operator runs, so with --shape K it is that of a process that
 /// ran shape K alone. Then the time of each shape's three GEMMs alone (the floor the operator cannot
 /// beat) and, without --shape or with --sgemm, the GFLOP/s of <see cref="Gemm.Multiply{T}"/> on
-/// square float products.</summary>
+/// square products of the same type.</summary>
 public static class DeformBenchmark
 {
     private const int Warmup = 2;
@@ -41,12 +41,13 @@ public static class DeformBenchmark
     {
         int shape = 0, reps = 5, threads = 2;
         string? json = null;
-        bool sgemm = false;
+        bool sgemm = false, useDouble = false;
         for (int i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--sgemm")
+            if (args[i] == "--sgemm" || args[i] == "--double")
             {
-                sgemm = true;
+                sgemm |= args[i] == "--sgemm";
+                useDouble |= args[i] == "--double";
                 continue;
             }
             string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
@@ -56,22 +57,28 @@ public static class DeformBenchmark
                 case "--reps": reps = int.Parse(value); break;
                 case "--threads": threads = int.Parse(value); break;
                 case "--json": json = value; break;
-                default: throw new ArgumentException($"unknown option {args[i - 1]}; options: --shape K, --reps R, --threads T, --sgemm, --json PATH");
+                default: throw new ArgumentException($"unknown option {args[i - 1]}; options: --shape K, --reps R, --threads T, --sgemm, --double, --json PATH");
             }
         }
-        if (shape < 0 || shape > Shapes.Length) throw new ArgumentOutOfRangeException(nameof(args), $"--shape must be in 1..{Shapes.Length}");
-        if (reps < 1) throw new ArgumentOutOfRangeException(nameof(args), "--reps must be >= 1");
+        return useDouble ? Run<double>(shape, reps, threads, sgemm, json) : Run<float>(shape, reps, threads, sgemm, json);
+    }
+
+    private static int Run<T>(int shape, int reps, int threads, bool sgemm, string? json) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (shape < 0 || shape > Shapes.Length) throw new ArgumentOutOfRangeException(nameof(shape), $"--shape must be in 1..{Shapes.Length}");
+        if (reps < 1) throw new ArgumentOutOfRangeException(nameof(reps), "--reps must be >= 1");
         EngineOptions.Threads = threads;
 
-        Console.WriteLine($"DeformEngine, .NET {Environment.Version}, threads {threads}, reps {reps} (median), float32, CPU " +
-                          $"(AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, AVX-512F {Avx512F.IsSupported}), workspace {EngineOptions.WorkspaceBytes >> 20} MiB");
+        string type = typeof(T) == typeof(float) ? "float32" : "float64";
+        Console.WriteLine($"DeformEngine, .NET {Environment.Version}, threads {threads}, reps {reps} (median), {type}, {IsaReport.Describe()}, " +
+                          $"workspace {EngineOptions.WorkspaceBytes >> 20} MiB");
         Console.WriteLine("deform_conv2d 3x3, mask+bias, pad 1, stride 1");
         Console.WriteLine($"{"shape",-22}{"fwd ms",10}{"bwd ms",10}");
         var specs = shape > 0 ? [Shapes[shape - 1]] : Shapes;
         var times = new List<(double Forward, double Backward)>();
         foreach (var spec in specs)
         {
-            times.Add(BenchShape(spec, reps));
+            times.Add(BenchShape<T>(spec, reps));
             Console.WriteLine($"{spec.Name,-22}{times[^1].Forward,10:F1}{times[^1].Backward,10:F1}");
         }
         double peakRssMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
@@ -82,7 +89,7 @@ public static class DeformBenchmark
         for (int s = 0; s < specs.Length; s++)
         {
             var spec = specs[s];
-            double gemms = ThreeGemms(spec.N * spec.H * spec.W, spec.C * 9, spec.O, reps) * 1e3;
+            double gemms = ThreeGemms<T>(spec.N * spec.H * spec.W, spec.C * 9, spec.O, reps) * 1e3;
             shapeResults.Add(new { name = spec.Name, fwd_ms = times[s].Forward, bwd_ms = times[s].Backward, gemm3_ms = gemms });
             Console.WriteLine($"{spec.Name,-22}{gemms,10:F1} ms");
         }
@@ -90,10 +97,10 @@ public static class DeformBenchmark
         var gemmResults = new List<object>();
         if (shape == 0 || sgemm)
         {
-            Console.WriteLine("sgemm (Gemm.Multiply, float32)");
+            Console.WriteLine($"{(typeof(T) == typeof(float) ? "sgemm" : "dgemm")} (Gemm.Multiply, {type})");
             foreach (int size in GemmSizes)
             {
-                double gflops = GemmGflops(size, reps);
+                double gflops = GemmGflops<T>(size, reps);
                 gemmResults.Add(new { size, gflops });
                 Console.WriteLine($"{size,6}^3 {gflops,10:F1} GFLOP/s");
             }
@@ -104,6 +111,8 @@ public static class DeformBenchmark
             {
                 engine = "DeformEngine",
                 dotnet = Environment.Version.ToString(),
+                isa = IsaReport.Isa,
+                dtype = type,
                 threads,
                 reps,
                 workspace_bytes = EngineOptions.WorkspaceBytes,
@@ -114,17 +123,18 @@ public static class DeformBenchmark
         return 0;
     }
 
-    private static (double Forward, double Backward) BenchShape((string Name, int N, int C, int O, int H, int W) spec, int reps)
+    private static (double Forward, double Backward) BenchShape<T>((string Name, int N, int C, int O, int H, int W) spec, int reps)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (_, n, c, o, h, w) = spec;
-        var input = Tensor<float>.Randn(1, n, c, h, w);
-        var offset = Tensor<float>.Randn(2, n, 18, h, w).MulScalar(2f);
-        var mask = Tensor<float>.Rand(3, n, 9, h, w);
-        var weight = Tensor<float>.Randn(4, o, c, 3, 3).MulScalar(1f / MathF.Sqrt(c * 9));
-        var bias = Tensor<float>.Randn(5, o);
-        var grad = Tensor<float>.Randn(6, n, o, h, w);
-        Tensor<float>[] leaves = [input, offset, mask, weight, bias];
-        Tensor<float> Forward() => Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask);
+        var input = Tensor<T>.Randn(1, n, c, h, w);
+        var offset = Tensor<T>.Randn(2, n, 18, h, w).MulScalar(T.CreateTruncating(2));
+        var mask = Tensor<T>.Rand(3, n, 9, h, w);
+        var weight = Tensor<T>.Randn(4, o, c, 3, 3).MulScalar(T.One / T.Sqrt(T.CreateTruncating(c * 9)));
+        var bias = Tensor<T>.Randn(5, o);
+        var grad = Tensor<T>.Randn(6, n, o, h, w);
+        Tensor<T>[] leaves = [input, offset, mask, weight, bias];
+        Tensor<T> Forward() => Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask);
 
         double forward;
         using (Autograd.NoGrad())
@@ -155,31 +165,31 @@ public static class DeformBenchmark
 
     /// <summary>The operator's three products at its sizes (rows = N·L output positions, depth C·9):
     /// forward O×rows×depth, gradient columns rows×depth×O, gradient weight O×depth×rows.</summary>
-    private static double ThreeGemms(int rows, int depth, int outChannels, int reps)
+    private static double ThreeGemms<T>(int rows, int depth, int outChannels, int reps) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(7);
-        float[] weight = RandomMatrix(random, outChannels * depth), columns = RandomMatrix(random, rows * depth);
-        float[] product = new float[outChannels * rows], gradColumns = new float[rows * depth], gradWeight = new float[outChannels * depth];
+        T[] weight = RandomMatrix<T>(random, outChannels * depth), columns = RandomMatrix<T>(random, rows * depth);
+        T[] product = new T[outChannels * rows], gradColumns = new T[rows * depth], gradWeight = new T[outChannels * depth];
         return Timing.Median(() =>
         {
-            Gemm.Multiply(false, true, outChannels, rows, depth, 1f, weight, depth, columns, depth, 0f, product, rows);
-            Gemm.Multiply(true, false, rows, depth, outChannels, 1f, product, rows, weight, depth, 0f, gradColumns, depth);
-            Gemm.Multiply(false, false, outChannels, depth, rows, 1f, product, rows, columns, depth, 0f, gradWeight, depth);
+            Gemm.Multiply(false, true, outChannels, rows, depth, T.One, weight, depth, columns, depth, T.Zero, product, rows);
+            Gemm.Multiply(true, false, rows, depth, outChannels, T.One, product, rows, weight, depth, T.Zero, gradColumns, depth);
+            Gemm.Multiply(false, false, outChannels, depth, rows, T.One, product, rows, columns, depth, T.Zero, gradWeight, depth);
         }, Warmup, reps);
     }
 
-    private static double GemmGflops(int size, int reps)
+    private static double GemmGflops<T>(int size, int reps) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(1);
-        float[] a = RandomMatrix(random, size * size), b = RandomMatrix(random, size * size), c = new float[size * size];
-        double seconds = Timing.Median(() => Gemm.Multiply(false, false, size, size, size, 1f, a, size, b, size, 0f, c, size), Warmup, reps);
+        T[] a = RandomMatrix<T>(random, size * size), b = RandomMatrix<T>(random, size * size), c = new T[size * size];
+        double seconds = Timing.Median(() => Gemm.Multiply(false, false, size, size, size, T.One, a, size, b, size, T.Zero, c, size), Warmup, reps);
         return 2.0 * size * size * size / seconds / 1e9;
     }
 
-    private static float[] RandomMatrix(Random random, int length)
+    private static T[] RandomMatrix<T>(Random random, int length) where T : IFloatingPointIeee754<T>
     {
-        var matrix = new float[length];
-        for (int i = 0; i < matrix.Length; i++) matrix[i] = (float)(random.NextDouble() - 0.5);
+        var matrix = new T[length];
+        for (int i = 0; i < matrix.Length; i++) matrix[i] = T.CreateTruncating(random.NextDouble() - 0.5);
         return matrix;
     }
 }

@@ -1,61 +1,148 @@
+using System.Diagnostics;
 using System.Numerics;
-using System.Runtime.Intrinsics;
+using System.Text.Json;
 using DeformEngine.Cpu;
 
 namespace DeformEngine.Benchmarks;
 
-/// <summary><c>gemm [size ...]</c>: GFLOP/s of <see cref="Gemm.Multiply{T}"/> (C = A·B, square,
-/// no transposes) for float and double, on 1 and 2 threads. Default sizes 1024 and 2048.</summary>
+/// <summary><c>gemm [--threads 1,2] [--pairs P] [--sizes 1024,2048] [--shapes all|1,2,…] [--double] [--json PATH]</c>:
+/// <see cref="Gemm.Multiply{T}"/> against OpenBLAS (called in this process, see <see cref="OpenBlas"/>)
+/// on square products and on the operator's three products of each shape (forward W·colsᵀ, gradient
+/// columns prodᵀ·W, weight gradient prod·cols; rows = N·H·W, depth = 9·C), P interleaved pairs each
+/// (the side that runs first alternates). On one thread the time is the thread's CPU time, which
+/// leaves out preemption by other processes; on more threads it is wall-clock time. Reported: GFLOP/s
+/// from the fastest run of each side, their ratio, and the median of the pairs' ratios.</summary>
 public static class GemmBenchmark
 {
-    private const int Warmup = 2;
-
-    public static void Run(string[] args)
+    private sealed record Case(string Name, bool TransA, bool TransB, int M, int N, int K)
     {
-        int[] sizes = args.Length > 0 ? args.Select(int.Parse).ToArray() : [1024, 2048];
-        int savedThreads = EngineOptions.Threads;
-        Console.WriteLine($"kernel: {(Vector512.IsHardwareAccelerated ? "Vector512" : "Vector256")}, {Environment.ProcessorCount} cores{LoadAverage()}");
-        Console.WriteLine($"{"type",-7}{"size",6}{"threads",9}{"ms",10}{"GFLOP/s",10}");
-        try
+        public double Flops => 2.0 * M * N * K;
+    }
+
+    public static int Run(string[] args)
+    {
+        int[] threadCounts = [1, 2];
+        int pairs = 9;
+        int[] sizes = [1024, 2048];
+        string? shapes = "all", json = null;
+        bool useDouble = false;
+        for (int i = 0; i < args.Length; i++)
         {
-            foreach (int size in sizes)
+            if (args[i] == "--double")
             {
-                Measure<float>(size);
-                Measure<double>(size);
+                useDouble = true;
+                continue;
+            }
+            string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i++])
+            {
+                case "--threads": threadCounts = ParseList(value); break;
+                case "--pairs": pairs = int.Parse(value); break;
+                case "--sizes": sizes = value == "none" ? [] : ParseList(value); break;
+                case "--shapes": shapes = value; break;
+                case "--json": json = value; break;
+                default:
+                    throw new ArgumentException($"unknown option {args[i - 1]}; options: --threads 1,2 --pairs P --sizes 1024,2048|none --shapes all|none|1,2,… --double --json PATH");
             }
         }
-        finally
+        var cases = new List<Case>();
+        foreach (int size in sizes)
+            cases.Add(new Case($"{size}^3", false, false, size, size, size));
+        foreach (var shape in shapes == "none" ? [] : BenchShapes.Parse(shapes))
         {
-            EngineOptions.Threads = savedThreads;
+            cases.Add(new Case($"{shape.Name} fwd", false, true, shape.O, shape.Rows, shape.Depth));
+            cases.Add(new Case($"{shape.Name} gcol", true, false, shape.Rows, shape.Depth, shape.O));
+            cases.Add(new Case($"{shape.Name} gw", false, false, shape.O, shape.Depth, shape.Rows));
         }
+        return useDouble ? Run<double>(cases, threadCounts, pairs, json) : Run<float>(cases, threadCounts, pairs, json);
     }
 
-    private static void Measure<T>(int size) where T : unmanaged, IFloatingPointIeee754<T>
+    private static int Run<T>(List<Case> cases, int[] threadCounts, int pairs, string? json) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var random = new Random(1);
-        T[] a = RandomMatrix<T>(random, size), b = RandomMatrix<T>(random, size);
-        var c = new T[size * size];
-        // Keep one size's timing to a few seconds: fewer reps for bigger products.
-        int reps = Math.Clamp((int)(4e10 / ((double)size * size * size)), 3, 15);
-        foreach (int threads in new[] { 1, 2 })
+        Console.WriteLine(IsaReport.Describe());
+        Console.WriteLine(OpenBlas.Describe());
+        if (!OpenBlas.IsAvailable)
+            return 1;
+        Console.WriteLine($"{typeof(T).Name}, {pairs} interleaved pairs per case; GFLOP/s from each side's fastest run; " +
+                          "1 thread: thread CPU time, more: wall-clock time");
+        var results = new List<object>();
+        foreach (int threads in threadCounts)
         {
             EngineOptions.Threads = threads;
-            double seconds = Timing.Median(
-                () => Gemm.Multiply(false, false, size, size, size, T.One, a, size, b, size, T.Zero, c, size),
-                Warmup, reps);
-            double gflops = 2.0 * size * size * size / seconds / 1e9;
-            Console.WriteLine($"{typeof(T).Name,-7}{size,6}{threads,9}{seconds * 1e3,10:F1}{gflops,10:F1}");
+            OpenBlas.Threads(threads);
+            Console.WriteLine($"-- {threads} thread(s)");
+            Console.WriteLine($"{"product",-30}{"m",7}{"n",7}{"k",7}{"engine",9}{"OpenBLAS",10}{"ratio",7}{"median",8}{"max rel err",13}");
+            foreach (var c in cases)
+            {
+                var r = Measure<T>(c, threads, pairs);
+                results.Add(new
+                {
+                    name = c.Name, threads, c.M, c.N, c.K, engine_gflops = r.Engine, openblas_gflops = r.Blas,
+                    ratio = r.Engine / r.Blas, median_pair_ratio = r.MedianRatio, max_relative_error = r.Error,
+                });
+                Console.WriteLine($"{c.Name,-30}{c.M,7}{c.N,7}{c.K,7}{r.Engine,9:F1}{r.Blas,10:F1}{r.Engine / r.Blas,7:F2}{r.MedianRatio,8:F2}{r.Error,13:E1}");
+            }
         }
+        if (json is not null)
+            File.WriteAllText(json, JsonSerializer.Serialize(new
+            {
+                isa = IsaReport.Isa, openblas = OpenBlas.Describe(), type = typeof(T).Name, pairs, results,
+            }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return 0;
     }
 
-    /// <summary>The 1-minute load average where Linux reports it: other processes on the cores
-    /// depress every number, and this says by how much to distrust them.</summary>
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? $", load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}" : "";
-
-    private static T[] RandomMatrix<T>(Random random, int size) where T : IFloatingPointIeee754<T>
+    private static (double Engine, double Blas, double MedianRatio, double Error) Measure<T>(Case c, int threads, int pairs)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var matrix = new T[size * size];
+        var random = new Random(1);
+        T[] a = RandomMatrix<T>(random, c.M * c.K), b = RandomMatrix<T>(random, c.K * c.N);
+        T[] ours = new T[c.M * c.N], theirs = new T[c.M * c.N];
+        int lda = c.TransA ? c.M : c.K, ldb = c.TransB ? c.K : c.N;
+        void Engine() => Gemm.Multiply(c.TransA, c.TransB, c.M, c.N, c.K, T.One, a, lda, b, ldb, T.Zero, ours, c.N);
+        void Blas() => OpenBlas.Multiply(c.TransA, c.TransB, c.M, c.N, c.K, a, lda, b, ldb, theirs, c.N);
+        // Warm-up: the first runs fault the outputs in and let tiered JIT finish optimising.
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < 2 || Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3; i++)
+        {
+            Engine();
+            Blas();
+        }
+        var engine = new List<double>();
+        var blas = new List<double>();
+        for (int pair = 0; pair < pairs; pair++)
+        {
+            if (pair % 2 == 0)
+            {
+                engine.Add(Timing.Once(Engine, threads));
+                blas.Add(Timing.Once(Blas, threads));
+            }
+            else
+            {
+                blas.Add(Timing.Once(Blas, threads));
+                engine.Add(Timing.Once(Engine, threads));
+            }
+        }
+        var ratios = engine.Zip(blas, (e, o) => o / e).ToList();
+        return (c.Flops / Samples.Min(engine) / 1e9, c.Flops / Samples.Min(blas) / 1e9, Samples.Median(ratios), MaxRelativeError(ours, theirs));
+    }
+
+    /// <summary>max |ours − theirs| / max |theirs|: the two sum in different orders.</summary>
+    private static double MaxRelativeError<T>(T[] ours, T[] theirs) where T : IFloatingPointIeee754<T>
+    {
+        double scale = 0, error = 0;
+        for (int i = 0; i < ours.Length; i++)
+        {
+            scale = Math.Max(scale, Math.Abs(double.CreateTruncating(theirs[i])));
+            error = Math.Max(error, Math.Abs(double.CreateTruncating(ours[i]) - double.CreateTruncating(theirs[i])));
+        }
+        return scale == 0 ? error : error / scale;
+    }
+
+    private static int[] ParseList(string value) => value.Split(',').Select(int.Parse).ToArray();
+
+    private static T[] RandomMatrix<T>(Random random, int length) where T : IFloatingPointIeee754<T>
+    {
+        var matrix = new T[length];
         for (int i = 0; i < matrix.Length; i++)
             matrix[i] = T.CreateTruncating(random.NextDouble() - 0.5);
         return matrix;

@@ -5,8 +5,14 @@ string command = args.Length > 0 ? args[0] : "";
 switch (command)
 {
     case "gemm":
-        GemmBenchmark.Run(args[1..]);
+        return GemmBenchmark.Run(args[1..]);
+    case "kernel":
+        KernelBenchmark.Run(args[1..]);
         break;
+    case "floor":
+        return FloorBenchmark.Run(args[1..]);
+    case "faults":
+        return FaultBenchmark.Run(args[1..]);
     case "deform":
         return DeformBenchmark.Run(args[1..]);
     case "attention":
@@ -15,7 +21,7 @@ switch (command)
         return Dcnv3Benchmark.Run(args[1..]);
     default:
         Console.Error.WriteLine("usage: DeformEngine.Benchmarks <command> [options]");
-        Console.Error.WriteLine("commands: gemm, deform, attention, dcnv3");
+        Console.Error.WriteLine("commands: gemm, kernel, deform, floor, faults, attention, dcnv3");
         return 1;
 }
 return 0;

@@ -23,4 +23,23 @@ public static class Timing
         Array.Sort(seconds);
         return seconds[reps / 2];
     }
+
+    /// <summary>Seconds of one run: the calling thread's CPU time when the work runs on one thread
+    /// (it leaves out the time the thread spends preempted by other processes), else wall-clock.</summary>
+    public static double Once(Action action, int threads)
+    {
+        if (threads == 1 && CpuClock.IsAvailable)
+        {
+            double cpu = CpuClock.Thread();
+            action();
+            return CpuClock.Thread() - cpu;
+        }
+        long start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    /// <summary>What <see cref="Once"/> measures for a thread count, for the reports.</summary>
+    public static string ClockName(int threads) =>
+        threads == 1 && CpuClock.IsAvailable ? "thread CPU time" : "wall-clock time";
 }

@@ -92,17 +92,23 @@ public static class GradCheck
     private static double[] NumericGradient(Func<Tensor<double>[], Tensor<double>> function, Tensor<double>[] leaves,
         int which, double[] weights, double eps)
     {
-        var values = leaves[which].CpuData;
+        var leaf = leaves[which];
+        var values = leaf.CpuData;
         var result = new double[values.Length];
         using var _ = Autograd.NoGrad();
+        // NOTE: each perturbation is a write: kernels that keep data derived from an input (the fast
+        // DeformConv2d's re-laid-out weight) must see a new version, or they would reuse the old one.
         for (int e = 0; e < values.Length; e++)
         {
             double saved = values[e];
             values[e] = saved + eps;
+            leaf.MarkWritten();
             double plus = Project(function(leaves), weights);
             values[e] = saved - eps;
+            leaf.MarkWritten();
             double minus = Project(function(leaves), weights);
             values[e] = saved;
+            leaf.MarkWritten();
             result[e] = (plus - minus) / (2 * eps);
         }
         return result;

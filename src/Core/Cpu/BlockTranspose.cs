@@ -9,6 +9,7 @@ namespace DeformEngine.Cpu;
 /// the element loop on the benchmark shapes); the edges and doubles take the element loop.</summary>
 internal static unsafe class BlockTranspose
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose<T>(T* a, long aStride, T* b, long bStride, int rows, int cols) where T : unmanaged
     {
         int fullRows = 0, fullCols = 0;
@@ -64,5 +65,23 @@ internal static unsafe class BlockTranspose
         Avx.Store(b + 5 * bStride, Avx.Permute2x128(u1, u5, 0x31));
         Avx.Store(b + 6 * bStride, Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(b + 7 * bStride, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>b[j·bStride + i] = a[i·aStride + j] for a 4×4 double block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose4x4(double* a, long aStride, double* b, long bStride)
+    {
+        var r0 = Avx.LoadVector256(a);
+        var r1 = Avx.LoadVector256(a + aStride);
+        var r2 = Avx.LoadVector256(a + 2 * aStride);
+        var r3 = Avx.LoadVector256(a + 3 * aStride);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        Avx.Store(b, Avx.Permute2x128(t0, t2, 0x20));
+        Avx.Store(b + bStride, Avx.Permute2x128(t1, t3, 0x20));
+        Avx.Store(b + 2 * bStride, Avx.Permute2x128(t0, t2, 0x31));
+        Avx.Store(b + 3 * bStride, Avx.Permute2x128(t1, t3, 0x31));
     }
 }

@@ -37,6 +37,32 @@ public static partial class Gemm
         GemmDriver.Run(problem, alpha, a, b, beta, c);
     }
 
+    /// <summary>op(A) packed once for many products with <see cref="MultiplyPacked{T}"/> (float and double).</summary>
+    /// <remarks>With <paramref name="columnOrder"/> (A not transposed), op(A)[i, p] = A[i, columnOrder[p]]:
+    /// a re-ordering of A's columns applied while packing.</remarks>
+    internal static GemmPackedA<T> PackA<T>(bool transA, int m, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<int> columnOrder = default)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GemmPackedA<T>.Pack(transA, m, k, a, lda, columnOrder);
+
+    /// <summary>C = alpha·A·op(B) + beta·C for a packed A (m×k); bitwise the same as
+    /// <see cref="Multiply{T}"/> on the A it was packed from.</summary>
+    internal static void MultiplyPacked<T>(GemmPackedA<T> a, bool transB, int n, T alpha, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        int m = a.M, k = a.K;
+        // A's own checks ran when it was packed; lda = max(1, k) stands for it here.
+        GemmArguments.Validate(false, transB, m, n, k, (long)m * k > int.MaxValue ? int.MaxValue : m * k, Math.Max(1, k), b.Length, ldb, c.Length, ldc);
+        if (m == 0 || n == 0)
+            return;
+        if (k == 0)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+        GemmDriver.Run(new GemmProblem(false, transB, m, n, k, Math.Max(1, k), ldb, ldc), a, alpha, b, beta, c);
+    }
+
     /// <summary>C = beta·C, the whole product when k = 0; beta = 0 writes zeros so that
     /// garbage (NaN) in C does not survive, as BLAS does.</summary>
     private static void ScaleC<T>(int m, int n, T beta, Span<T> c, int ldc)

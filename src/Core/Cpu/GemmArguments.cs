@@ -16,6 +16,14 @@ internal static class GemmArguments
         CheckMatrix("c", "ldc", m, n, cLength, ldc);
     }
 
+    /// <summary>The checks of A alone, for packing it ahead of the products that use it.</summary>
+    public static void ValidateA(bool transA, int m, int k, int aLength, int lda)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        CheckMatrix("a", "lda", transA ? k : m, transA ? m : k, aLength, lda);
+    }
+
     private static void CheckMatrix(string name, string strideName, int rows, int columns, int length, int stride)
     {
         // BLAS convention: the stride is at least 1 even for an empty matrix.

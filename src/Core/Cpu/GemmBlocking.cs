@@ -1,25 +1,34 @@
 namespace DeformEngine.Cpu;
 
-/// <summary>Cache blocking of the Goto/BLIS loops: kc is the depth of one rank-kc update, mc the
-/// rows of a packed A block, nc the columns of a packed B block.</summary>
-/// <remarks>Sized for the cache levels: a kc×Columns B micro-panel fills about half of L1 (the
-/// other half streams A), an mc×kc A block about half of a core's L2, a kc×nc B block a few MB of
-/// the shared L3. kc depends only on k, never on the thread count, which keeps the reduction
-/// order of every element of C fixed.</remarks>
-internal readonly record struct GemmBlocking(int Kc, int Mc, int Nc)
+/// <summary>Cache blocking of the GEMM loops: <see cref="Kc"/> is the depth of one rank-kc update,
+/// <see cref="SliceColumns"/> the columns of op(B) a task packs for one depth step.</summary>
+/// <remarks>The loop order (see <see cref="GemmJob{T, TKernel}"/>) keeps one packed A micro-panel
+/// (Rows × kc) in L1 while the task's packed B slice (kc × SliceColumns) streams through it from
+/// L2. So kc is sized from L1: a third of it for the A panel (on a 48 KiB L1, kc = 512 for the
+/// 8-row float kernel, 256 for double), the rest for the B and C lines passing through. A deep kc
+/// matters: C is read and written once per depth step. The slice takes half of L2, so that it stays
+/// there while A panels and C tiles pass. kc depends only on k and the machine's cache sizes, never
+/// on the thread count, which keeps the reduction order of every element of C fixed.</remarks>
+internal readonly record struct GemmBlocking(int Kc, int SliceColumns)
 {
-    private const int L1Budget = 16 << 10;
-    private const int L2Budget = 256 << 10;
-    private const int L3Budget = 4 << 20;
+    private const int MinKc = 128, MaxKc = 512;
+
+    /// <summary>Bytes of packed op(A) shared by the tasks of one group of depth steps: several
+    /// steps of a large product, within a server L3.</summary>
+    public const long SharedBudget = 8L << 20;
 
     public static unsafe GemmBlocking For<T, TKernel>()
         where T : unmanaged
+        where TKernel : struct, IGemmKernel<T> =>
+        For<T, TKernel>(CacheSizes.L1Data, CacheSizes.L2);
+
+    public static unsafe GemmBlocking For<T, TKernel>(int l1Bytes, int l2Bytes)
+        where T : unmanaged
         where TKernel : struct, IGemmKernel<T>
     {
-        int kc = L1Budget / (TKernel.Columns * sizeof(T));
-        int mc = L2Budget / (kc * sizeof(T)) / TKernel.Rows * TKernel.Rows;
-        int nc = L3Budget / (kc * sizeof(T)) / TKernel.Columns * TKernel.Columns;
-        return new GemmBlocking(kc, mc, nc);
+        int kc = Math.Clamp(l1Bytes / 3 / (TKernel.Rows * sizeof(T)) / 16 * 16, MinKc, MaxKc);
+        int slice = Math.Max(1, l2Bytes / 2 / (kc * sizeof(T)) / TKernel.Columns) * TKernel.Columns;
+        return new GemmBlocking(kc, slice);
     }
 
     /// <summary>Depth of each rank-kc step for a given k: the steps are made equal so that a k

@@ -4,20 +4,21 @@ using System.Runtime.InteropServices;
 namespace DeformEngine.Cpu;
 
 /// <summary>Per-thread packing buffers, reused across calls so that packing allocates nothing once
-/// warm. They live on the pinned object heap so that raw pointers into them stay valid,
+/// warm: the calling thread's shared buffer holds the packed op(A) every worker reads, and each
+/// worker's slice buffer the op(B) block of the task it runs. They live on the pinned object heap so that raw pointers into them stay valid,
 /// and start on a 64-byte boundary so that no packed vector load splits a cache line.</summary>
-/// <remarks>A thread never needs two A (or two B) buffers at once: a parallel loop body runs to
-/// completion on its thread, and a GEMM call does not call back into user code.</remarks>
+/// <remarks>A thread never needs two shared (or two slice) buffers at once: a parallel loop body runs
+/// to completion on its thread, and a GEMM call does not call back into user code.</remarks>
 internal static unsafe class GemmBuffers<T> where T : unmanaged
 {
     private const int Alignment = 64;
 
-    [ThreadStatic] private static PinnedBuffer? s_packedA;
-    [ThreadStatic] private static PinnedBuffer? s_packedB;
+    [ThreadStatic] private static PinnedBuffer? s_shared;
+    [ThreadStatic] private static PinnedBuffer? s_slice;
 
-    public static T* PackedA(int length) => Get(ref s_packedA, length);
+    public static T* Shared(int length) => Get(ref s_shared, length);
 
-    public static T* PackedB(int length) => Get(ref s_packedB, length);
+    public static T* Slice(int length) => Get(ref s_slice, length);
 
     private static T* Get(ref PinnedBuffer? buffer, int length)
     {

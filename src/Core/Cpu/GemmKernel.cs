@@ -12,8 +12,16 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
     /// <summary>NR: columns of the C tile, a whole number of vectors.</summary>
     static abstract int Columns { get; }
 
+    /// <summary>Lanes of one vector: the last panel of a row of C is packed only as wide as the
+    /// vectors it needs (see <see cref="MultiplyNarrow"/>).</summary>
+    static abstract int VectorLanes { get; }
+
     /// <summary>Packed A holds, per k step, <see cref="Rows"/> consecutive values; packed B holds
     /// <see cref="Columns"/>. The tile update is c = alpha·acc when <paramref name="overwrite"/>,
     /// otherwise c = fma(acc, alpha, beta·c), so C is not read when overwriting.</summary>
     static abstract void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite);
+
+    /// <summary><see cref="Multiply"/> for a tile of <paramref name="vectors"/> vectors, fewer than
+    /// a full one; packed B then holds vectors·VectorLanes values per k step.</summary>
+    static abstract void MultiplyNarrow(int vectors, int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite);
 }

@@ -12,6 +12,8 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
 
     public static int Columns => 2 * Vector256<T>.Count;
 
+    public static int VectorLanes => Vector256<T>.Count;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite)
     {
@@ -51,6 +53,36 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
         GemmSimd.Update(c + 4 * ldc + width, c41, va, vb, overwrite);
         GemmSimd.Update(c + 5 * ldc, c50, va, vb, overwrite);
         GemmSimd.Update(c + 5 * ldc + width, c51, va, vb, overwrite);
+    }
+
+    /// <summary>The last, narrower panel of a row of C: 6 × 1 vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyNarrow(int vectors, int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite)
+    {
+        int width = Vector256<T>.Count;
+        Vector256<T> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        GemmSimd.PrefetchTile(c, ldc, Rows, width);
+        T* a = packedA;
+        T* b = packedB;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<T> b0 = Vector256.Load(b);
+            c0 = GemmSimd.Fma(Vector256.Create(a[0]), b0, c0);
+            c1 = GemmSimd.Fma(Vector256.Create(a[1]), b0, c1);
+            c2 = GemmSimd.Fma(Vector256.Create(a[2]), b0, c2);
+            c3 = GemmSimd.Fma(Vector256.Create(a[3]), b0, c3);
+            c4 = GemmSimd.Fma(Vector256.Create(a[4]), b0, c4);
+            c5 = GemmSimd.Fma(Vector256.Create(a[5]), b0, c5);
+            a += 6;
+            b += width;
+        }
+        Vector256<T> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
+        GemmSimd.Update(c, c0, va, vb, overwrite);
+        GemmSimd.Update(c + ldc, c1, va, vb, overwrite);
+        GemmSimd.Update(c + 2 * ldc, c2, va, vb, overwrite);
+        GemmSimd.Update(c + 3 * ldc, c3, va, vb, overwrite);
+        GemmSimd.Update(c + 4 * ldc, c4, va, vb, overwrite);
+        GemmSimd.Update(c + 5 * ldc, c5, va, vb, overwrite);
     }
 
     /// <summary>One k step: two B vectors, six broadcasts of A, twelve FMAs.</summary>

@@ -3,36 +3,51 @@ using System.Numerics;
 
 namespace DeformEngine.Cpu;
 
-/// <summary>Sweeps the micro-kernel over a packed A block and a run of packed B panels. The B
-/// panel loop is outside so that one kc×Columns B panel stays in L1 while the A panels stream
-/// from L2.</summary>
+/// <summary>Sweeps the micro-kernel over packed A panels and a task's packed B slice. The A panel
+/// loop is outside: one Rows×kc A panel stays in L1 while the slice's B panels stream from L2, which
+/// lets kc be deep (the B side is the wide one) so that C is visited fewer times. Between tiles it
+/// prefetches the source of the block the task packs next (<see cref="GemmPrefetch"/>).</summary>
 internal static unsafe class GemmMacroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T, TKernel>(int rows, int columns, int kc, T* packedA, T* packedB,
-        T* c, int ldc, T alpha, T beta, bool overwrite)
+        T* c, int ldc, T alpha, T beta, bool overwrite, GemmPrefetch next)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
         T* tile = stackalloc T[mr * nr];
-        for (int jr = 0; jr < columns; jr += nr)
+        // The next block's prefetches, spread evenly over this block's tiles.
+        long tiles = (long)((rows + mr - 1) / mr) * ((columns + nr - 1) / nr);
+        int perTile = (int)Math.Min(int.MaxValue, (next.Count + tiles - 1) / tiles);
+        for (int ir = 0; ir < rows; ir += mr)
         {
-            int width = Math.Min(nr, columns - jr);
-            T* b = packedB + (long)jr * kc;
-            for (int ir = 0; ir < rows; ir += mr)
+            int height = Math.Min(mr, rows - ir);
+            T* a = packedA + (long)ir * kc;
+            for (int jr = 0; jr < columns; jr += nr)
             {
-                int height = Math.Min(mr, rows - ir);
-                T* a = packedA + (long)ir * kc;
+                int width = Math.Min(nr, columns - jr);
+                T* b = packedB + (long)jr * kc;
                 T* cTile = c + (long)ir * ldc + jr;
+                next.Issue(perTile);
                 if (height == mr && width == nr)
                 {
                     TKernel.Multiply(kc, a, b, cTile, ldc, alpha, beta, overwrite);
                     continue;
                 }
+                // A last, narrower panel runs the narrow kernel over the vectors it holds.
+                int panelWidth = GemmPacking.PanelWidth(width, nr, TKernel.VectorLanes);
+                if (height == mr && width == panelWidth)
+                {
+                    TKernel.MultiplyNarrow(panelWidth / TKernel.VectorLanes, kc, a, b, cTile, ldc, alpha, beta, overwrite);
+                    continue;
+                }
                 // Edge tile: the kernel writes the bare sums (alpha = 1 is exact) to a scratch tile
                 // and only the valid part reaches C, updated exactly as GemmSimd.Update does.
-                TKernel.Multiply(kc, a, b, tile, nr, T.One, T.Zero, overwrite: true);
+                if (panelWidth == nr)
+                    TKernel.Multiply(kc, a, b, tile, nr, T.One, T.Zero, overwrite: true);
+                else
+                    TKernel.MultiplyNarrow(panelWidth / TKernel.VectorLanes, kc, a, b, tile, nr, T.One, T.Zero, overwrite: true);
                 for (int ii = 0; ii < height; ii++)
                 {
                     T* cRow = cTile + (long)ii * ldc;

@@ -7,7 +7,8 @@ namespace DeformEngine.Cpu;
 /// <summary>Copies blocks of op(A) and op(B) into the micro-panel layout the kernels stream
 /// through: each k step of a panel is one contiguous run, so the kernel's loads are sequential
 /// whatever the transposes and strides of the caller. Panels are padded with zeros to a full
-/// Rows (Columns), so the kernel never needs a tail; the padded lanes of C are discarded.</summary>
+/// Rows (A) or a whole number of vectors (B), so the kernel never needs a tail; the padded lanes of
+/// C are discarded.</summary>
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs rows [i0, i0 + rows) and depth [p0, p0 + kc) of op(A) into panels of
@@ -28,6 +29,18 @@ internal static unsafe class GemmPacking
                 for (int p = 0; p < kc; p++, src += lda, dst += mr)
                     CopyPadded(src, height, dst, mr);
             }
+            else if (height == mr && TransposeBlock<T>() is int block && mr % block == 0)
+            {
+                // Stored m×k, full panel: register transposes of block rows × block steps, then the
+                // last kc mod block steps element by element.
+                T* src = a + (long)(i0 + panel) * lda + p0;
+                int fullSteps = kc / block * block;
+                for (int p = 0; p < fullSteps; p += block)
+                    for (int ii = 0; ii < mr; ii += block)
+                        Transpose(src + (long)ii * lda + p, lda, dst + p * mr + ii, mr);
+                for (int ii = 0; ii < mr; ii++)
+                    Scatter(src + (long)ii * lda + fullSteps, kc - fullSteps, dst + fullSteps * mr + ii, mr);
+            }
             else
             {
                 // Stored m×k: read each row sequentially and scatter it with stride mr.
@@ -42,52 +55,111 @@ internal static unsafe class GemmPacking
         }
     }
 
-    /// <summary>Packs depth [p0, p0 + kc) and columns [j0, j0 + columns) of op(B) into panels of
-    /// <paramref name="nr"/> columns: panel r, step p holds op(B)[p0 + p, j0 + r·nr + jj] at
-    /// r·nr·kc + p·nr + jj.</summary>
+    /// <summary><see cref="PackA{T}"/> for op(A)[i, p] = A[i, <paramref name="columnOrder"/>[p]], A stored
+    /// m×k (a re-ordering of A's columns applied while packing, so that it is never materialised).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackB<T>(T* b, int ldb, bool transB, int p0, int kc, int j0, int columns, int nr, T* packed)
+    public static void PackAReordered<T>(T* a, int lda, int* columnOrder, int i0, int rows, int p0, int kc, int mr, T* packed)
         where T : unmanaged
     {
+        for (int panel = 0; panel < rows; panel += mr)
+        {
+            int height = Math.Min(mr, rows - panel);
+            T* dst = packed + (long)panel * kc;
+            T* first = a + (long)(i0 + panel) * lda;
+            for (int p = 0; p < kc; p++, dst += mr)
+            {
+                int column = columnOrder[p0 + p];
+                for (int ii = 0; ii < mr; ii++)
+                    dst[ii] = ii < height ? first[(long)ii * lda + column] : default;
+            }
+        }
+    }
+
+    /// <summary>Packs depth [p0, p0 + kc) and columns [j0, j0 + columns) of op(B) into panels of
+    /// <paramref name="nr"/> columns: panel r, step p holds op(B)[p0 + p, j0 + r·nr + jj] at
+    /// r·nr·kc + p·w + jj, where w is nr except in a last, partial panel, which is only as wide as
+    /// the whole vectors of <paramref name="lanes"/> it needs (<see cref="PanelWidth"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackB<T>(T* b, int ldb, bool transB, int p0, int kc, int j0, int columns, int nr, int lanes, T* packed)
+        where T : unmanaged
+    {
+        if (!transB)
+        {
+            // Stored k×n: one row of the slice at a time, read sequentially and dealt out to the
+            // panels. (Panel by panel instead, the reads would walk down kc rows a page apart,
+            // missing the TLB and defeating the prefetchers: measured 2–3× slower.)
+            for (int p = 0; p < kc; p++)
+            {
+                T* src = b + (long)(p0 + p) * ldb + j0;
+                for (int panel = 0; panel < columns; panel += nr)
+                {
+                    int width = Math.Min(nr, columns - panel);
+                    int stride = PanelWidth(width, nr, lanes);
+                    T* dst = packed + (long)panel * kc + (long)p * stride;
+                    if (width == stride)
+                        CopyVectors(src + panel, dst, stride);
+                    else
+                        CopyPadded(src + panel, width, dst, stride);
+                }
+            }
+            return;
+        }
         for (int panel = 0; panel < columns; panel += nr)
         {
             int width = Math.Min(nr, columns - panel);
+            int stride = PanelWidth(width, nr, lanes);
             T* dst = packed + (long)panel * kc;
-            if (transB && typeof(T) == typeof(float) && Avx.IsSupported && width == nr && nr % 8 == 0)
+            T* src = b + (long)(j0 + panel) * ldb + p0;
+            if (width == nr && TransposeBlock<T>() is int block && nr % block == 0)
             {
-                // Stored n×k, full float panel: 8×8 register transposes of 8 columns × 8 steps,
-                // then the last kc mod 8 steps element by element.
-                T* src = b + (long)(j0 + panel) * ldb + p0;
-                int fullSteps = kc & ~7;
-                for (int p = 0; p < fullSteps; p += 8)
-                    for (int jj = 0; jj < nr; jj += 8)
-                        BlockTranspose.Transpose8x8((float*)(src + (long)jj * ldb + p), ldb, (float*)(dst + p * nr + jj), nr);
+                // Stored n×k, full panel: register transposes of block columns × block steps, a
+                // block of columns at a time so that the reads are `block` sequential streams,
+                // then the last kc mod block steps element by element.
+                int fullSteps = kc / block * block;
+                for (int jj = 0; jj < nr; jj += block)
+                    for (int p = 0; p < fullSteps; p += block)
+                        Transpose(src + (long)jj * ldb + p, ldb, dst + p * nr + jj, nr);
                 for (int jj = 0; jj < nr; jj++)
                     Scatter(src + (long)jj * ldb + fullSteps, kc - fullSteps, dst + fullSteps * nr + jj, nr);
             }
-            else if (transB)
-            {
-                // Stored n×k: read each column of op(B) sequentially and scatter it with stride nr.
-                for (int jj = 0; jj < nr; jj++)
-                {
-                    if (jj < width)
-                        Scatter(b + (long)(j0 + panel + jj) * ldb + p0, kc, dst + jj, nr);
-                    else
-                        Fill(dst + jj, kc, nr);
-                }
-            }
             else
             {
-                T* src = b + (long)p0 * ldb + j0 + panel;
-                for (int p = 0; p < kc; p++, src += ldb, dst += nr)
+                // Stored n×k: read each column of op(B) sequentially and scatter it with the panel's stride.
+                for (int jj = 0; jj < stride; jj++)
                 {
-                    if (width == nr)
-                        CopyVectors(src, dst, nr);
+                    if (jj < width)
+                        Scatter(src + (long)jj * ldb, kc, dst + jj, stride);
                     else
-                        CopyPadded(src, width, dst, nr);
+                        Fill(dst + jj, kc, stride);
                 }
             }
         }
+    }
+
+    /// <summary>Columns a packed B panel holds per k step: <paramref name="nr"/> for a full panel,
+    /// else <paramref name="width"/> rounded up to whole vectors.</summary>
+    public static int PanelWidth(int width, int nr, int lanes) => Math.Min(nr, (width + lanes - 1) / lanes * lanes);
+
+    /// <summary>The side of the register transpose for T (8×8 float, 4×4 double with AVX), or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int? TransposeBlock<T>() where T : unmanaged
+    {
+        if (!Avx.IsSupported)
+            return null;
+        if (typeof(T) == typeof(float))
+            return 8;
+        if (typeof(T) == typeof(double))
+            return 4;
+        return null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose<T>(T* src, int srcStride, T* dst, int dstStride) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+            BlockTranspose.Transpose8x8((float*)src, srcStride, (float*)dst, dstStride);
+        else
+            BlockTranspose.Transpose4x4((double*)src, srcStride, (double*)dst, dstStride);
     }
 
     /// <summary>dst[p·stride] = src[p] for p below count: one row of a panel.</summary>
@@ -112,8 +184,8 @@ internal static unsafe class GemmPacking
             dst[i] = i < count ? src[i] : default;
     }
 
-    /// <summary>Copies a full panel row; nr is a whole number of Vector256, and an inline vector
-    /// loop beats a memmove call for these 64- or 128-byte runs.</summary>
+    /// <summary>Copies a panel row of whole vectors (a whole number of Vector256: the kernels' lanes
+    /// are 8 or 16 floats); an inline vector loop beats a memmove call for these short runs.</summary>
     private static void CopyVectors<T>(T* src, T* dst, int count) where T : unmanaged
     {
         for (int j = 0; j < count; j += Vector256<T>.Count)

@@ -51,11 +51,14 @@ internal static unsafe class GemmSimd
     {
         if (!Sse.IsSupported)
             return;
+        // Every line the row touches: a 48-float row spans three or four lines.
+        int bytes = columns * sizeof(T);
         for (int row = 0; row < rows; row++)
         {
             byte* first = (byte*)(c + (long)row * ldc);
-            Sse.Prefetch0(first);
-            Sse.Prefetch0(first + columns * sizeof(T) - 1);
+            for (int offset = 0; offset < bytes; offset += 64)
+                Sse.Prefetch0(first + offset);
+            Sse.Prefetch0(first + bytes - 1);
         }
     }
 }

@@ -56,6 +56,7 @@ public sealed partial class Tensor<T>
         ShapeMath.RequireShape(nameof(other), other._shape, _shape);
         RequireSameDevice(this, other, nameof(other));
         Backend.AddInPlace(this, other);
+        MarkWritten();
         return this;
     }
 

@@ -111,5 +111,6 @@ public sealed partial class Tensor<T>
     }
 
     /// <summary>The same storage under another shape of as many elements, unrecorded.</summary>
-    internal Tensor<T> View(int[] shape) => _data is not null ? new Tensor<T>(_data, shape) : new Tensor<T>(_buffer!, shape);
+    internal Tensor<T> View(int[] shape) =>
+        _data is not null ? new Tensor<T>(_data, shape, _version) : new Tensor<T>(_buffer!, shape, _version);
 }

@@ -11,19 +11,24 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     private readonly int[] _shape;
     private readonly T[]? _data;
     private readonly DeviceBuffer? _buffer;
+    private readonly StorageVersion _version;
     private bool _requiresGrad;
 
-    internal Tensor(T[] data, int[] shape)
+    /// <summary>A tensor over <paramref name="data"/>; <paramref name="version"/> is the storage's write
+    /// counter when this is a view of an existing tensor, null for new storage.</summary>
+    internal Tensor(T[] data, int[] shape, StorageVersion? version = null)
     {
         _shape = shape;
         _data = data;
+        _version = version ?? new StorageVersion();
         Numel = data.Length;
     }
 
-    internal Tensor(DeviceBuffer buffer, int[] shape)
+    internal Tensor(DeviceBuffer buffer, int[] shape, StorageVersion? version = null)
     {
         _shape = shape;
         _buffer = buffer;
+        _version = version ?? new StorageVersion();
         Numel = ShapeMath.Numel(shape);
     }
 
@@ -84,8 +89,35 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
 
     internal void MarkRequiresGrad() => _requiresGrad = true;
 
-    /// <summary>The data of a CPU tensor. Writing through it bypasses autograd.</summary>
-    public Span<T> AsSpan() => CpuData;
+    /// <summary>The write version of this tensor's storage: it changes whenever the data may have been
+    /// written through the engine (<see cref="AsSpan"/>, the indexer's setter, in-place updates by
+    /// optimizers, module state loads, gradient accumulation) and is shared by views of the same storage.
+    /// Kernels key derived data on it (the fast CPU DeformConv2d keeps its re-laid-out weight while the
+    /// version stays the same).</summary>
+    /// <remarks>The version moves when <see cref="AsSpan"/> is called, not when the span is written: a
+    /// span kept across an operator call and written afterwards is not seen. Take the span again (or
+    /// use the indexer) after such a call.</remarks>
+    public long Version => _version.Value;
+
+    /// <summary>The data of a CPU tensor, writable; counts as a write (<see cref="Version"/>). Writing
+    /// through it bypasses autograd.</summary>
+    public Span<T> AsSpan()
+    {
+        var data = CpuData;
+        MarkWritten();
+        return data;
+    }
+
+    /// <summary>The data of a CPU tensor, read-only: unlike <see cref="AsSpan"/> it leaves
+    /// <see cref="Version"/> alone, so caches keyed on it stay valid.</summary>
+    public ReadOnlySpan<T> AsReadOnlySpan() => CpuData;
+
+    /// <summary>Records that the storage was (or is about to be) written outside the engine's own
+    /// tracked paths, so that data derived from it is recomputed.</summary>
+    internal void MarkWritten() => _version.Increment();
+
+    /// <summary>The storage's write counter, for views that share it.</summary>
+    internal StorageVersion StorageVersion => _version;
 
     internal T[] CpuData => _data ?? throw new NotSupportedException(
         $"This tensor lives on '{Device.Name}' and the operation runs on the CPU only; move it with To(Device.Cpu) first.");
@@ -178,7 +210,11 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
     public T this[params int[] index]
     {
         get => CpuData[FlatIndex(index)];
-        set => CpuData[FlatIndex(index)] = value;
+        set
+        {
+            CpuData[FlatIndex(index)] = value;
+            MarkWritten();
+        }
     }
 
     private int FlatIndex(int[] index)
@@ -245,6 +281,7 @@ public sealed partial class Tensor<T> where T : unmanaged, IFloatingPointIeee754
         ShapeMath.RequireShape(nameof(source), source._shape, _shape);
         var local = ReferenceEquals(source.Device, Device) ? source : source.Detach().To(Device.Cpu).To(Device);
         Backend.Assign(this, local);
+        MarkWritten();
     }
 
     private static void RequireSameDevice(Tensor<T> a, Tensor<T> b, string argumentName)

@@ -22,6 +22,7 @@ internal static unsafe class ChannelVectors
     }
 
     /// <summary>dest[i] = w0·lt[i] + w1·rt[i] + w2·lb[i] + w3·rb[i] for i &lt; count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Bilinear<T>(T* dest, T* lt, T* rt, T* lb, T* rb, T w0, T w1, T w2, T w3, int count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -52,6 +53,7 @@ internal static unsafe class ChannelVectors
     /// <summary>Σ_i upstream[i]·corner[i] for the four corners (lanes summed at the end, then the
     /// scalar tail), and, when <paramref name="dest"/> is not null, the bilinear sample as
     /// <see cref="Bilinear{T}"/> written on the way (the corners are loaded once for both).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CornerSums<T>(T* upstream, T* lt, T* rt, T* lb, T* rb, int count,
         T* dest, T w0, T w1, T w2, T w3, out T sumLt, out T sumRt, out T sumLb, out T sumRb)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -108,6 +110,7 @@ internal static unsafe class ChannelVectors
     }
 
     /// <summary>lt[i] += w0·upstream[i], rt[i] += w1·upstream[i], … (the adjoint of <see cref="Bilinear{T}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scatter<T>(T* upstream, T* lt, T* rt, T* lb, T* rb, T w0, T w1, T w2, T w3, int count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -17,14 +17,14 @@ public sealed partial class CpuFastBackend
         var src = input.CpuData;
         var off = offset.CpuData;
         var msk = mask?.CpuData;
-        var w = weight.CpuData;
         var result = new T[cp.Batch * cp.OutChannels * cp.ColumnCols];
         var plan = DeformConv2dWorkspace.ForForward(dp, Unsafe.SizeOf<T>());
+        // The weight re-laid-out and packed for the product, kept while the weight is unchanged.
+        var packedWeight = DeformConv2dWeights.CanPack<T>() ? DeformConv2dWeights.PackedForward(weight, cp.Groups) : null;
+        var permutedWeight = packedWeight is null ? DeformConv2dWeights.Permuted(weight, cp.Groups) : null;
         var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
         try
         {
-            var permutedWeight = plan.Weights(scratch).Span;
-            ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, cp.InChannels / cp.Groups, dp.KernelPoints, permutedWeight);
             for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
             {
                 var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
@@ -33,7 +33,10 @@ public sealed partial class CpuFastBackend
                 var product = plan.Product(scratch).Span[..(cp.OutChannels * chunk.Rows)];
                 DeformConv2dFastKernels.PadImages(chunk, src, padded);
                 DeformConv2dFastKernels.Im2Col(chunk, padded, off, msk, columns);
-                ConvGemm.ForwardPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight, columns.Span, product);
+                if (packedWeight is not null)
+                    ConvGemm.ForwardPositionMajorPacked<T>(packedWeight, cp.OutChannels, chunk.RowLength, chunk.Rows, columns.Span, product);
+                else
+                    ConvGemm.ForwardPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight, columns.Span, product);
                 ConvGemm.FromChannelMajor<T>(product, bias is null ? default : bias.CpuData, first, chunk.Images, cp.OutChannels, cp.ColumnCols, result);
             }
         }
@@ -53,14 +56,13 @@ public sealed partial class CpuFastBackend
         var src = input.CpuData;
         var off = offset.CpuData;
         var msk = mask?.CpuData;
-        var w = weight.CpuData;
         var g = gradOutput.CpuData;
         var gradInput = needs[0] ? new T[src.Length] : null;
         var gradOffset = needs[1] ? new T[off.Length] : null;
-        var gradWeight = needs[2] ? new T[w.Length] : null;
+        var gradWeight = needs[2] ? new T[weight.Numel] : null;
         var gradMask = msk is not null && needs[4] ? new T[msk.Length] : null;
         if (gradInput is not null || gradOffset is not null || gradMask is not null || gradWeight is not null)
-            DeformConv2dFastBackward(dp, src, off, msk, w, g, gradInput, gradOffset, gradWeight, gradMask);
+            DeformConv2dFastBackward(dp, src, off, msk, weight, g, gradInput, gradOffset, gradWeight, gradMask);
         return [
             gradInput is null ? null : Tensor<T>.Wrap(gradInput, input.ShapeArray),
             gradOffset is null ? null : Tensor<T>.Wrap(gradOffset, offset.ShapeArray),
@@ -74,7 +76,7 @@ public sealed partial class CpuFastBackend
     /// <summary>Per chunk: gradOut to [O, chunk·L]; ∂L/∂columns = gradOutᵀ·W; one sampling pass for the
     /// offset and mask gradients that also rebuilds the columns and the coefficient table; the input
     /// gradient added channel run by channel run from that table; gradWeight += gradOut·columns.</summary>
-    private static void DeformConv2dFastBackward<T>(DeformConv2dParams dp, T[] src, T[] off, T[]? msk, T[] w, T[] gradOut,
+    private static void DeformConv2dFastBackward<T>(DeformConv2dParams dp, T[] src, T[] off, T[]? msk, Tensor<T> weight, T[] gradOut,
         T[]? gradInput, T[]? gradOffset, T[]? gradWeight, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var cp = dp.Conv;
@@ -86,10 +88,8 @@ public sealed partial class CpuFastBackend
         var tablePixels = ScratchArrays<int>.Rent(plan.TableLength);
         try
         {
-            // Only the gradient-columns product reads the permuted weight.
-            var permutedWeight = plan.Weights(scratch);
-            if (sampling)
-                ConvGemm.ToKernelPointMajor<T>(w, cp.OutChannels, groupChannels, dp.KernelPoints, permutedWeight.Span);
+            // Only the gradient-columns product reads the permuted weight (in training, the one its forward built).
+            var permutedWeight = sampling ? DeformConv2dWeights.Permuted(weight, cp.Groups) : [];
             for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
             {
                 var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
@@ -105,7 +105,7 @@ public sealed partial class CpuFastBackend
                     int tableLength = gradInput is null ? 0 : chunk.Rows * dp.OffsetGroups * dp.KernelPoints;
                     var pixels = tablePixels.AsMemory(0, tableLength);
                     var weights = plan.TableWeights(scratch)[..(4 * tableLength)];
-                    ConvGemm.GradColumnsPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight.Span,
+                    ConvGemm.GradColumnsPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight,
                         product.Span, gradColumns.Span);
                     DeformConv2dFastKernels.SamplingGradients(chunk, padded, off, msk, gradColumns, columns, pixels, weights, gradOffset, gradMask);
                     if (gradInput is not null)

@@ -117,14 +117,15 @@ internal readonly struct DeformChunk
 /// <summary>How the fast path splits a batch: images per chunk and the scratch one chunk needs, all
 /// of it counted against <see cref="EngineOptions.WorkspaceBytes"/>: padded images, the GEMM's
 /// [O, chunk·L] product, columns, gradient columns, the padded input gradient and the backward's
-/// coefficient table, plus the permuted weight. Chunks are balanced (8 images at a budget of 7 run as
-/// 4 + 4). A single image larger than the budget still runs, alone; an empty batch has no chunk.</summary>
+/// coefficient table (the permuted weight is kept apart, see <see cref="DeformConv2dWeights"/>). Chunks are
+/// balanced (8 images at a budget of 7 run as 4 + 4). A single image larger than the budget still runs,
+/// alone; an empty batch has no chunk.</summary>
 internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int PaddedLength, int ProductLength,
-    int ColumnLength, int GradColumnLength, int GradPaddedLength, int TableLength, int WeightLength, long Bytes)
+    int ColumnLength, int GradColumnLength, int GradPaddedLength, int TableLength, long Bytes)
 {
     /// <summary>Elements of T in the scratch array (the table's indices are a separate int array).</summary>
     public long ScratchLength =>
-        (long)PaddedLength + ProductLength + ColumnLength + GradColumnLength + GradPaddedLength + 4L * TableLength + WeightLength;
+        (long)PaddedLength + ProductLength + ColumnLength + GradColumnLength + GradPaddedLength + 4L * TableLength;
 
     /// <summary>The plan of a forward pass.</summary>
     public static DeformConv2dWorkspace ForForward(DeformConv2dParams parameters, int elementSize) =>
@@ -149,9 +150,8 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
         long perImageElements = padded + cp.OutChannels * L + (columns ? columnLength : 0) + (sampling ? columnLength : 0)
                                 + (inputGradient ? padded + 4 * tableEntries : 0);
         long perImage = perImageElements * elementSize + tableEntries * sizeof(int);
-        long weight = (long)cp.OutChannels * (cp.ColumnRows / cp.Groups);
-        int fit = (int)Math.Clamp((EngineOptions.WorkspaceBytes - weight * elementSize) / perImage, 1, Math.Max(cp.Batch, 1));
-        // An empty batch has no chunk: the plan holds only the permuted weight.
+        // An empty batch has no chunk.
+        int fit = (int)Math.Clamp(EngineOptions.WorkspaceBytes / perImage, 1, Math.Max(cp.Batch, 1));
         int chunks = (cp.Batch + fit - 1) / fit;
         int images = chunks == 0 ? 0 : (cp.Batch + chunks - 1) / chunks;
         var plan = new DeformConv2dWorkspace(images, chunks,
@@ -161,8 +161,7 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
             GradColumnLength: sampling ? checked((int)(columnLength * images)) : 0,
             GradPaddedLength: inputGradient ? checked((int)(padded * images)) : 0,
             TableLength: checked((int)(tableEntries * images)),
-            WeightLength: checked((int)weight),
-            Bytes: perImage * images + weight * elementSize);
+            Bytes: perImage * images);
         return plan;
     }
 
@@ -171,7 +170,6 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     private int GradColumnStart => ColumnStart + ColumnLength;
     private int GradPaddedStart => GradColumnStart + GradColumnLength;
     private int TableStart => GradPaddedStart + GradPaddedLength;
-    private int WeightStart => TableStart + 4 * TableLength;
 
     public Memory<T> Padded<T>(T[] scratch) => scratch.AsMemory(0, PaddedLength);
     public Memory<T> Product<T>(T[] scratch) => scratch.AsMemory(ProductStart, ProductLength);
@@ -179,6 +177,4 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     public Memory<T> GradColumns<T>(T[] scratch) => scratch.AsMemory(GradColumnStart, GradColumnLength);
     public Memory<T> GradPadded<T>(T[] scratch) => scratch.AsMemory(GradPaddedStart, GradPaddedLength);
     public Memory<T> TableWeights<T>(T[] scratch) => scratch.AsMemory(TableStart, 4 * TableLength);
-    /// <summary>The permuted weight.</summary>
-    public Memory<T> Weights<T>(T[] scratch) => scratch.AsMemory(WeightStart, WeightLength);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DeformEngine.Cpu;
 
 namespace DeformEngine.Kernels;
@@ -7,6 +8,8 @@ namespace DeformEngine.Kernels;
 /// channels-last layouts. Each sampling point (image, offset group, kernel point, output position)
 /// is located once — corner pixel, coefficients, mask — and then applied to all channels of its
 /// offset group as contiguous vectors (<see cref="ChannelVectors"/>): no gathers.
+/// The task bodies are compiled fully optimised at their first call (AggressiveOptimization): run at
+/// tier 0, a first call's sampling passes took several times their steady time.
 /// Work is split into fixed tasks that never depend on the thread count: sampling tasks are blocks
 /// of <see cref="RowBlock"/> output positions and own those column rows and the offset/mask
 /// gradients at those positions (their channel sums run inside the task, in channel order); input
@@ -34,7 +37,7 @@ internal static unsafe class DeformConv2dFastKernels
         var cp = chunk.Parameters.Conv;
         int h = cp.Height, w = cp.Width, channels = chunk.Channels, paddedRows = h + 3;
         int rowLength = chunk.PaddedWidth * channels;
-        ParallelLoop.For(chunk.Images * paddedRows, task =>
+        ParallelLoop.For(chunk.Images * paddedRows, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
         {
             int b = task / paddedRows, y = task - b * paddedRows - 1;
             var row = padded.Span.Slice(task * rowLength, rowLength);
@@ -55,7 +58,7 @@ internal static unsafe class DeformConv2dFastKernels
     public static void Im2Col<T>(DeformChunk chunk, ReadOnlyMemory<T> padded, T[] offset, T[]? mask, Memory<T> columns)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ParallelLoop.For(RowBlocks(chunk), block =>
+        ParallelLoop.For(RowBlocks(chunk), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int block) =>
         {
             fixed (T* pad = padded.Span)
             fixed (T* off = offset)
@@ -96,7 +99,7 @@ internal static unsafe class DeformConv2dFastKernels
         ReadOnlyMemory<T> gradColumns, Memory<T> columns, Memory<int> tablePixels, Memory<T> tableWeights,
         T[]? gradOffset, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ParallelLoop.For(RowBlocks(chunk), block =>
+        ParallelLoop.For(RowBlocks(chunk), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int block) =>
         {
             fixed (T* pad = padded.Span)
             fixed (T* off = offset)
@@ -194,7 +197,7 @@ internal static unsafe class DeformConv2dFastKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var runs = ScatterRuns(chunk);
-        ParallelLoop.For(chunk.Images * runs.Length, task =>
+        ParallelLoop.For(chunk.Images * runs.Length, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
         {
             int b = task / runs.Length;
             var (start, end, group) = runs[task - b * runs.Length];

@@ -93,6 +93,52 @@ public class GemmTests
         }
     }
 
+    /// <summary>Column counts for the kernels' last panels: 112 = 2·48 + 16 and 128 = 2·48 + 32 end
+    /// in an exact narrow panel of one or two Vector512 (the 8×48 kernel), 131 = 2·48 + 35 in a
+    /// partial full-width one; for the 6×16 kernel they end in a full panel, a full panel and a
+    /// partial narrow one. m = 45 leaves an edge of 5 (8-row) or 3 (6-row) rows; k = 600 runs two
+    /// depth steps, so the beta step and the accumulate step both meet every edge.</summary>
+    private static readonly int[] LastPanelColumns = [112, 128, 131];
+
+    [TestMethod]
+    [DataRow("GemmKernel256")]
+    [DataRow("GemmKernel512")]
+    public void Multiply_EachKernelEachLayoutAndLastPanel_MatchesReference(string kernel)
+    {
+        int seed = 100;
+        foreach (int n in LastPanelColumns)
+            foreach (var (transA, transB) in new[] { (false, false), (true, false), (false, true), (true, true) })
+            {
+                var shape = new GemmCase(transA, transB, 45, n, 600, Alpha: 0.75, Beta: 0.5, Pad: 1);
+                if (kernel == "GemmKernel256")
+                {
+                    GemmChecks.AssertMatchesReference<float, GemmKernel256<float>>(shape, seed++);
+                    GemmChecks.AssertMatchesReference<double, GemmKernel256<double>>(shape, seed++);
+                }
+                else
+                {
+                    GemmChecks.AssertMatchesReference<float, GemmKernel512<float>>(shape, seed++);
+                    GemmChecks.AssertMatchesReference<double, GemmKernel512<double>>(shape, seed++);
+                }
+            }
+    }
+
+    /// <summary>One column panel and many rows: the two threads split the rows instead.</summary>
+    private static readonly GemmCase TallNarrow = new(true, false, 300, 40, 700, Alpha: 1, Beta: 0.5, Pad: 2);
+
+    /// <summary>9000 rows at depth 300 pack to more than the 8 MiB shared buffer of one depth step
+    /// (10.8 MB float), so op(A) is taken in row blocks.</summary>
+    private static readonly GemmCase RowBlocks = new(false, false, 9000, 20, 300, Alpha: 1, Beta: 0.25, Pad: 1);
+
+    [TestMethod]
+    public void Multiply_RowBlocksAndNarrowColumns_MatchesReference()
+    {
+        GemmChecks.AssertMatchesReference<float>(TallNarrow, seed: 51);
+        GemmChecks.AssertMatchesReference<double>(TallNarrow with { TransA = false, TransB = true }, seed: 52);
+        GemmChecks.AssertMatchesReference<float>(RowBlocks, seed: 53);
+        GemmChecks.AssertMatchesReference<double>(RowBlocks with { TransA = true }, seed: 54);
+    }
+
     [TestMethod]
     [DoNotParallelize]
     public void Multiply_OneAndTwoThreads_BitwiseIdentical()
@@ -105,6 +151,61 @@ public class GemmTests
         GemmChecks.AssertThreadCountInvariant<double>(FewRowsManyColumns, seed: 34);
         GemmChecks.AssertThreadCountInvariant<float>(ColumnMode, seed: 35);
         GemmChecks.AssertThreadCountInvariant<double>(ColumnMode with { TransA = true, TransB = false }, seed: 36);
+        GemmChecks.AssertThreadCountInvariant<float>(TallNarrow, seed: 37);
+        GemmChecks.AssertThreadCountInvariant<double>(RowBlocks, seed: 38);
+    }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void MultiplyPacked_SameAsMultiply_Bitwise(bool transB)
+    {
+        // Rows with an edge panel, columns ending in a narrow panel, k over several depth steps.
+        foreach (var (m, n, k) in new[] { (45, 131, 600), (16, 50, 1100), (8, 392, 300) })
+        {
+            AssertPackedSameAsMultiply<float>(transB, m, n, k, seed: m + n);
+            AssertPackedSameAsMultiply<double>(transB, m, n, k, seed: m + k);
+        }
+    }
+
+    [TestMethod]
+    public void MultiplyPacked_ColumnOrder_SameAsReorderedMatrix()
+    {
+        // op(A)[i, p] = A[i, order[p]] packed directly must equal A with its columns re-ordered first.
+        const int m = 21, n = 70, k = 45;
+        var random = new Random(5);
+        float[] a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        int[] order = Enumerable.Range(0, k).Select(p => p * 7 % k).ToArray(); // 7 and 45 coprime: a permutation
+        float[] reordered = new float[m * k];
+        for (int i = 0; i < m; i++)
+            for (int p = 0; p < k; p++)
+                reordered[i * k + p] = a[i * k + order[p]];
+        float[] expected = new float[m * n], actual = new float[m * n];
+        Gemm.MultiplyPacked(Gemm.PackA<float>(false, m, k, reordered, k), false, n, 1f, b, n, 0f, expected, n);
+        Gemm.MultiplyPacked(Gemm.PackA<float>(false, m, k, a, k, order), false, n, 1f, b, n, 0f, actual, n);
+        CollectionAssert.AreEqual(expected, actual);
+    }
+
+    [TestMethod]
+    public void PackA_ColumnOrderWrongLength_ThrowsNamingIt()
+    {
+        var exception = Assert.ThrowsExactly<ArgumentException>(() => Gemm.PackA<float>(false, 2, 3, new float[6], 3, [0, 1]));
+        Assert.AreEqual("columnOrder", exception.ParamName);
+        Assert.Contains("expected k = 3 entries, got 2", exception.Message);
+    }
+
+    private static void AssertPackedSameAsMultiply<T>(bool transB, int m, int n, int k, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        T[] Random(int length) => Enumerable.Range(0, length).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
+        T[] a = Random(m * k), b = Random(k * n), expected = Random(m * n);
+        T[] actual = (T[])expected.Clone();
+        int ldb = transB ? k : n;
+        T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(0.5);
+        Gemm.Multiply(false, transB, m, n, k, alpha, a, k, b, ldb, beta, expected, n);
+        Gemm.MultiplyPacked(Gemm.PackA<T>(false, m, k, a, k), transB, n, alpha, b, ldb, beta, actual, n);
+        CollectionAssert.AreEqual(expected, actual, $"{typeof(T).Name} m={m} n={n} k={k} transB={transB}");
     }
 
     [TestMethod]

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DeformEngine.IO;
+using Microsoft.ML.OnnxRuntime;
+
+namespace DeformEngine.Benchmarks;
+
+/// <summary><c>ort --models DIR [--pairs P] [--threads T] [--shapes all|1,2,…] [--json PATH]</c>: float32
+/// DeformConv2d forward (3×3, padding 1, mask and bias) in the engine and in ONNX Runtime's CPU
+/// DeformConv (opset 19, the one-node models of tests/Benchmarks/make_onnx_deformconv.py, weight and
+/// bias as initializers) in this process, on the same inputs, both on T threads (ONNX Runtime:
+/// intra-op threads T, sequential execution; on one thread both run on the calling thread, timed in
+/// its CPU time, see <see cref="Timing.Once"/>). After warm-up (one second each), P interleaved pairs
+/// (the side that runs first alternates, with a pause between the two so that neither side's
+/// spinning workers run into the other's turn). Reported: each side's fastest and median time,
+/// ORT / engine (above 1: the engine is faster) from the medians and the fastest runs, the median of
+/// the pairs' ratios, and max |engine − ORT| / max |ORT| over the output.</summary>
+public static class OrtBenchmark
+{
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(20);
+
+    public static int Run(string[] args)
+    {
+        string? models = null, json = null, shapes = "all";
+        int pairs = 15, threads = 2;
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--models": models = args[i + 1]; break;
+                case "--pairs": pairs = int.Parse(args[i + 1]); break;
+                case "--threads": threads = int.Parse(args[i + 1]); break;
+                case "--shapes": shapes = args[i + 1]; break;
+                case "--json": json = args[i + 1]; break;
+                default: throw new ArgumentException($"unknown option {args[i]}; options: --models DIR --pairs P --threads T --shapes all|1,2,… --json PATH");
+            }
+        }
+        if (models is null || !Directory.Exists(models))
+            throw new ArgumentException("--models DIR: the directory tests/Benchmarks/make_onnx_deformconv.py --out DIR wrote");
+        EngineOptions.Threads = threads;
+        Console.WriteLine(IsaReport.Describe());
+        Console.WriteLine($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, intra-op threads {threads}, sequential; engine threads {threads}; " +
+                          $"{pairs} interleaved pairs, {Timing.ClockName(threads)}; forward, float32, 3x3 pad 1, mask and bias");
+        Console.WriteLine($"{"shape",-22}{"ORT min",9}{"med",8}{"engine min",12}{"med",8}{"ORT/engine med",16}{"min",6}{"pairs",7}{"max rel err",13}");
+        var results = new List<object>();
+        foreach (var shape in BenchShapes.Parse(shapes))
+        {
+            var r = Measure(shape, models, threads, pairs);
+            results.Add(new
+            {
+                name = shape.Name, ort_min_ms = r.OrtMin, ort_median_ms = r.OrtMedian, engine_min_ms = r.EngineMin,
+                engine_median_ms = r.EngineMedian, ratio_median = r.OrtMedian / r.EngineMedian, ratio_min = r.OrtMin / r.EngineMin,
+                median_pair_ratio = r.PairRatio, max_relative_error = r.Error,
+            });
+            Console.WriteLine($"{shape.Name,-22}{r.OrtMin,9:F2}{r.OrtMedian,8:F2}{r.EngineMin,12:F2}{r.EngineMedian,8:F2}" +
+                              $"{r.OrtMedian / r.EngineMedian,16:F2}{r.OrtMin / r.EngineMin,6:F2}{r.PairRatio,7:F2}{r.Error,13:E1}");
+        }
+        if (json is not null)
+            File.WriteAllText(json, JsonSerializer.Serialize(new
+            {
+                isa = IsaReport.Isa, ort = OrtEnv.Instance().GetVersionString(), threads, pairs, results,
+            }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return 0;
+    }
+
+    private readonly record struct Result(double OrtMin, double OrtMedian, double EngineMin, double EngineMedian, double PairRatio, double Error);
+
+    private static Result Measure(BenchShape shape, string models, int threads, int pairs)
+    {
+        string baseName = Path.Combine(models, $"deformconv_N{shape.N}_C{shape.C}_O{shape.O}_H{shape.H}");
+        var weight = Npy.Load<float>(baseName + ".weight.npy");
+        var bias = Npy.Load<float>(baseName + ".bias.npy");
+        var input = Tensor<float>.Randn(1, shape.N, shape.C, shape.H, shape.W);
+        var offset = Tensor<float>.Randn(2, shape.N, 18, shape.H, shape.W).MulScalar(2f);
+        var mask = Tensor<float>.Rand(3, shape.N, 9, shape.H, shape.W);
+
+        using var options = new SessionOptions
+        {
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        using var session = new InferenceSession(baseName + ".onnx", options);
+        using var runOptions = new RunOptions();
+        float[] x = input.ToArray(), off = offset.ToArray(), msk = mask.ToArray();
+        float[] y = new float[shape.N * shape.O * shape.H * shape.W];
+        using var xValue = OrtValue.CreateTensorValueFromMemory(x, [shape.N, shape.C, shape.H, shape.W]);
+        using var offsetValue = OrtValue.CreateTensorValueFromMemory(off, [shape.N, 18, shape.H, shape.W]);
+        using var maskValue = OrtValue.CreateTensorValueFromMemory(msk, [shape.N, 9, shape.H, shape.W]);
+        using var yValue = OrtValue.CreateTensorValueFromMemory(y, [shape.N, shape.O, shape.H, shape.W]);
+        string[] inputNames = ["X", "offset", "mask"], outputNames = ["Y"];
+        OrtValue[] inputs = [xValue, offsetValue, maskValue], outputs = [yValue];
+        void Ort() => session.Run(runOptions, inputNames, inputs, outputNames, outputs);
+
+        Tensor<float>? engineOutput = null;
+        void Engine()
+        {
+            using (Autograd.NoGrad())
+                engineOutput = Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask);
+        }
+
+        WarmUp(Ort);
+        WarmUp(Engine);
+        var ort = new List<double>();
+        var engine = new List<double>();
+        for (int pair = 0; pair < pairs; pair++)
+        {
+            if (pair % 2 == 0)
+            {
+                ort.Add(TimeMs(Ort, threads));
+                engine.Add(TimeMs(Engine, threads));
+            }
+            else
+            {
+                engine.Add(TimeMs(Engine, threads));
+                ort.Add(TimeMs(Ort, threads));
+            }
+        }
+        var ratios = ort.Zip(engine, (o, e) => o / e).ToList();
+        return new Result(Samples.Min(ort), Samples.Median(ort), Samples.Min(engine), Samples.Median(engine),
+            Samples.Median(ratios), RelativeError(engineOutput!.AsSpan(), y));
+    }
+
+    private static void WarmUp(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < 3 || Stopwatch.GetElapsedTime(start).TotalSeconds < 1; i++)
+            action();
+    }
+
+    private static double TimeMs(Action action, int threads)
+    {
+        Thread.Sleep(Pause);
+        return Timing.Once(action, threads) * 1e3;
+    }
+
+    /// <summary>max |ours − theirs| / max |theirs|.</summary>
+    private static double RelativeError(ReadOnlySpan<float> ours, ReadOnlySpan<float> theirs)
+    {
+        double scale = 0, error = 0;
+        for (int i = 0; i < theirs.Length; i++)
+        {
+            scale = Math.Max(scale, Math.Abs(theirs[i]));
+            error = Math.Max(error, Math.Abs(ours[i] - theirs[i]));
+        }
+        return scale == 0 ? error : error / scale;
+    }
+}

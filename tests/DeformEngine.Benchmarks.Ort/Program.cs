@@ -1,0 +1,4 @@
+using DeformEngine.Benchmarks;
+
+// DeformEngine.Benchmarks.Ort --models DIR [--pairs P] [--threads T] [--shapes all|1,2,…] [--json PATH]
+return OrtBenchmark.Run(args);

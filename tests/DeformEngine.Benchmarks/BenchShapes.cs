@@ -1,0 +1,45 @@
+namespace DeformEngine.Benchmarks;
+
+/// <summary>One DeformConv2d benchmark shape: 3×3 kernel, padding 1, stride 1, mask and bias.</summary>
+public readonly record struct BenchShape(string Name, int N, int C, int O, int H, int W)
+{
+    /// <summary>Rows of the operator's column matrix: output positions of the whole batch.</summary>
+    public int Rows => N * H * W;
+
+    /// <summary>Depth of the products: C·kh·kw.</summary>
+    public int Depth => C * 9;
+
+    public override string ToString() => Name;
+}
+
+public static class BenchShapes
+{
+    /// <summary>The three batched shapes of tests/Benchmarks/torchvision_bench.py (the first is bound by
+    /// sampling, the other two by the GEMM), then the two single-image shapes of the ONNX Runtime
+    /// comparison.</summary>
+    public static readonly BenchShape[] All =
+    [
+        new("N8 C64->64 56x56", 8, 64, 64, 56, 56),
+        new("N4 C256->256 28x28", 4, 256, 256, 28, 28),
+        new("N2 C512->512 14x14", 2, 512, 512, 14, 14),
+        new("N1 C64->64 56x56", 1, 64, 64, 56, 56),
+        new("N1 C256->256 28x28", 1, 256, 256, 28, 28),
+    ];
+
+    /// <summary>The batched shapes compare.sh runs against torchvision.</summary>
+    public static ReadOnlySpan<BenchShape> Batched => All.AsSpan(0, 3);
+
+    /// <summary>Shapes by 1-based index from a list like "1,3,5"; "all" or empty for every shape.</summary>
+    public static BenchShape[] Parse(string? list)
+    {
+        if (string.IsNullOrEmpty(list) || list == "all")
+            return All;
+        return list.Split(',').Select(s =>
+        {
+            int index = int.Parse(s);
+            if (index < 1 || index > All.Length)
+                throw new ArgumentOutOfRangeException(nameof(list), index, $"shape indices run from 1 to {All.Length}");
+            return All[index - 1];
+        }).ToArray();
+    }
+}

@@ -1,0 +1,123 @@
+using System.Numerics;
+using System.Text.Json;
+
+namespace DeformEngine.Benchmarks;
+
+/// <summary><c>floor [--shapes 1,2,3] [--pairs P] [--threads T] [--double] [--json PATH]</c>: the engine's
+/// DeformConv2d forward + backward (every gradient; 3×3, padding 1, mask and bias) against OpenBLAS
+/// running the operator's three products alone (forward W·colsᵀ, gradient columns prodᵀ·W, weight
+/// gradient prod·cols, in this process through <see cref="OpenBlas"/>), P interleaved pairs. That ratio is
+/// what the operator costs over the arithmetic it cannot avoid; on the GEMM-bound shapes the target is
+/// at most 1.25. On one thread both are timed in the thread's CPU time (robust on a shared machine), on
+/// more in wall-clock time. Set OPENBLAS_CORETYPE (SkylakeX, Haswell) to choose OpenBLAS's kernels.</summary>
+public static class FloorBenchmark
+{
+    public static int Run(string[] args)
+    {
+        string shapes = "1,2,3";
+        string? json = null;
+        int pairs = 9, threads = 2;
+        bool useDouble = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--shapes": shapes = args[++i]; break;
+                case "--pairs": pairs = int.Parse(args[++i]); break;
+                case "--threads": threads = int.Parse(args[++i]); break;
+                case "--double": useDouble = true; break;
+                case "--json": json = args[++i]; break;
+                default: throw new ArgumentException($"unknown option {args[i]}; options: --shapes 1,2,3 --pairs P --threads T --double --json PATH");
+            }
+        }
+        Console.WriteLine(IsaReport.Describe());
+        Console.WriteLine(OpenBlas.Describe());
+        if (!OpenBlas.IsAvailable)
+            return 1;
+        EngineOptions.Threads = threads;
+        OpenBlas.Threads(threads);
+        Console.WriteLine($"{(useDouble ? "float64" : "float32")}, {threads} thread(s), {Timing.ClockName(threads)}, {pairs} interleaved pairs");
+        Console.WriteLine($"{"shape",-22}{"fwd+bwd min",13}{"med",8}{"BLAS 3 min",12}{"med",8}{"ratio min",11}{"pairs",7}");
+        var results = new List<object>();
+        foreach (var shape in BenchShapes.Parse(shapes))
+        {
+            var r = useDouble ? Measure<double>(shape, threads, pairs) : Measure<float>(shape, threads, pairs);
+            results.Add(new
+            {
+                name = shape.Name, fwd_bwd_min_ms = r.OpMin, fwd_bwd_median_ms = r.OpMedian, blas3_min_ms = r.BlasMin,
+                blas3_median_ms = r.BlasMedian, ratio_min = r.OpMin / r.BlasMin, median_pair_ratio = r.PairRatio,
+            });
+            Console.WriteLine($"{shape.Name,-22}{r.OpMin,13:F1}{r.OpMedian,8:F1}{r.BlasMin,12:F1}{r.BlasMedian,8:F1}{r.OpMin / r.BlasMin,11:F2}{r.PairRatio,7:F2}");
+        }
+        if (json is not null)
+            File.WriteAllText(json, JsonSerializer.Serialize(new
+            {
+                isa = IsaReport.Isa, openblas = OpenBlas.Describe(), dtype = useDouble ? "float64" : "float32", threads, pairs, results,
+            }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return 0;
+    }
+
+    private readonly record struct Result(double OpMin, double OpMedian, double BlasMin, double BlasMedian, double PairRatio);
+
+    private static Result Measure<T>(BenchShape shape, int threads, int pairs) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var input = Tensor<T>.Randn(1, shape.N, shape.C, shape.H, shape.W);
+        var offset = Tensor<T>.Randn(2, shape.N, 18, shape.H, shape.W).MulScalar(T.CreateTruncating(2));
+        var mask = Tensor<T>.Rand(3, shape.N, 9, shape.H, shape.W);
+        var weight = Tensor<T>.Randn(4, shape.O, shape.C, 3, 3).MulScalar(T.One / T.Sqrt(T.CreateTruncating(shape.Depth)));
+        var bias = Tensor<T>.Randn(5, shape.O);
+        var grad = Tensor<T>.Randn(6, shape.N, shape.O, shape.H, shape.W);
+        Tensor<T>[] leaves = [input, offset, mask, weight, bias];
+        foreach (var leaf in leaves)
+            leaf.RequiresGrad = true;
+        void Operator()
+        {
+            foreach (var leaf in leaves)
+                leaf.Grad = null;
+            Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask).Backward(grad);
+        }
+
+        int rows = shape.Rows, depth = shape.Depth, o = shape.O;
+        var random = new Random(7);
+        T[] w = Random<T>(random, o * depth), columns = Random<T>(random, rows * depth);
+        T[] product = new T[o * rows], gradColumns = new T[rows * depth], gradWeight = new T[o * depth];
+        void Blas()
+        {
+            OpenBlas.Multiply(false, true, o, rows, depth, w, depth, columns, depth, product, rows);
+            OpenBlas.Multiply(true, false, rows, depth, o, product, rows, w, depth, gradColumns, depth);
+            OpenBlas.Multiply(false, false, o, depth, rows, product, rows, columns, depth, gradWeight, depth);
+        }
+
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < 2 || System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds < 1; i++)
+        {
+            Operator();
+            Blas();
+        }
+        var op = new List<double>();
+        var blas = new List<double>();
+        for (int pair = 0; pair < pairs; pair++)
+        {
+            if (pair % 2 == 0)
+            {
+                op.Add(Timing.Once(Operator, threads) * 1e3);
+                blas.Add(Timing.Once(Blas, threads) * 1e3);
+            }
+            else
+            {
+                blas.Add(Timing.Once(Blas, threads) * 1e3);
+                op.Add(Timing.Once(Operator, threads) * 1e3);
+            }
+        }
+        return new Result(Samples.Min(op), Samples.Median(op), Samples.Min(blas), Samples.Median(blas),
+            Samples.Median(op.Zip(blas, (x, y) => x / y).ToList()));
+    }
+
+    private static T[] Random<T>(Random random, int length) where T : IFloatingPointIeee754<T>
+    {
+        var values = new T[length];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = T.CreateTruncating(random.NextDouble() - 0.5);
+        return values;
+    }
+}

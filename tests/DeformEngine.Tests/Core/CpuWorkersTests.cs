@@ -1,0 +1,59 @@
+using DeformEngine.Cpu;
+
+namespace DeformEngine.Tests.Core;
+
+/// <summary><see cref="CpuWorkers"/>: every task exactly once, whatever joins; nested and concurrent
+/// loops complete; a task's exception reaches the caller.</summary>
+[TestClass]
+public class CpuWorkersTests
+{
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    [DataRow(4)]
+    public void For_EveryIndexExactlyOnce(int threads)
+    {
+        for (int round = 0; round < 50; round++)
+        {
+            var hits = new int[997];
+            CpuWorkers.For(hits.Length, threads, i => Interlocked.Increment(ref hits[i]));
+            CollectionAssert.AreEqual(Enumerable.Repeat(1, hits.Length).ToArray(), hits, $"round {round}");
+        }
+    }
+
+    [TestMethod]
+    public void For_NestedLoop_RunsInlineAndCompletes()
+    {
+        var hits = new int[20 * 30];
+        CpuWorkers.For(20, 2, outer => CpuWorkers.For(30, 2, inner => Interlocked.Increment(ref hits[outer * 30 + inner])));
+        Assert.IsTrue(hits.All(h => h == 1));
+    }
+
+    [TestMethod]
+    public void For_CallersOnSeveralThreads_EachCompletes()
+    {
+        var sums = new long[4];
+        Parallel.For(0, sums.Length, caller =>
+        {
+            for (int round = 0; round < 20; round++)
+                CpuWorkers.For(100, 2, i => Interlocked.Add(ref sums[caller], i));
+        });
+        Assert.IsTrue(sums.All(s => s == 20L * 99 * 100 / 2), string.Join(", ", sums));
+    }
+
+    [TestMethod]
+    public void For_TaskThrows_AggregateExceptionWithIt()
+    {
+        var exception = Assert.ThrowsExactly<AggregateException>(() =>
+            CpuWorkers.For(100, 2, i =>
+            {
+                if (i == 37)
+                    throw new InvalidOperationException("task 37");
+            }));
+        Assert.IsTrue(exception.InnerExceptions.Any(e => e is InvalidOperationException { Message: "task 37" }));
+        // The team is usable afterwards.
+        int count = 0;
+        CpuWorkers.For(10, 2, _ => Interlocked.Increment(ref count));
+        Assert.AreEqual(10, count);
+    }
+}

@@ -1,0 +1,75 @@
+using DeformEngine.Cpu;
+
+namespace DeformEngine.Tests.Core;
+
+[TestClass]
+public class GemmBlockingTests
+{
+    [TestMethod]
+    [DataRow("48K", 48 << 10)]
+    [DataRow("2048K", 2 << 20)]
+    [DataRow("1M", 1 << 20)]
+    [DataRow(" 32K\n", 32 << 10)]
+    [DataRow("512", 512)]
+    public void ParseSize_SysfsText_Bytes(string text, int expected) =>
+        Assert.AreEqual(expected, CacheSizes.ParseSize(text));
+
+    [TestMethod]
+    [DataRow("")]
+    [DataRow("K")]
+    [DataRow("12Q")]
+    [DataRow("-4K")]
+    public void ParseSize_NotASize_Null(string text) =>
+        Assert.IsNull(CacheSizes.ParseSize(text));
+
+    [TestMethod]
+    public void For_AvxMachineCaches_DeepStepsAndSlicesInL2()
+    {
+        // 48 KiB L1d, 2 MiB L2: a third of L1 holds an 8-row float A panel 512 deep (16 KiB) and a
+        // 256-deep double one; half of L2 holds kc × slice of B.
+        var single = GemmBlocking.For<float, GemmKernel512<float>>(48 << 10, 2 << 20);
+        Assert.AreEqual(512, single.Kc);
+        Assert.AreEqual(480, single.SliceColumns);
+        var dual = GemmBlocking.For<double, GemmKernel512<double>>(48 << 10, 2 << 20);
+        Assert.AreEqual(256, dual.Kc);
+        Assert.AreEqual(504, dual.SliceColumns);
+    }
+
+    [TestMethod]
+    public void For_TinyCaches_ClampedToUsableBlocks()
+    {
+        var blocking = GemmBlocking.For<double, GemmKernel256<double>>(4 << 10, 16 << 10);
+        Assert.AreEqual(128, blocking.Kc);
+        Assert.AreEqual(GemmKernel256<double>.Columns, blocking.SliceColumns);
+    }
+
+    [TestMethod]
+    [DataRow(512, 1000, 500)]
+    [DataRow(512, 512, 512)]
+    [DataRow(512, 513, 257)]
+    [DataRow(384, 4608, 384)]
+    public void DepthStep_KAboveKc_EqualSteps(int kc, int k, int expected) =>
+        Assert.AreEqual(expected, new GemmBlocking(kc, 48).DepthStep(k));
+
+    [TestMethod]
+    [DataRow(392, 4)] // 8 panels and 8 columns: 4 + 4 + 1 panels, 200 and 192 columns per thread
+    [DataRow(576, 6)] // 12 panels: 6 + 6
+    [DataRow(1024, 10)] // 21 panels and 16 columns: smaller tasks would not finish sooner
+    public void PanelsPerTask_TwoThreads_BalancedTasks(int n, int expected) =>
+        Assert.AreEqual(expected, GemmPartition.PanelsPerTask(n, panelWidth: 48, maxPanels: 10, threads: 2));
+
+    [TestMethod]
+    public void PanelsPerTask_OneThread_LargestSliceL2Allows()
+    {
+        Assert.AreEqual(10, GemmPartition.PanelsPerTask(4608, panelWidth: 48, maxPanels: 10, threads: 1));
+        Assert.AreEqual(3, GemmPartition.PanelsPerTask(100, panelWidth: 48, maxPanels: 10, threads: 1));
+    }
+
+    [TestMethod]
+    public void Makespan_TasksInOrderToFreeThread_Columns()
+    {
+        // 392 columns in tasks of 5 panels: 240 + 16 on one thread, 152 + 16 on the other.
+        Assert.AreEqual(256, GemmPartition.Makespan(392, 48, perTask: 5, threads: 2));
+        Assert.AreEqual(392 + GemmPartition.TaskOverheadColumns, GemmPartition.Makespan(392, 48, perTask: 9, threads: 2));
+    }
+}
