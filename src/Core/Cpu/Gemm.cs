@@ -45,8 +45,10 @@ public static partial class Gemm
         GemmPackedA<T>.Pack(transA, m, k, a, lda, columnOrder);
 
     /// <summary>C = alpha·A·op(B) + beta·C for a packed A (m×k); bitwise the same as
-    /// <see cref="Multiply{T}"/> on the A it was packed from.</summary>
-    internal static void MultiplyPacked<T>(GemmPackedA<T> a, bool transB, int n, T alpha, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+    /// <see cref="Multiply{T}"/> on the A it was packed from. <paramref name="threads"/> caps the threads
+    /// (0: <see cref="EngineOptions.Threads"/>); a caller that is itself one task of a parallel loop passes 1.</summary>
+    internal static void MultiplyPacked<T>(GemmPackedA<T> a, bool transB, int n, T alpha, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc,
+        int threads = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -60,7 +62,7 @@ public static partial class Gemm
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        GemmDriver.Run(new GemmProblem(false, transB, m, n, k, Math.Max(1, k), ldb, ldc), a, alpha, b, beta, c);
+        GemmDriver.Run(new GemmProblem(false, transB, m, n, k, Math.Max(1, k), ldb, ldc), a, alpha, b, beta, c, threads);
     }
 
     /// <summary>C = beta·C, the whole product when k = 0; beta = 0 writes zeros so that

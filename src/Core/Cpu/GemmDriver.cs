@@ -36,22 +36,24 @@ internal static unsafe class GemmDriver
             new GemmJob<T, TKernel>(problem, pa, pb, pc, alpha, beta, threads).Execute();
     }
 
-    /// <summary>C = alpha·A·op(B) + beta·C with A packed beforehand, by the kernel it was packed for.</summary>
-    public static void Run<T>(in GemmProblem problem, GemmPackedA<T> a, T alpha, ReadOnlySpan<T> b, T beta, Span<T> c)
+    /// <summary>C = alpha·A·op(B) + beta·C with A packed beforehand, by the kernel it was packed for, on at most
+    /// <paramref name="maxThreads"/> threads (0: <see cref="EngineOptions.Threads"/>).</summary>
+    public static void Run<T>(in GemmProblem problem, GemmPackedA<T> a, T alpha, ReadOnlySpan<T> b, T beta, Span<T> c, int maxThreads = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (a.WideKernel)
-            RunPacked<T, GemmKernel512<T>>(problem, a, alpha, b, beta, c);
+            RunPacked<T, GemmKernel512<T>>(problem, a, alpha, b, beta, c, maxThreads);
         else
-            RunPacked<T, GemmKernel256<T>>(problem, a, alpha, b, beta, c);
+            RunPacked<T, GemmKernel256<T>>(problem, a, alpha, b, beta, c, maxThreads);
     }
 
-    private static void RunPacked<T, TKernel>(in GemmProblem problem, GemmPackedA<T> a, T alpha, ReadOnlySpan<T> b, T beta, Span<T> c)
+    private static void RunPacked<T, TKernel>(in GemmProblem problem, GemmPackedA<T> a, T alpha, ReadOnlySpan<T> b, T beta, Span<T> c,
+        int maxThreads)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
     {
         long work = (long)problem.M * problem.N * problem.K;
-        int threads = work < ParallelThreshold ? 1 : EngineOptions.Threads;
+        int threads = work < ParallelThreshold ? 1 : maxThreads > 0 ? Math.Min(maxThreads, EngineOptions.Threads) : EngineOptions.Threads;
         fixed (T* pb = b, pc = c)
             new GemmJob<T, TKernel>(problem, null, pb, pc, alpha, beta, threads, a.Pointer).Execute();
     }

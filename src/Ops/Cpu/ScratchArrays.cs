@@ -20,3 +20,19 @@ internal static class ScratchArrays<T> where T : unmanaged
 
     public static void Return(T[] array) => Volatile.Write(ref _cached, array);
 }
+
+/// <summary>One scratch array per thread and element type, for the tasks of a parallel loop that each need a
+/// private buffer (a task runs to completion on its thread, so a thread never needs two at once). It grows to
+/// the largest length asked for and is kept.</summary>
+internal static class ThreadScratch<T> where T : unmanaged
+{
+    [ThreadStatic] private static T[]? t_array;
+
+    public static T[] Get(int length)
+    {
+        var array = t_array;
+        if (array is null || array.Length < length)
+            t_array = array = GC.AllocateUninitializedArray<T>(Math.Max(length, 1));
+        return array;
+    }
+}

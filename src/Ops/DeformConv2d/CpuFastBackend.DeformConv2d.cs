@@ -6,9 +6,15 @@ namespace DeformEngine;
 /// <summary>The fast <see cref="IDeformConv2dBackend"/>: chunks of images sized by
 /// <see cref="EngineOptions.WorkspaceBytes"/> (<see cref="DeformConv2dWorkspace"/>), padded channels-last
 /// images and position-major columns (<see cref="DeformChunk"/>), the vectorised sampling kernels of
-/// <see cref="DeformConv2dFastKernels"/> and one GEMM per group and chunk; a deterministic backward.</summary>
+/// <see cref="DeformConv2dFastKernels"/>; a forward in L2-sized tiles of positions (sampling and product per tile,
+/// straight into the output) where the column rows are short enough, else one GEMM per group and chunk; a
+/// deterministic backward.</summary>
 public sealed partial class CpuFastBackend
 {
+    /// <summary>Whether the forward runs in tiles where the shape allows (<see cref="DeformConv2dWorkspace.ForwardTileRows"/>);
+    /// tests switch it off to compare both paths.</summary>
+    internal static bool TiledForward { get; set; } = true;
+
     /// <inheritdoc />
     public override Tensor<T> DeformConv2d<T>(DeformConv2dParams dp, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
         Tensor<T>? bias, Tensor<T>? mask)
@@ -17,11 +23,13 @@ public sealed partial class CpuFastBackend
         var src = input.CpuData;
         var off = offset.CpuData;
         var msk = mask?.CpuData;
-        var result = new T[cp.Batch * cp.OutChannels * cp.ColumnCols];
-        var plan = DeformConv2dWorkspace.ForForward(dp, Unsafe.SizeOf<T>());
+        // Every element is written below (by the product or the tiles' products), so it need not be zeroed.
+        var result = GC.AllocateUninitializedArray<T>(cp.Batch * cp.OutChannels * cp.ColumnCols);
         // The weight re-laid-out and packed for the product, kept while the weight is unchanged.
         var packedWeight = DeformConv2dWeights.CanPack<T>() ? DeformConv2dWeights.PackedForward(weight, cp.Groups) : null;
         var permutedWeight = packedWeight is null ? DeformConv2dWeights.Permuted(weight, cp.Groups) : null;
+        int tileRows = packedWeight is null || !TiledForward ? 0 : DeformConv2dWorkspace.ForwardTileRows(dp, Unsafe.SizeOf<T>());
+        var plan = DeformConv2dWorkspace.ForForward(dp, Unsafe.SizeOf<T>(), tiled: tileRows > 0);
         var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
         try
         {
@@ -29,9 +37,14 @@ public sealed partial class CpuFastBackend
             {
                 var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));
                 var padded = plan.Padded(scratch);
+                DeformConv2dFastKernels.PadImages(chunk, src, padded);
+                if (tileRows > 0)
+                {
+                    DeformConv2dFastKernels.SampleAndMultiply(chunk, padded, off, msk, packedWeight!, bias?.CpuData, result, tileRows);
+                    continue;
+                }
                 var columns = plan.Columns(scratch)[..(chunk.Rows * chunk.RowLength)];
                 var product = plan.Product(scratch).Span[..(cp.OutChannels * chunk.Rows)];
-                DeformConv2dFastKernels.PadImages(chunk, src, padded);
                 DeformConv2dFastKernels.Im2Col(chunk, padded, off, msk, columns);
                 if (packedWeight is not null)
                     ConvGemm.ForwardPositionMajorPacked<T>(packedWeight, cp.OutChannels, chunk.RowLength, chunk.Rows, columns.Span, product);

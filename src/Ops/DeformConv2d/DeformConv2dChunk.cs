@@ -127,9 +127,36 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     public long ScratchLength =>
         (long)PaddedLength + ProductLength + ColumnLength + GradColumnLength + GradPaddedLength + 4L * TableLength;
 
-    /// <summary>The plan of a forward pass.</summary>
-    public static DeformConv2dWorkspace ForForward(DeformConv2dParams parameters, int elementSize) =>
-        Create(parameters, elementSize, columns: true, sampling: false, inputGradient: false);
+    /// <summary>The plan of a forward pass; <paramref name="tiled"/> for
+    /// <see cref="DeformConv2dFastKernels.SampleAndMultiply{T}"/>, which needs only the padded images.</summary>
+    public static DeformConv2dWorkspace ForForward(DeformConv2dParams parameters, int elementSize, bool tiled = false) =>
+        Create(parameters, elementSize, columns: !tiled, sampling: false, inputGradient: false, product: !tiled);
+
+    /// <summary>Fewest output positions in a tile of the tiled forward: each tile streams the whole weight
+    /// once, so a tile of n positions does n/2 multiply-adds per weight byte read (float; the same share of
+    /// the peak in double), 48 at this bound — enough that the weight's stream from L3 stays far below the
+    /// arithmetic.</summary>
+    public const int MinForwardTileRows = 96;
+
+    /// <summary>Bytes of column rows per tile of the tiled forward: half of L2. Tests lower it to cut images into
+    /// several tiles.</summary>
+    internal static long ForwardTileBytes { get; set; } = Cpu.CacheSizes.L2 / 2;
+
+    /// <summary>Output positions per tile of the tiled forward: as many column rows as fill half of L2 (the
+    /// GEMM's packed slice takes the other half), balanced over each image's positions; 0 when fewer than
+    /// <see cref="MinForwardTileRows"/> fit (long rows: many channels), where the untiled forward's one
+    /// product per chunk reuses the weight better. Depends on the shape and the cache only, never on the
+    /// thread count.</summary>
+    public static int ForwardTileRows(DeformConv2dParams parameters, int elementSize)
+    {
+        long rowBytes = Math.Max(1L, (long)parameters.Conv.ColumnRows * elementSize);
+        long fit = ForwardTileBytes / rowBytes;
+        int positions = parameters.Conv.ColumnCols;
+        if (fit < MinForwardTileRows || positions == 0)
+            return 0;
+        long tiles = (positions + fit - 1) / fit;
+        return (int)((positions + tiles - 1) / tiles);
+    }
 
     /// <summary>The plan of a backward pass that computes the gradients asked for.</summary>
     public static DeformConv2dWorkspace ForBackward(DeformConv2dParams parameters, int elementSize, bool gradInput, bool gradOffsetOrMask,
@@ -140,14 +167,15 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     /// needed (forward, weight gradient), <paramref name="sampling"/> for gradients to offset, mask or
     /// input (gradient columns), <paramref name="inputGradient"/> for the table and the padded input
     /// gradient. The weight gradient needs no scratch: its GEMM writes into the result array.</summary>
-    private static DeformConv2dWorkspace Create(DeformConv2dParams dp, int elementSize, bool columns, bool sampling, bool inputGradient)
+    private static DeformConv2dWorkspace Create(DeformConv2dParams dp, int elementSize, bool columns, bool sampling, bool inputGradient,
+        bool product = true)
     {
         var cp = dp.Conv;
         long L = cp.ColumnCols;
         long padded = DeformChunk.PaddedLength(dp, 1);
         long columnLength = (long)cp.ColumnRows * L;
         long tableEntries = inputGradient ? (long)dp.OffsetGroups * dp.KernelPoints * L : 0;
-        long perImageElements = padded + cp.OutChannels * L + (columns ? columnLength : 0) + (sampling ? columnLength : 0)
+        long perImageElements = padded + (product ? cp.OutChannels * L : 0) + (columns ? columnLength : 0) + (sampling ? columnLength : 0)
                                 + (inputGradient ? padded + 4 * tableEntries : 0);
         long perImage = perImageElements * elementSize + tableEntries * sizeof(int);
         // An empty batch has no chunk.
@@ -156,7 +184,7 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
         int images = chunks == 0 ? 0 : (cp.Batch + chunks - 1) / chunks;
         var plan = new DeformConv2dWorkspace(images, chunks,
             PaddedLength: checked((int)(padded * images)),
-            ProductLength: checked((int)(cp.OutChannels * L * images)),
+            ProductLength: product ? checked((int)(cp.OutChannels * L * images)) : 0,
             ColumnLength: columns ? checked((int)(columnLength * images)) : 0,
             GradColumnLength: sampling ? checked((int)(columnLength * images)) : 0,
             GradPaddedLength: inputGradient ? checked((int)(padded * images)) : 0,

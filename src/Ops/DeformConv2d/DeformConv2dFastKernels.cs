@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using DeformEngine.Cpu;
 
@@ -65,28 +66,73 @@ internal static unsafe class DeformConv2dFastKernels
             fixed (T* msk = mask)
             fixed (T* col = columns.Span)
             {
-                int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Parameters.Conv.OutW;
-                for (int r = block * RowBlock, end = Math.Min(r + RowBlock, chunk.Rows); r < end; r++)
-                {
-                    int b = r / chunk.Positions, l = r - b * chunk.Positions, y = l / outW, x = l - y * outW;
-                    T* row = col + (long)r * chunk.RowLength;
-                    for (int g = 0; g < chunk.Parameters.OffsetGroups; g++)
-                        for (int k = 0; k < chunk.KernelPoints; k++)
-                        {
-                            var s = chunk.Locate(off, msk, b, y, x, g, k);
-                            T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
-                            T* lt = pad + (long)s.Pixel * channels, lb = lt + wp * channels;
-                            for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
-                            {
-                                int runEnd = chunk.RunEnd(c, groupEnd);
-                                ChannelVectors.Bilinear(row + chunk.ColumnOffset(c, k), lt + c, lt + channels + c, lb + c, lb + channels + c,
-                                    w0, w1, w2, w3, runEnd - c);
-                                c = runEnd;
-                            }
-                        }
-                }
+                int first = block * RowBlock;
+                SampleRows(chunk, pad, off, msk, first, Math.Min(first + RowBlock, chunk.Rows), col + (long)first * chunk.RowLength);
             }
         });
+    }
+
+    /// <summary>The forward in tiles of <paramref name="tileRows"/> output positions of one image, for rows short
+    /// enough that a tile stays in a core's L2 (<see cref="DeformConv2dWorkspace.ForwardTileRows"/>): a task samples
+    /// its tile's column rows into its thread's buffer, multiplies them by the packed weight on its own thread
+    /// straight into the output and adds the bias, while they are still in that core's caches. No column matrix and
+    /// no product buffer go through memory, and with many small tasks a thread that is held up is covered by the
+    /// others. An output element gets the same sums in the same order as from the untiled path.</summary>
+    public static void SampleAndMultiply<T>(DeformChunk chunk, ReadOnlyMemory<T> padded, T[] offset, T[]? mask,
+        GemmPackedA<T>[] weight, T[]? bias, T[] result, int tileRows) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int positions = chunk.Positions, tilesPerImage = (positions + tileRows - 1) / tileRows;
+        int outChannels = chunk.Parameters.Conv.OutChannels, groups = weight.Length;
+        int og = outChannels / groups, kg = chunk.RowLength / groups;
+        ParallelLoop.For(chunk.Images * tilesPerImage, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
+        {
+            int b = task / tilesPerImage, l0 = (task - b * tilesPerImage) * tileRows, n = Math.Min(tileRows, positions - l0);
+            var tile = ThreadScratch<T>.Get(tileRows * chunk.RowLength);
+            int firstRow = b * positions + l0;
+            fixed (T* pad = padded.Span)
+            fixed (T* off = offset)
+            fixed (T* msk = mask)
+            fixed (T* dest = tile)
+                SampleRows(chunk, pad, off, msk, firstRow, firstRow + n, dest);
+            var image = result.AsSpan((chunk.First + b) * outChannels * positions, outChannels * positions);
+            for (int g = 0; g < groups; g++)
+                Gemm.MultiplyPacked(weight[g], true, n, T.One, tile.AsSpan(g * kg), chunk.RowLength, T.Zero, image[(g * og * positions + l0)..],
+                    positions, threads: 1);
+            if (bias is not null)
+                for (int o = 0; o < outChannels; o++)
+                {
+                    var row = image.Slice(o * positions + l0, n);
+                    TensorPrimitives.Add(row, bias[o], row);
+                }
+        });
+    }
+
+    /// <summary>Column rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of the chunk; row r goes to
+    /// dest + (r − firstRow)·RowLength.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SampleRows<T>(in DeformChunk chunk, T* pad, T* off, T* msk, int firstRow, int endRow, T* dest)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Parameters.Conv.OutW;
+        for (int r = firstRow; r < endRow; r++)
+        {
+            int b = r / chunk.Positions, l = r - b * chunk.Positions, y = l / outW, x = l - y * outW;
+            T* row = dest + (long)(r - firstRow) * chunk.RowLength;
+            for (int g = 0; g < chunk.Parameters.OffsetGroups; g++)
+                for (int k = 0; k < chunk.KernelPoints; k++)
+                {
+                    var s = chunk.Locate(off, msk, b, y, x, g, k);
+                    T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
+                    T* lt = pad + (long)s.Pixel * channels, lb = lt + wp * channels;
+                    for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
+                    {
+                        int runEnd = chunk.RunEnd(c, groupEnd);
+                        ChannelVectors.Bilinear(row + chunk.ColumnOffset(c, k), lt + c, lt + channels + c, lb + c, lb + channels + c,
+                            w0, w1, w2, w3, runEnd - c);
+                        c = runEnd;
+                    }
+                }
+        }
     }
 
     /// <summary>The backward's pass over the sampling points, given ∂L/∂columns of the chunk. Per

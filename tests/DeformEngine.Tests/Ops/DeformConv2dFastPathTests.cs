@@ -75,4 +75,79 @@ public class DeformConv2dFastPathTests
             EngineOptions.WorkspaceBytes = savedBudget;
         }
     }
+
+    /// <summary>The tiled forward (sampling and product per tile of positions, into the output) against the
+    /// untiled one (a column matrix, one product per chunk, then the bias): bitwise the same, for one tile per
+    /// image and for several (the last one shorter), with groups, offset groups, stride, no mask, no bias, a
+    /// batch and both thread counts. Both run the same sums; a tile boundary, a missed tile or a bias added
+    /// twice changes the output.</summary>
+    [TestMethod]
+    public void TiledForward_OneOrManyTilesPerImage_BitwiseSameAsUntiled()
+    {
+        var configs = new[]
+        {
+            new DeformConv2dCase("tiles_mask_bias", 301, 3, 4, 5, 19, 21, 3, 3, (1, 1), (1, 1), (1, 1), 1, 1, true, true),
+            new DeformConv2dCase("tiles_groups_og", 302, 2, 6, 9, 20, 20, 3, 3, (1, 1), (1, 1), (1, 1), 3, 2, true, false),
+            new DeformConv2dCase("tiles_stride_nomask", 303, 2, 4, 6, 25, 23, 3, 3, (2, 1), (1, 1), (1, 1), 2, 1, false, true),
+        };
+        long savedTile = DeformConv2dWorkspace.ForwardTileBytes;
+        int savedThreads = EngineOptions.Threads;
+        try
+        {
+            foreach (var config in configs)
+            {
+                var dp = new DeformConv2dParams(new Conv2dParams(config.N, config.C, config.H, config.W, config.O, config.Kh, config.Kw,
+                    config.Stride, config.Padding, config.Dilation, config.Groups), config.OffsetGroups, config.Mask);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    EngineOptions.Threads = threads;
+                    CpuFastBackend.TiledForward = false;
+                    var untiledFloat = Forward<float>(config);
+                    var untiledDouble = Forward<double>(config);
+                    CpuFastBackend.TiledForward = true;
+                    // One tile per image, then tiles of MinForwardTileRows rows (several per image, the last shorter).
+                    foreach (long rows in new long[] { 1 << 20, DeformConv2dWorkspace.MinForwardTileRows })
+                    {
+                        DeformConv2dWorkspace.ForwardTileBytes = rows * dp.Conv.ColumnRows * sizeof(float);
+                        int tileRows = DeformConv2dWorkspace.ForwardTileRows(dp, sizeof(float));
+                        Assert.IsTrue(tileRows > 0, $"{config}: the tiled forward must run");
+                        if (rows < dp.Conv.ColumnCols)
+                            Assert.IsTrue(tileRows < dp.Conv.ColumnCols, $"{config}: expected several tiles per image, got {tileRows} rows");
+                        AssertBitwise(untiledFloat, Forward<float>(config), $"float, {threads} threads, tiles of {tileRows}, {config}");
+                        DeformConv2dWorkspace.ForwardTileBytes = rows * dp.Conv.ColumnRows * sizeof(double);
+                        AssertBitwise(untiledDouble, Forward<double>(config), $"double, {threads} threads, {config}");
+                    }
+                    DeformConv2dWorkspace.ForwardTileBytes = savedTile;
+                }
+                // And the tiled forward against the reference loops.
+                var expected = Forward<double>(config, TestBackends.CpuReference);
+                DeformConv2dWorkspace.ForwardTileBytes = DeformConv2dWorkspace.MinForwardTileRows * dp.Conv.ColumnRows * sizeof(double);
+                var tiled = Forward<double>(config);
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.AreEqual(expected[i], tiled[i], DoubleTolerance, $"{config}: output {i} against the reference");
+            }
+        }
+        finally
+        {
+            DeformConv2dWorkspace.ForwardTileBytes = savedTile;
+            CpuFastBackend.TiledForward = true;
+            EngineOptions.Threads = savedThreads;
+        }
+    }
+
+    private static T[] Forward<T>(DeformConv2dCase c, string backend = TestBackends.CpuFast) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var selected = TestBackends.Open<T>(backend);
+        var inputs = c.Inputs<T>().Select(t => t.To(selected.Device)).ToArray();
+        using (Autograd.NoGrad())
+            return c.Function<T>()(inputs).To(Device.Cpu).ToArray();
+    }
+
+    private static void AssertBitwise<T>(T[] expected, T[] actual, string what) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Assert.AreEqual(expected.Length, actual.Length, what);
+        for (int i = 0; i < expected.Length; i++)
+            if (!expected[i].Equals(actual[i]))
+                Assert.Fail($"{what}: output {i} is {actual[i]}, untiled {expected[i]}");
+    }
 }
