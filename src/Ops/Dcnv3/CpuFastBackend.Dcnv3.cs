@@ -19,9 +19,10 @@ public sealed partial class CpuFastBackend
     public override Tensor<T>?[] Dcnv3Backward<T>(Dcnv3Params parameters, Tensor<T> gradOutput, Tensor<T> input, Tensor<T> offset,
         Tensor<T> mask, bool[] needs)
     {
-        var gradInput = needs[0] ? new T[input.Numel] : null;
-        var gradOffset = needs[1] ? new T[offset.Numel] : null;
-        var gradMask = needs[2] ? new T[mask.Numel] : null;
+        // The kernel writes every element of these (Dcnv3FastKernels.Backward).
+        var gradInput = needs[0] ? GC.AllocateUninitializedArray<T>(input.Numel) : null;
+        var gradOffset = needs[1] ? GC.AllocateUninitializedArray<T>(offset.Numel) : null;
+        var gradMask = needs[2] ? GC.AllocateUninitializedArray<T>(mask.Numel) : null;
         if (gradInput is not null || gradOffset is not null || gradMask is not null)
             Dcnv3FastKernels.Backward(parameters, Dcnv3Fields.Dcnv3(parameters), gradOutput.CpuData, input.CpuData, offset.CpuData,
                 mask.CpuData, gradInput, gradOffset, gradMask);
@@ -46,7 +47,8 @@ public sealed partial class CpuFastBackend
         bool[] needs)
     {
         var packed = offsetMask.CpuData;
-        var gradInput = needs[0] ? new T[input.Numel] : null;
+        var gradInput = needs[0] ? GC.AllocateUninitializedArray<T>(input.Numel) : null;
+        // Zeroed: the packed rows' padding belongs to no sampling point.
         var gradPacked = needs[1] ? new T[offsetMask.Numel] : null;
         if (gradInput is not null || gradPacked is not null)
             Dcnv3FastKernels.Backward(parameters.Sampling, Dcnv3Fields.Dcnv4(parameters), gradOutput.CpuData, input.CpuData, packed, packed,

@@ -180,7 +180,9 @@ internal static unsafe class Dcnv3FastKernels
     /// <summary>The backward, one task per (image, run of groups): per sampling point S_q = Σ_c u[c]·v_q[c] over the
     /// group's channels (u = ∂L/∂out), then ∂L/∂m = Σ_q g_q·S_q, ∂L/∂Δx = s·m·Σ_q (∂g_q/∂x)·S_q (Δy
     /// likewise), and ∂L/∂input[q] += m·g_q·u in the same pass over the channels. Null destinations are
-    /// skipped; the offset and mask destinations may be one array (DCNv4). The destinations must be zeroed.</summary>
+    /// skipped; the offset and mask destinations may be one array (DCNv4). The kernel writes every element of
+    /// ∂L/∂input and every offset and mask entry of a sampling point, so those may arrive uninitialised; entries
+    /// that belong to no point (DCNv4's padding) must be zero.</summary>
     public static void Backward<T>(Dcnv3Params parameters, Dcnv3Fields fields, T[] gradOutput, T[] input, T[] offset, T[] mask,
         T[]? gradInput, T[]? gradOffset, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -195,7 +197,9 @@ internal static unsafe class Dcnv3FastKernels
         runsPerImage = (parameters.Group + groupsPerRun - 1) / groupsPerRun;
         ParallelLoop.For(parameters.Batch * runsPerImage, task =>
         {
-            int n = task / runsPerImage, firstGroup = (task - n * runsPerImage) * groupsPerRun;
+            // Image fastest: tasks that run at the same time work on different images where there are several, so
+            // they do not write the same cache lines (an image's neighbouring groups share the lines at their border).
+            int n = task % parameters.Batch, firstGroup = task / parameters.Batch * groupsPerRun;
             int endGroup = Math.Min(firstGroup + groupsPerRun, parameters.Group);
             int channels = parameters.Channels, plane = parameters.Height * parameters.Width;
             var sink = new T[groupChannels];
@@ -210,6 +214,11 @@ internal static unsafe class Dcnv3FastKernels
             fixed (T* gMask = gradMask)
             {
                 T* gradImageN = gradImage == null ? null : gradImage + (long)n * plane * channels;
+                // The input gradient arrives uninitialised: the task clears its own channels of image n first (in
+                // parallel, and into the cache just before it adds into them).
+                if (gradImageN != null)
+                    for (long pixel = 0; pixel < plane; pixel++)
+                        new Span<T>(gradImageN + pixel * channels + firstGroup * groupChannels, (endGroup - firstGroup) * groupChannels).Clear();
                 for (int oy = 0; oy < parameters.OutH; oy++)
                     for (int ox = 0; ox < parameters.OutW; ox++)
                     {
@@ -221,7 +230,14 @@ internal static unsafe class Dcnv3FastKernels
                             {
                                 // NOTE: a point with no corner in the map read 0 whatever its offset and mask: its
                                 // gradients stay 0 (even for a non-finite mask).
-                                if (!grid.Locate(fields, off, row, oy, ox, g, p, out var corners)) continue;
+                                if (!grid.Locate(fields, off, row, oy, ox, g, p, out var corners))
+                                {
+                                    // The offset and mask gradients arrive uninitialised too.
+                                    if (gOff != null)
+                                        gOff[fields.OffsetX(row, g, p)] = gOff[fields.OffsetX(row, g, p) + 1] = T.Zero;
+                                    if (gMask != null) gMask[fields.Mask(row, g, p)] = T.Zero;
+                                    continue;
+                                }
                                 T m = msk[fields.Mask(row, g, p)];
                                 long at = ((long)corners.Top * parameters.Width + corners.Left) * channels + g * groupChannels;
                                 long down = (long)parameters.Width * channels;

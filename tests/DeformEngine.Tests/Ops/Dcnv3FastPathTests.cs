@@ -1,3 +1,4 @@
+using DeformEngine.Kernels;
 using DeformEngine.Tests.Support;
 
 namespace DeformEngine.Tests.Ops;
@@ -214,5 +215,38 @@ public class Dcnv3FastPathTests
         Assert.IsTrue(expected.Count(double.IsFinite) > expected.Length / 2, "most samples stay finite");
         for (int i = 0; i < expected.Length; i++)
             Assert.AreEqual(double.IsFinite(expected[i]), double.IsFinite(actual[i]), $"element {i}: {expected[i]} vs {actual[i]}");
+    }
+
+    /// <summary>The backward kernel writes every element of the input, offset and mask gradients (they are allocated
+    /// uninitialised): destinations filled with NaN give bitwise the same gradients as zeroed ones, with offsets
+    /// large enough that many sampling points leave the map (those write zeros), for groups of 16 and 32 channels
+    /// (the register paths) and 3, on a batch of two.</summary>
+    [TestMethod]
+    public void Backward_UninitialisedDestinations_EveryElementWritten()
+    {
+        foreach (int groupChannels in new[] { 3, 16, 32 })
+        {
+            var parameters = new Dcnv3Params(2, 9, 8, 3, groupChannels, (3, 3), (1, 1), (1, 1), (1, 1), 1.0, false);
+            var fields = Dcnv3Fields.Dcnv3(parameters);
+            var input = Tensor<float>.Randn(41, parameters.Batch, parameters.Height, parameters.Width, parameters.Channels).ToArray();
+            var offset = Tensor<float>.Randn(42, parameters.Batch, parameters.OutH, parameters.OutW, parameters.Group * parameters.Points * 2)
+                .MulScalar(6f).ToArray();
+            var mask = Tensor<float>.Randn(43, parameters.Batch, parameters.OutH, parameters.OutW, parameters.Group * parameters.Points).ToArray();
+            var upstream = Tensor<float>.Randn(44, parameters.Batch, parameters.OutH, parameters.OutW, parameters.Channels).ToArray();
+            (float[] Input, float[] Offset, float[] Mask) Run(float fill)
+            {
+                var gradInput = Enumerable.Repeat(fill, input.Length).ToArray();
+                var gradOffset = Enumerable.Repeat(fill, offset.Length).ToArray();
+                var gradMask = Enumerable.Repeat(fill, mask.Length).ToArray();
+                Dcnv3FastKernels.Backward(parameters, fields, upstream, input, offset, mask, gradInput, gradOffset, gradMask);
+                return (gradInput, gradOffset, gradMask);
+            }
+            var zeroed = Run(0f);
+            var poisoned = Run(float.NaN);
+            Assert.IsTrue(zeroed.Offset.Count(v => v == 0f) > offset.Length / 10, "the offsets must carry many points off the map");
+            CollectionAssert.AreEqual(zeroed.Input, poisoned.Input, $"grad input, Cg {groupChannels}");
+            CollectionAssert.AreEqual(zeroed.Offset, poisoned.Offset, $"grad offset, Cg {groupChannels}");
+            CollectionAssert.AreEqual(zeroed.Mask, poisoned.Mask, $"grad mask, Cg {groupChannels}");
+        }
     }
 }
