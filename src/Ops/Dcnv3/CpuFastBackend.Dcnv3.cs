@@ -48,8 +48,7 @@ public sealed partial class CpuFastBackend
     {
         var packed = offsetMask.CpuData;
         var gradInput = needs[0] ? GC.AllocateUninitializedArray<T>(input.Numel) : null;
-        // Zeroed: the packed rows' padding belongs to no sampling point.
-        var gradPacked = needs[1] ? new T[offsetMask.Numel] : null;
+        var gradPacked = needs[1] ? GC.AllocateUninitializedArray<T>(offsetMask.Numel) : null;
         if (gradInput is not null || gradPacked is not null)
             Dcnv3FastKernels.Backward(parameters.Sampling, Dcnv3Fields.Dcnv4(parameters), gradOutput.CpuData, input.CpuData, packed, packed,
                 gradInput, gradPacked, gradPacked);

@@ -181,8 +181,8 @@ internal static unsafe class Dcnv3FastKernels
     /// group's channels (u = ∂L/∂out), then ∂L/∂m = Σ_q g_q·S_q, ∂L/∂Δx = s·m·Σ_q (∂g_q/∂x)·S_q (Δy
     /// likewise), and ∂L/∂input[q] += m·g_q·u in the same pass over the channels. Null destinations are
     /// skipped; the offset and mask destinations may be one array (DCNv4). The kernel writes every element of
-    /// ∂L/∂input and every offset and mask entry of a sampling point, so those may arrive uninitialised; entries
-    /// that belong to no point (DCNv4's padding) must be zero.</summary>
+    /// ∂L/∂input and every entry of the offset and mask destinations (DCNv4's padding included), so they may arrive
+    /// uninitialised.</summary>
     public static void Backward<T>(Dcnv3Params parameters, Dcnv3Fields fields, T[] gradOutput, T[] input, T[] offset, T[] mask,
         T[]? gradInput, T[]? gradOffset, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -219,6 +219,12 @@ internal static unsafe class Dcnv3FastKernels
                 if (gradImageN != null)
                     for (long pixel = 0; pixel < plane; pixel++)
                         new Span<T>(gradImageN + pixel * channels + firstGroup * groupChannels, (endGroup - firstGroup) * groupChannels).Clear();
+                // A packed row's padding (DCNv4: the entries after the last group's) belongs to no point: the image's first
+                // run clears it.
+                int paddingStart = parameters.Group * fields.OffsetGroup;
+                if (gOff != null && firstGroup == 0 && fields.OffsetRow > paddingStart)
+                    for (int row = n * parameters.OutH * parameters.OutW, end = row + parameters.OutH * parameters.OutW; row < end; row++)
+                        new Span<T>(gOff + (long)row * fields.OffsetRow + paddingStart, fields.OffsetRow - paddingStart).Clear();
                 for (int oy = 0; oy < parameters.OutH; oy++)
                     for (int ox = 0; ox < parameters.OutW; ox++)
                     {

@@ -220,7 +220,7 @@ public class Dcnv3FastPathTests
     /// <summary>The backward kernel writes every element of the input, offset and mask gradients (they are allocated
     /// uninitialised): destinations filled with NaN give bitwise the same gradients as zeroed ones, with offsets
     /// large enough that many sampling points leave the map (those write zeros), for groups of 16 and 32 channels
-    /// (the register paths) and 3, on a batch of two.</summary>
+    /// (the register paths) and 3, on a batch of two; for DCNv4 with a padded packed row.</summary>
     [TestMethod]
     public void Backward_UninitialisedDestinations_EveryElementWritten()
     {
@@ -247,6 +247,20 @@ public class Dcnv3FastPathTests
             CollectionAssert.AreEqual(zeroed.Input, poisoned.Input, $"grad input, Cg {groupChannels}");
             CollectionAssert.AreEqual(zeroed.Offset, poisoned.Offset, $"grad offset, Cg {groupChannels}");
             CollectionAssert.AreEqual(zeroed.Mask, poisoned.Mask, $"grad mask, Cg {groupChannels}");
+
+            // DCNv4: offsets and weights packed into one row, 3·G·P = 81 entries padded to 88.
+            var packedParameters = new Dcnv4Params(parameters, Dcnv4Params.PackedLength(parameters.Group, parameters.Points));
+            Assert.AreEqual(88, packedParameters.OffsetMaskLength);
+            var packed = Tensor<float>.Randn(45, packedParameters.OffsetMaskShape).MulScalar(6f).ToArray();
+            float[] RunPacked(float fill)
+            {
+                var gradInput = Enumerable.Repeat(fill, input.Length).ToArray();
+                var gradPacked = Enumerable.Repeat(fill, packed.Length).ToArray();
+                Dcnv3FastKernels.Backward(parameters, Dcnv3Fields.Dcnv4(packedParameters), upstream, input, packed, packed, gradInput, gradPacked,
+                    gradPacked);
+                return [.. gradInput, .. gradPacked];
+            }
+            CollectionAssert.AreEqual(RunPacked(0f), RunPacked(float.NaN), $"DCNv4 grad input and grad offset_mask, Cg {groupChannels}");
         }
     }
 }
