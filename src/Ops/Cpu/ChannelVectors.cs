@@ -11,15 +11,6 @@ internal static unsafe class ChannelVectors
 {
     private static bool UseVectors => Vector256.IsHardwareAccelerated;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> MultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-            return Vector256.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector256.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
-        throw new NotSupportedException(typeof(T).Name);
-    }
 
     /// <summary>dest[i] = w0·lt[i] + w1·rt[i] + w2·lb[i] + w3·rb[i] for i &lt; count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -36,9 +27,9 @@ internal static unsafe class ChannelVectors
             for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
             {
                 var sum = v0 * Vector256.Load(lt + i);
-                sum = MultiplyAdd(v1, Vector256.Load(rt + i), sum);
-                sum = MultiplyAdd(v2, Vector256.Load(lb + i), sum);
-                MultiplyAdd(v3, Vector256.Load(rb + i), sum).Store(dest + i);
+                sum = FusedVectors.MultiplyAdd(v1, Vector256.Load(rt + i), sum);
+                sum = FusedVectors.MultiplyAdd(v2, Vector256.Load(lb + i), sum);
+                FusedVectors.MultiplyAdd(v3, Vector256.Load(rb + i), sum).Store(dest + i);
             }
         }
         for (; i < count; i++)
@@ -76,15 +67,15 @@ internal static unsafe class ChannelVectors
                 if (dest != null)
                 {
                     var sum = v0 * a;
-                    sum = MultiplyAdd(v1, b, sum);
-                    sum = MultiplyAdd(v2, c, sum);
-                    MultiplyAdd(v3, d, sum).Store(dest + i);
+                    sum = FusedVectors.MultiplyAdd(v1, b, sum);
+                    sum = FusedVectors.MultiplyAdd(v2, c, sum);
+                    FusedVectors.MultiplyAdd(v3, d, sum).Store(dest + i);
                 }
                 var u = Vector256.Load(upstream + i);
-                s0 = MultiplyAdd(u, a, s0);
-                s1 = MultiplyAdd(u, b, s1);
-                s2 = MultiplyAdd(u, c, s2);
-                s3 = MultiplyAdd(u, d, s3);
+                s0 = FusedVectors.MultiplyAdd(u, a, s0);
+                s1 = FusedVectors.MultiplyAdd(u, b, s1);
+                s2 = FusedVectors.MultiplyAdd(u, c, s2);
+                s3 = FusedVectors.MultiplyAdd(u, d, s3);
             }
             sumLt = Vector256.Sum(s0);
             sumRt = Vector256.Sum(s1);
@@ -124,10 +115,10 @@ internal static unsafe class ChannelVectors
             for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
             {
                 var u = Vector256.Load(upstream + i);
-                MultiplyAdd(v0, u, Vector256.Load(lt + i)).Store(lt + i);
-                MultiplyAdd(v1, u, Vector256.Load(rt + i)).Store(rt + i);
-                MultiplyAdd(v2, u, Vector256.Load(lb + i)).Store(lb + i);
-                MultiplyAdd(v3, u, Vector256.Load(rb + i)).Store(rb + i);
+                FusedVectors.MultiplyAdd(v0, u, Vector256.Load(lt + i)).Store(lt + i);
+                FusedVectors.MultiplyAdd(v1, u, Vector256.Load(rt + i)).Store(rt + i);
+                FusedVectors.MultiplyAdd(v2, u, Vector256.Load(lb + i)).Store(lb + i);
+                FusedVectors.MultiplyAdd(v3, u, Vector256.Load(rb + i)).Store(rb + i);
             }
         }
         for (; i < count; i++)

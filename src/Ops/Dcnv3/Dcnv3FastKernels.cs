@@ -97,77 +97,96 @@ internal static unsafe class Dcnv3FastKernels
         if (registers > 0)
         {
             Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+            int next = Vector512<T>.Count;
             for (int p = 0; p < points; p++)
             {
-                if (!grid.Locate(fields, off, row, oy, ox, g, p, out var corners)) continue;
-                T m = msk[fields.Mask(row, g, p)];
-                T* pixel = image + ((long)corners.Top * width + corners.Left) * channels + g * groupChannels;
-                bool lt = corners.TopIn && corners.LeftIn, rt = corners.TopIn && corners.RightIn;
-                bool lb = corners.BottomIn && corners.LeftIn, rb = corners.BottomIn && corners.RightIn;
-                T* s0 = lt ? pixel : zero, s1 = rt ? pixel + channels : zero, s2 = lb ? pixel + down : zero, s3 = rb ? pixel + down + channels : zero;
-                var w0 = Vector512.Create(lt ? m * corners.Glt : T.Zero);
-                var w1 = Vector512.Create(rt ? m * corners.Grt : T.Zero);
-                var w2 = Vector512.Create(lb ? m * corners.Glb : T.Zero);
-                var w3 = Vector512.Create(rb ? m * corners.Grb : T.Zero);
-                a0 = MultiplyAdd(w0, Vector512.Load(s0), a0);
-                a1 = MultiplyAdd(w1, Vector512.Load(s1), a1);
-                a2 = MultiplyAdd(w2, Vector512.Load(s2), a2);
-                a3 = MultiplyAdd(w3, Vector512.Load(s3), a3);
+                if (!PointSources<T>.Locate(grid, fields, off, msk, image, zero, row, oy, ox, g, p, width, channels, groupChannels, down, out var s))
+                    continue;
+                var w0 = Vector512.Create(s.W0);
+                var w1 = Vector512.Create(s.W1);
+                var w2 = Vector512.Create(s.W2);
+                var w3 = Vector512.Create(s.W3);
+                a0 = FusedVectors.MultiplyAdd(w0, Vector512.Load(s.S0), a0);
+                a1 = FusedVectors.MultiplyAdd(w1, Vector512.Load(s.S1), a1);
+                a2 = FusedVectors.MultiplyAdd(w2, Vector512.Load(s.S2), a2);
+                a3 = FusedVectors.MultiplyAdd(w3, Vector512.Load(s.S3), a3);
                 if (registers == 2)
                 {
-                    int next = Vector512<T>.Count;
-                    b0 = MultiplyAdd(w0, Vector512.Load(s0 + next), b0);
-                    b1 = MultiplyAdd(w1, Vector512.Load(s1 + next), b1);
-                    b2 = MultiplyAdd(w2, Vector512.Load(s2 + next), b2);
-                    b3 = MultiplyAdd(w3, Vector512.Load(s3 + next), b3);
+                    b0 = FusedVectors.MultiplyAdd(w0, Vector512.Load(s.S0 + next), b0);
+                    b1 = FusedVectors.MultiplyAdd(w1, Vector512.Load(s.S1 + next), b1);
+                    b2 = FusedVectors.MultiplyAdd(w2, Vector512.Load(s.S2 + next), b2);
+                    b3 = FusedVectors.MultiplyAdd(w3, Vector512.Load(s.S3 + next), b3);
                 }
             }
             ((a0 + a1) + (a2 + a3)).Store(dest);
             if (registers == 2)
-                ((b0 + b1) + (b2 + b3)).Store(dest + Vector512<T>.Count);
-            return;
+                ((b0 + b1) + (b2 + b3)).Store(dest + next);
         }
+        else
         {
             Vector256<T> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+            int next = Vector256<T>.Count;
             for (int p = 0; p < points; p++)
             {
-                if (!grid.Locate(fields, off, row, oy, ox, g, p, out var corners)) continue;
-                T m = msk[fields.Mask(row, g, p)];
-                T* pixel = image + ((long)corners.Top * width + corners.Left) * channels + g * groupChannels;
-                bool lt = corners.TopIn && corners.LeftIn, rt = corners.TopIn && corners.RightIn;
-                bool lb = corners.BottomIn && corners.LeftIn, rb = corners.BottomIn && corners.RightIn;
-                T* s0 = lt ? pixel : zero, s1 = rt ? pixel + channels : zero, s2 = lb ? pixel + down : zero, s3 = rb ? pixel + down + channels : zero;
-                var w0 = Vector256.Create(lt ? m * corners.Glt : T.Zero);
-                var w1 = Vector256.Create(rt ? m * corners.Grt : T.Zero);
-                var w2 = Vector256.Create(lb ? m * corners.Glb : T.Zero);
-                var w3 = Vector256.Create(rb ? m * corners.Grb : T.Zero);
-                a0 = MultiplyAdd(w0, Vector256.Load(s0), a0);
-                a1 = MultiplyAdd(w1, Vector256.Load(s1), a1);
-                a2 = MultiplyAdd(w2, Vector256.Load(s2), a2);
-                a3 = MultiplyAdd(w3, Vector256.Load(s3), a3);
+                if (!PointSources<T>.Locate(grid, fields, off, msk, image, zero, row, oy, ox, g, p, width, channels, groupChannels, down, out var s))
+                    continue;
+                var w0 = Vector256.Create(s.W0);
+                var w1 = Vector256.Create(s.W1);
+                var w2 = Vector256.Create(s.W2);
+                var w3 = Vector256.Create(s.W3);
+                a0 = FusedVectors.MultiplyAdd(w0, Vector256.Load(s.S0), a0);
+                a1 = FusedVectors.MultiplyAdd(w1, Vector256.Load(s.S1), a1);
+                a2 = FusedVectors.MultiplyAdd(w2, Vector256.Load(s.S2), a2);
+                a3 = FusedVectors.MultiplyAdd(w3, Vector256.Load(s.S3), a3);
                 if (registers == -2)
                 {
-                    int next = Vector256<T>.Count;
-                    b0 = MultiplyAdd(w0, Vector256.Load(s0 + next), b0);
-                    b1 = MultiplyAdd(w1, Vector256.Load(s1 + next), b1);
-                    b2 = MultiplyAdd(w2, Vector256.Load(s2 + next), b2);
-                    b3 = MultiplyAdd(w3, Vector256.Load(s3 + next), b3);
+                    b0 = FusedVectors.MultiplyAdd(w0, Vector256.Load(s.S0 + next), b0);
+                    b1 = FusedVectors.MultiplyAdd(w1, Vector256.Load(s.S1 + next), b1);
+                    b2 = FusedVectors.MultiplyAdd(w2, Vector256.Load(s.S2 + next), b2);
+                    b3 = FusedVectors.MultiplyAdd(w3, Vector256.Load(s.S3 + next), b3);
                 }
             }
             ((a0 + a1) + (a2 + a3)).Store(dest);
             if (registers == -2)
-                ((b0 + b1) + (b2 + b3)).Store(dest + Vector256<T>.Count);
+                ((b0 + b1) + (b2 + b3)).Store(dest + next);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> MultiplyAdd<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) where T : unmanaged
+    /// <summary>A located point's four corner rows of the group's channels and their weights m·g_q; a corner
+    /// outside the map reads the zeros with weight 0, as in the table path.</summary>
+    private readonly struct PointSources<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float))
-            return Vector512.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector512.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
-        throw new NotSupportedException(typeof(T).Name);
+        public readonly T* S0, S1, S2, S3;
+        public readonly T W0, W1, W2, W3;
+
+        private PointSources(T* s0, T* s1, T* s2, T* s3, T w0, T w1, T w2, T w3)
+        {
+            S0 = s0;
+            S1 = s1;
+            S2 = s2;
+            S3 = s3;
+            (W0, W1, W2, W3) = (w0, w1, w2, w3);
+        }
+
+        /// <summary>False when no corner of the point lies in the map.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Locate(KernelGrid<T> grid, Dcnv3Fields fields, T* off, T* msk, T* image, T* zero, int row, int oy, int ox,
+            int g, int p, int width, int channels, int groupChannels, long down, out PointSources<T> sources)
+        {
+            if (!grid.Locate(fields, off, row, oy, ox, g, p, out var corners))
+            {
+                sources = default;
+                return false;
+            }
+            T m = msk[fields.Mask(row, g, p)];
+            T* pixel = image + ((long)corners.Top * width + corners.Left) * channels + g * groupChannels;
+            bool lt = corners.TopIn && corners.LeftIn, rt = corners.TopIn && corners.RightIn;
+            bool lb = corners.BottomIn && corners.LeftIn, rb = corners.BottomIn && corners.RightIn;
+            sources = new PointSources<T>(lt ? pixel : zero, rt ? pixel + channels : zero, lb ? pixel + down : zero,
+                rb ? pixel + down + channels : zero, lt ? m * corners.Glt : T.Zero, rt ? m * corners.Grt : T.Zero,
+                lb ? m * corners.Glb : T.Zero, rb ? m * corners.Grb : T.Zero);
+            return true;
+        }
     }
 
     /// <summary>Backward tasks wanted at least, whatever the thread count: an image's groups are split into
@@ -287,10 +306,10 @@ internal static unsafe class Dcnv3FastKernels
                 Vector256<T> a0 = default, a1 = default, a2 = default, a3 = default;
                 for (int e = 0; e < count; e += 4)
                 {
-                    a0 = MultiplyAdd(Vector256.Create(weights[e]), Vector256.Load((T*)sources[e] + c), a0);
-                    a1 = MultiplyAdd(Vector256.Create(weights[e + 1]), Vector256.Load((T*)sources[e + 1] + c), a1);
-                    a2 = MultiplyAdd(Vector256.Create(weights[e + 2]), Vector256.Load((T*)sources[e + 2] + c), a2);
-                    a3 = MultiplyAdd(Vector256.Create(weights[e + 3]), Vector256.Load((T*)sources[e + 3] + c), a3);
+                    a0 = FusedVectors.MultiplyAdd(Vector256.Create(weights[e]), Vector256.Load((T*)sources[e] + c), a0);
+                    a1 = FusedVectors.MultiplyAdd(Vector256.Create(weights[e + 1]), Vector256.Load((T*)sources[e + 1] + c), a1);
+                    a2 = FusedVectors.MultiplyAdd(Vector256.Create(weights[e + 2]), Vector256.Load((T*)sources[e + 2] + c), a2);
+                    a3 = FusedVectors.MultiplyAdd(Vector256.Create(weights[e + 3]), Vector256.Load((T*)sources[e + 3] + c), a3);
                 }
                 ((a0 + a1) + (a2 + a3)).Store(dest + c);
             }
@@ -333,14 +352,14 @@ internal static unsafe class Dcnv3FastKernels
                 for (; c <= length - width; c += width)
                 {
                     var u = Vector256.Load(upstream + c);
-                    a0 = MultiplyAdd(u, Vector256.Load(v0 + c), a0);
-                    a1 = MultiplyAdd(u, Vector256.Load(v1 + c), a1);
-                    a2 = MultiplyAdd(u, Vector256.Load(v2 + c), a2);
-                    a3 = MultiplyAdd(u, Vector256.Load(v3 + c), a3);
-                    MultiplyAdd(b0, u, Vector256.Load(t0 + c)).Store(t0 + c);
-                    MultiplyAdd(b1, u, Vector256.Load(t1 + c)).Store(t1 + c);
-                    MultiplyAdd(b2, u, Vector256.Load(t2 + c)).Store(t2 + c);
-                    MultiplyAdd(b3, u, Vector256.Load(t3 + c)).Store(t3 + c);
+                    a0 = FusedVectors.MultiplyAdd(u, Vector256.Load(v0 + c), a0);
+                    a1 = FusedVectors.MultiplyAdd(u, Vector256.Load(v1 + c), a1);
+                    a2 = FusedVectors.MultiplyAdd(u, Vector256.Load(v2 + c), a2);
+                    a3 = FusedVectors.MultiplyAdd(u, Vector256.Load(v3 + c), a3);
+                    FusedVectors.MultiplyAdd(b0, u, Vector256.Load(t0 + c)).Store(t0 + c);
+                    FusedVectors.MultiplyAdd(b1, u, Vector256.Load(t1 + c)).Store(t1 + c);
+                    FusedVectors.MultiplyAdd(b2, u, Vector256.Load(t2 + c)).Store(t2 + c);
+                    FusedVectors.MultiplyAdd(b3, u, Vector256.Load(t3 + c)).Store(t3 + c);
                 }
             }
             else if (wantSums)
@@ -348,10 +367,10 @@ internal static unsafe class Dcnv3FastKernels
                 for (; c <= length - width; c += width)
                 {
                     var u = Vector256.Load(upstream + c);
-                    a0 = MultiplyAdd(u, Vector256.Load(v0 + c), a0);
-                    a1 = MultiplyAdd(u, Vector256.Load(v1 + c), a1);
-                    a2 = MultiplyAdd(u, Vector256.Load(v2 + c), a2);
-                    a3 = MultiplyAdd(u, Vector256.Load(v3 + c), a3);
+                    a0 = FusedVectors.MultiplyAdd(u, Vector256.Load(v0 + c), a0);
+                    a1 = FusedVectors.MultiplyAdd(u, Vector256.Load(v1 + c), a1);
+                    a2 = FusedVectors.MultiplyAdd(u, Vector256.Load(v2 + c), a2);
+                    a3 = FusedVectors.MultiplyAdd(u, Vector256.Load(v3 + c), a3);
                 }
             }
             else if (scatter)
@@ -363,10 +382,10 @@ internal static unsafe class Dcnv3FastKernels
                 for (; c <= length - width; c += width)
                 {
                     var u = Vector256.Load(upstream + c);
-                    MultiplyAdd(b0, u, Vector256.Load(t0 + c)).Store(t0 + c);
-                    MultiplyAdd(b1, u, Vector256.Load(t1 + c)).Store(t1 + c);
-                    MultiplyAdd(b2, u, Vector256.Load(t2 + c)).Store(t2 + c);
-                    MultiplyAdd(b3, u, Vector256.Load(t3 + c)).Store(t3 + c);
+                    FusedVectors.MultiplyAdd(b0, u, Vector256.Load(t0 + c)).Store(t0 + c);
+                    FusedVectors.MultiplyAdd(b1, u, Vector256.Load(t1 + c)).Store(t1 + c);
+                    FusedVectors.MultiplyAdd(b2, u, Vector256.Load(t2 + c)).Store(t2 + c);
+                    FusedVectors.MultiplyAdd(b3, u, Vector256.Load(t3 + c)).Store(t3 + c);
                 }
             }
             else
@@ -426,15 +445,6 @@ internal static unsafe class Dcnv3FastKernels
         (sumA, sumB, sumC) = (Vector256.Sum(a), Vector256.Sum(b), Vector256.Sum(c));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> MultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-            return Vector256.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector256.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
-        throw new NotSupportedException(typeof(T).Name);
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Add<T>(nint* sources, T* weights, ref int count, bool inMap, T* source, T weight, T* zero)

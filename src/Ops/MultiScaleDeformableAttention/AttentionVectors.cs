@@ -17,25 +17,7 @@ internal static unsafe class AttentionVectors
     private static bool Use256<T>(int count) where T : unmanaged =>
         Vector256.IsHardwareAccelerated && count >= Vector256<T>.Count;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> MultiplyAdd<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-            return Vector512.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector512.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
-        throw new NotSupportedException(typeof(T).Name);
-    }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> MultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-            return Vector256.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector256.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
-        throw new NotSupportedException(typeof(T).Name);
-    }
 
     /// <summary>dest[i] = Σ_k weights[k] · rows[k][i] over k &lt; <paramref name="terms"/>, k in order,
     /// accumulated in a register per vector of channels.</summary>
@@ -47,7 +29,7 @@ internal static unsafe class AttentionVectors
             {
                 var sum = Vector512<T>.Zero;
                 for (int k = 0; k < terms; k++)
-                    sum = MultiplyAdd(Vector512.Create(weights[k]), Vector512.Load((T*)rows[k] + i), sum);
+                    sum = FusedVectors.MultiplyAdd(Vector512.Create(weights[k]), Vector512.Load((T*)rows[k] + i), sum);
                 sum.Store(dest + i);
             }
         if (Use256<T>(count - i))
@@ -55,7 +37,7 @@ internal static unsafe class AttentionVectors
             {
                 var sum = Vector256<T>.Zero;
                 for (int k = 0; k < terms; k++)
-                    sum = MultiplyAdd(Vector256.Create(weights[k]), Vector256.Load((T*)rows[k] + i), sum);
+                    sum = FusedVectors.MultiplyAdd(Vector256.Create(weights[k]), Vector256.Load((T*)rows[k] + i), sum);
                 sum.Store(dest + i);
             }
         for (; i < count; i++)
@@ -85,10 +67,10 @@ internal static unsafe class AttentionVectors
                 for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count)
                 {
                     var u = Vector512.Load(upstream + i);
-                    w0 = MultiplyAdd(u, Vector512.Load(lt + i), w0);
-                    w1 = MultiplyAdd(u, Vector512.Load(rt + i), w1);
-                    w2 = MultiplyAdd(u, Vector512.Load(lb + i), w2);
-                    w3 = MultiplyAdd(u, Vector512.Load(rb + i), w3);
+                    w0 = FusedVectors.MultiplyAdd(u, Vector512.Load(lt + i), w0);
+                    w1 = FusedVectors.MultiplyAdd(u, Vector512.Load(rt + i), w1);
+                    w2 = FusedVectors.MultiplyAdd(u, Vector512.Load(lb + i), w2);
+                    w3 = FusedVectors.MultiplyAdd(u, Vector512.Load(rb + i), w3);
                 }
                 s0 = w0.GetLower() + w0.GetUpper();
                 s1 = w1.GetLower() + w1.GetUpper();
@@ -98,10 +80,10 @@ internal static unsafe class AttentionVectors
             for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
             {
                 var u = Vector256.Load(upstream + i);
-                s0 = MultiplyAdd(u, Vector256.Load(lt + i), s0);
-                s1 = MultiplyAdd(u, Vector256.Load(rt + i), s1);
-                s2 = MultiplyAdd(u, Vector256.Load(lb + i), s2);
-                s3 = MultiplyAdd(u, Vector256.Load(rb + i), s3);
+                s0 = FusedVectors.MultiplyAdd(u, Vector256.Load(lt + i), s0);
+                s1 = FusedVectors.MultiplyAdd(u, Vector256.Load(rt + i), s1);
+                s2 = FusedVectors.MultiplyAdd(u, Vector256.Load(lb + i), s2);
+                s3 = FusedVectors.MultiplyAdd(u, Vector256.Load(rb + i), s3);
             }
             (sumLt, sumRt, sumLb, sumRb) = SumEach(s0, s1, s2, s3);
         }
@@ -154,10 +136,10 @@ internal static unsafe class AttentionVectors
             for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count)
             {
                 var u = Vector512.Load(upstream + i);
-                MultiplyAdd(v0, u, Vector512.Load(lt + i)).Store(lt + i);
-                MultiplyAdd(v1, u, Vector512.Load(rt + i)).Store(rt + i);
-                MultiplyAdd(v2, u, Vector512.Load(lb + i)).Store(lb + i);
-                MultiplyAdd(v3, u, Vector512.Load(rb + i)).Store(rb + i);
+                FusedVectors.MultiplyAdd(v0, u, Vector512.Load(lt + i)).Store(lt + i);
+                FusedVectors.MultiplyAdd(v1, u, Vector512.Load(rt + i)).Store(rt + i);
+                FusedVectors.MultiplyAdd(v2, u, Vector512.Load(lb + i)).Store(lb + i);
+                FusedVectors.MultiplyAdd(v3, u, Vector512.Load(rb + i)).Store(rb + i);
             }
         }
         if (Use256<T>(count - i))
@@ -169,10 +151,10 @@ internal static unsafe class AttentionVectors
             for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
             {
                 var u = Vector256.Load(upstream + i);
-                MultiplyAdd(v0, u, Vector256.Load(lt + i)).Store(lt + i);
-                MultiplyAdd(v1, u, Vector256.Load(rt + i)).Store(rt + i);
-                MultiplyAdd(v2, u, Vector256.Load(lb + i)).Store(lb + i);
-                MultiplyAdd(v3, u, Vector256.Load(rb + i)).Store(rb + i);
+                FusedVectors.MultiplyAdd(v0, u, Vector256.Load(lt + i)).Store(lt + i);
+                FusedVectors.MultiplyAdd(v1, u, Vector256.Load(rt + i)).Store(rt + i);
+                FusedVectors.MultiplyAdd(v2, u, Vector256.Load(lb + i)).Store(lb + i);
+                FusedVectors.MultiplyAdd(v3, u, Vector256.Load(rb + i)).Store(rb + i);
             }
         }
         for (; i < count; i++)
