@@ -29,9 +29,10 @@ internal static unsafe class Dcnv3FastKernels
         {
             int n = task / parameters.OutH, oy = task - n * parameters.OutH;
             int channels = parameters.Channels, groupChannels = parameters.GroupChannels, points = parameters.Points;
-            // On the heap: the kernel (and so the table) is only bounded by the input's size.
-            var sourceTable = new nint[4 * points];
-            var weightTable = new T[4 * points];
+            // On the heap: the kernel (and so the table) is only bounded by the input's size. The register path
+            // needs no table.
+            var sourceTable = registers != 0 ? [] : new nint[4 * points];
+            var weightTable = registers != 0 ? [] : new T[4 * points];
             fixed (nint* sources = sourceTable)
             fixed (T* weights = weightTable)
             fixed (T* image = &input[n * parameters.Height * parameters.Width * channels])
@@ -45,7 +46,7 @@ internal static unsafe class Dcnv3FastKernels
                     int row = (n * parameters.OutH + oy) * parameters.OutW + ox;
                     for (int g = 0; g < parameters.Group; g++)
                     {
-                        if (registers > 0)
+                        if (registers != 0)
                         {
                             SumInRegisters(outData + (long)row * channels + g * groupChannels, grid, fields, off, msk, image, zero,
                                 row, oy, ox, g, points, parameters.Width, channels, groupChannels, registers);
@@ -259,7 +260,10 @@ internal static unsafe class Dcnv3FastKernels
                                 {
                                     // The offset and mask gradients arrive uninitialised too.
                                     if (gOff != null)
-                                        gOff[fields.OffsetX(row, g, p)] = gOff[fields.OffsetX(row, g, p) + 1] = T.Zero;
+                                    {
+                                        int offsetAt = fields.OffsetX(row, g, p);
+                                        gOff[offsetAt] = gOff[offsetAt + 1] = T.Zero;
+                                    }
                                     if (gMask != null) gMask[fields.Mask(row, g, p)] = T.Zero;
                                     continue;
                                 }
@@ -444,7 +448,6 @@ internal static unsafe class Dcnv3FastKernels
         }
         (sumA, sumB, sumC) = (Vector256.Sum(a), Vector256.Sum(b), Vector256.Sum(c));
     }
-
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Add<T>(nint* sources, T* weights, ref int count, bool inMap, T* source, T weight, T* zero)

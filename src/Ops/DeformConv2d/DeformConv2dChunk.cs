@@ -133,9 +133,9 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
         Create(parameters, elementSize, columns: !tiled, sampling: false, inputGradient: false, product: !tiled);
 
     /// <summary>Fewest output positions in a tile of the tiled forward: each tile streams the whole weight
-    /// once, so a tile of n positions does n/2 multiply-adds per weight byte read (float; the same share of
-    /// the peak in double), 48 at this bound — enough that the weight's stream from L3 stays far below the
-    /// arithmetic.</summary>
+    /// once and uses each weight element n times, so a tile of n positions does n/2 flops per weight byte read
+    /// (float; the same share of the peak in double), 48 at this bound — enough that the weight's stream from
+    /// L3 stays far below the arithmetic.</summary>
     public const int MinForwardTileRows = 96;
 
     /// <summary>Bytes of column rows per tile of the tiled forward: half of L2. Tests lower it to cut images into

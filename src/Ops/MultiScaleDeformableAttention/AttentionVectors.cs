@@ -121,49 +121,4 @@ internal static unsafe class AttentionVectors
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<T> Half<T>(Vector256<T> v) where T : unmanaged => v.GetLower() + v.GetUpper();
-
-    /// <summary>lt[i] += w0 · upstream[i], rt[i] += w1 · upstream[i], … (the adjoint of a bilinear sample).</summary>
-    public static void Scatter<T>(T* upstream, T* lt, T* rt, T* lb, T* rb, T w0, T w1, T w2, T w3, int count)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int i = 0;
-        if (Use512<T>(count))
-        {
-            var v0 = Vector512.Create(w0);
-            var v1 = Vector512.Create(w1);
-            var v2 = Vector512.Create(w2);
-            var v3 = Vector512.Create(w3);
-            for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count)
-            {
-                var u = Vector512.Load(upstream + i);
-                FusedVectors.MultiplyAdd(v0, u, Vector512.Load(lt + i)).Store(lt + i);
-                FusedVectors.MultiplyAdd(v1, u, Vector512.Load(rt + i)).Store(rt + i);
-                FusedVectors.MultiplyAdd(v2, u, Vector512.Load(lb + i)).Store(lb + i);
-                FusedVectors.MultiplyAdd(v3, u, Vector512.Load(rb + i)).Store(rb + i);
-            }
-        }
-        if (Use256<T>(count - i))
-        {
-            var v0 = Vector256.Create(w0);
-            var v1 = Vector256.Create(w1);
-            var v2 = Vector256.Create(w2);
-            var v3 = Vector256.Create(w3);
-            for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var u = Vector256.Load(upstream + i);
-                FusedVectors.MultiplyAdd(v0, u, Vector256.Load(lt + i)).Store(lt + i);
-                FusedVectors.MultiplyAdd(v1, u, Vector256.Load(rt + i)).Store(rt + i);
-                FusedVectors.MultiplyAdd(v2, u, Vector256.Load(lb + i)).Store(lb + i);
-                FusedVectors.MultiplyAdd(v3, u, Vector256.Load(rb + i)).Store(rb + i);
-            }
-        }
-        for (; i < count; i++)
-        {
-            T u = upstream[i];
-            lt[i] = T.FusedMultiplyAdd(w0, u, lt[i]);
-            rt[i] = T.FusedMultiplyAdd(w1, u, rt[i]);
-            lb[i] = T.FusedMultiplyAdd(w2, u, lb[i]);
-            rb[i] = T.FusedMultiplyAdd(w3, u, rb[i]);
-        }
-    }
 }

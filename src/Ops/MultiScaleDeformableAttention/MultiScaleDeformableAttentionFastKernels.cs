@@ -179,8 +179,8 @@ internal static unsafe class MultiScaleDeformableAttentionFastKernels
                     if (data.GradValue != null)
                     {
                         var corners = new CornerRows<T>(data.GradValue + levelOffset, data.Sink, top, left, ly, lx, level.Height, level.Width, pixelStride);
-                        AttentionVectors.Scatter(upstream, corners.Lt, corners.Rt, corners.Lb, corners.Rb,
-                            a * corners.Glt, a * corners.Grt, a * corners.Glb, a * corners.Grb, channels);
+                        ChannelVectors.Scatter(upstream, corners.Lt, corners.Rt, corners.Lb, corners.Rb,
+                            a * corners.Glt, a * corners.Grt, a * corners.Glb, a * corners.Grb, channels, wide: true);
                     }
                 }
             }
