@@ -14,7 +14,10 @@ namespace DeformEngine.Cpu;
 /// <para>Work is shared by claiming: each participant calls the same <c>work</c> delegate, which claims
 /// task indices from a shared counter until none is left, so a loop completes even when no helper joins
 /// (a nested or concurrent call simply runs on its caller), and which thread ran a task never changes a
-/// result. Exceptions thrown by any participant reach the caller in an <see cref="AggregateException"/>,
+/// result. Once the caller's own call of <c>work</c> returns, every task has been claimed, so the caller
+/// closes the job and waits only for the helpers that joined: a helper still waking up (0.05 to 2 ms on a
+/// virtual machine) finds the job closed and skips it, instead of holding up a loop the caller finished
+/// alone. Exceptions thrown by any participant reach the caller in an <see cref="AggregateException"/>,
 /// as from <c>Parallel.For</c>.</para>
 /// </remarks>
 internal static class CpuWorkers
@@ -101,7 +104,11 @@ internal static class CpuWorkers
 
     private sealed class Job(Action work, int helpers)
     {
-        private int _pending = helpers;
+        /// <summary>Set in <see cref="_entered"/> once the caller has finished its share: no helper enters after.</summary>
+        private const int Closed = 1 << 30;
+        /// <summary>Helpers that entered the job, plus <see cref="Closed"/>.</summary>
+        private int _entered;
+        private int _finished;
         private List<Exception>? _errors;
 
         /// <summary>Helpers with an index at or above this sit the job out.</summary>
@@ -120,12 +127,29 @@ internal static class CpuWorkers
             }
         }
 
-        public void HelperDone() => Interlocked.Decrement(ref _pending);
+        /// <summary>A helper joins unless the caller has already finished its share (then every task was claimed).</summary>
+        public bool TryEnter()
+        {
+            int state;
+            do
+            {
+                state = Volatile.Read(ref _entered);
+                if ((state & Closed) != 0)
+                    return false;
+            }
+            while (Interlocked.CompareExchange(ref _entered, state + 1, state) != state);
+            return true;
+        }
 
+        public void HelperDone() => Interlocked.Increment(ref _finished);
+
+        /// <summary>Closes the job and waits for the helpers that entered it; one that has not woken yet is not
+        /// waited for (it finds the job closed and skips it).</summary>
         public void WaitForHelpers()
         {
+            int entered = Interlocked.Or(ref _entered, Closed) & ~Closed;
             var spinner = new SpinWait();
-            while (Volatile.Read(ref _pending) > 0)
+            while (Volatile.Read(ref _finished) < entered)
                 spinner.SpinOnce(sleep1Threshold: -1);
         }
 
@@ -180,11 +204,11 @@ internal static class CpuWorkers
                         _wake.Wait();
                     Volatile.Write(ref _sleeping, 0);
                 }
-                // NOTE: a job is taken once: the caller waits for every helper it counts on, so no later
+                // NOTE: a job is taken once: the caller waits for every helper that entered it, so no later
                 // job can replace this one before those helpers have finished it.
                 var job = Volatile.Read(ref s_job)!;
                 last = job;
-                if (_index >= job.Helpers)
+                if (_index >= job.Helpers || !job.TryEnter())
                     continue;
                 job.Participate();
                 job.HelperDone();

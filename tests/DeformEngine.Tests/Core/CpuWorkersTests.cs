@@ -3,7 +3,8 @@ using DeformEngine.Cpu;
 namespace DeformEngine.Tests.Core;
 
 /// <summary><see cref="CpuWorkers"/>: every task exactly once, whatever joins; nested and concurrent
-/// loops complete; a task's exception reaches the caller.</summary>
+/// loops complete; a helper that wakes after the caller finished a loop runs nothing of it; a task's
+/// exception reaches the caller.</summary>
 [TestClass]
 public class CpuWorkersTests
 {
@@ -39,6 +40,35 @@ public class CpuWorkersTests
                 CpuWorkers.For(100, 2, i => Interlocked.Add(ref sums[caller], i));
         });
         Assert.IsTrue(sums.All(s => s == 20L * 99 * 100 / 2), string.Join(", ", sums));
+    }
+
+    [TestMethod]
+    public void Run_HelperWakingAfterTheCallerFinished_RunsNothingOnceRunReturned()
+    {
+        // Helpers fall asleep during the pauses, so the caller usually finishes the empty work before one
+        // wakes: the job must then be closed to it, or it would run work the caller no longer waits for.
+        int rounds = 60, late = 0, helped = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            Thread.Sleep(2);
+            int returned = 0, caller = Environment.CurrentManagedThreadId;
+            CpuWorkers.Run(2, () =>
+            {
+                if (Volatile.Read(ref returned) == 1)
+                    Interlocked.Increment(ref late);
+                if (Environment.CurrentManagedThreadId != caller)
+                    Interlocked.Increment(ref helped);
+                else
+                    Thread.SpinWait(round % 3 == 0 ? 200_000 : 0);
+            });
+            Volatile.Write(ref returned, 1);
+        }
+        Thread.Sleep(50);
+        Assert.AreEqual(0, Volatile.Read(ref late), $"helpers joined {helped} of {rounds} loops");
+        // The team still runs loops on both threads.
+        var hits = new int[1000];
+        CpuWorkers.For(hits.Length, 2, i => Interlocked.Increment(ref hits[i]));
+        Assert.IsTrue(hits.All(h => h == 1));
     }
 
     [TestMethod]
