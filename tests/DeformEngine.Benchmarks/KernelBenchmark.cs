@@ -43,13 +43,14 @@ public static unsafe class KernelBenchmark
         int mr = TKernel.Rows, nr = TKernel.Columns;
         T[] a = Filled<T>(mr * kc), b = Filled<T>(nr * kc), c = new T[mr * nr];
         double best = double.MaxValue;
+        var none = default(GemmPrefetch);
         fixed (T* pa = a, pb = b, pc = c)
         {
             for (int rep = 0; rep < reps + 1; rep++)
             {
                 double start = CpuClock.Thread();
                 for (int call = 0; call < calls; call++)
-                    TKernel.Multiply(kc, pa, pb, pc, nr, T.One, T.One, overwrite: false);
+                    TKernel.Multiply(kc, pa, pb, pc, nr, T.One, T.One, overwrite: false, ref none, 0);
                 double seconds = CpuClock.Thread() - start;
                 if (rep > 0)
                     best = Math.Min(best, seconds);

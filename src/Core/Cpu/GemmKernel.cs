@@ -18,8 +18,12 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
 
     /// <summary>Packed A holds, per k step, <see cref="Rows"/> consecutive values; packed B holds
     /// <see cref="Columns"/>. The tile update is c = alpha·acc when <paramref name="overwrite"/>,
-    /// otherwise c = fma(acc, alpha, beta·c), so C is not read when overwriting.</summary>
-    static abstract void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite);
+    /// otherwise c = fma(acc, alpha, beta·c), so C is not read when overwriting. After every eight k steps
+    /// the kernel issues <paramref name="perEightSteps"/> of <paramref name="next"/>'s prefetches, so that
+    /// they overlap the FMAs (issued in a burst between kernel calls they stalled it about as much as they
+    /// saved the packing).</summary>
+    static abstract void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite,
+        ref GemmPrefetch next, int perEightSteps);
 
     /// <summary><see cref="Multiply"/> for a tile of <paramref name="vectors"/> vectors, fewer than
     /// a full one; packed B then holds vectors·VectorLanes values per k step.</summary>

@@ -15,7 +15,8 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
     public static int VectorLanes => Vector256<T>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite)
+    public static void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite,
+        ref GemmPrefetch next, int perEightSteps)
     {
         int width = Vector256<T>.Count;
         Vector256<T> c00 = default, c01 = default;
@@ -37,6 +38,8 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
             Step(a + 6, b + 2 * width, width, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
             a += 12;
             b += 4 * width;
+            if ((p & 7) == 6)
+                next.Issue(perEightSteps);
         }
         if (p < kc)
             Step(a, b, width, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);

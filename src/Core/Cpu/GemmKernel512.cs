@@ -18,7 +18,8 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmKernel<T> where T : unma
     public static int VectorLanes => Vector512<T>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite)
+    public static void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite,
+        ref GemmPrefetch next, int perEightSteps)
     {
         int width = Vector512<T>.Count;
         Vector512<T> c00 = default, c01 = default, c02 = default;
@@ -71,6 +72,8 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmKernel<T> where T : unma
             c72 = GemmSimd.Fma(x, b2, c72);
             a += 8;
             b += 3 * width;
+            if ((p & 7) == 7)
+                next.Issue(perEightSteps);
         }
         Vector512<T> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
         UpdateRow(c, c00, c01, c02, width, va, vb, overwrite);

@@ -5,8 +5,9 @@ namespace DeformEngine.Cpu;
 
 /// <summary>Sweeps the micro-kernel over packed A panels and a task's packed B slice. The A panel
 /// loop is outside: one Rows×kc A panel stays in L1 while the slice's B panels stream from L2, which
-/// lets kc be deep (the B side is the wide one) so that C is visited fewer times. Between tiles it
-/// prefetches the source of the block the task packs next (<see cref="GemmPrefetch"/>).</summary>
+/// lets kc be deep (the B side is the wide one) so that C is visited fewer times. The full tiles'
+/// kernel calls prefetch the source of the block the task packs next (<see cref="GemmPrefetch"/>),
+/// a few lines every eight k steps.</summary>
 internal static unsafe class GemmMacroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -20,6 +21,8 @@ internal static unsafe class GemmMacroKernel
         // The next block's prefetches, spread evenly over this block's tiles.
         long tiles = (long)((rows + mr - 1) / mr) * ((columns + nr - 1) / nr);
         int perTile = (int)Math.Min(int.MaxValue, (next.Count + tiles - 1) / tiles);
+        int perEightSteps = (int)Math.Min(int.MaxValue, (perTile + Math.Max(1, kc / 8) - 1L) / Math.Max(1, kc / 8));
+        var none = default(GemmPrefetch);
         for (int ir = 0; ir < rows; ir += mr)
         {
             int height = Math.Min(mr, rows - ir);
@@ -29,12 +32,12 @@ internal static unsafe class GemmMacroKernel
                 int width = Math.Min(nr, columns - jr);
                 T* b = packedB + (long)jr * kc;
                 T* cTile = c + (long)ir * ldc + jr;
-                next.Issue(perTile);
                 if (height == mr && width == nr)
                 {
-                    TKernel.Multiply(kc, a, b, cTile, ldc, alpha, beta, overwrite);
+                    TKernel.Multiply(kc, a, b, cTile, ldc, alpha, beta, overwrite, ref next, perEightSteps);
                     continue;
                 }
+                next.Issue(perTile);
                 // A last, narrower panel runs the narrow kernel over the vectors it holds.
                 int panelWidth = GemmPacking.PanelWidth(width, nr, TKernel.VectorLanes);
                 if (height == mr && width == panelWidth)
@@ -45,7 +48,7 @@ internal static unsafe class GemmMacroKernel
                 // Edge tile: the kernel writes the bare sums (alpha = 1 is exact) to a scratch tile
                 // and only the valid part reaches C, updated exactly as GemmSimd.Update does.
                 if (panelWidth == nr)
-                    TKernel.Multiply(kc, a, b, tile, nr, T.One, T.Zero, overwrite: true);
+                    TKernel.Multiply(kc, a, b, tile, nr, T.One, T.Zero, overwrite: true, ref none, 0);
                 else
                     TKernel.MultiplyNarrow(panelWidth / TKernel.VectorLanes, kc, a, b, tile, nr, T.One, T.Zero, overwrite: true);
                 for (int ii = 0; ii < height; ii++)

@@ -4,12 +4,13 @@ using System.Runtime.Intrinsics.X86;
 namespace DeformEngine.Cpu;
 
 /// <summary>The source lines of the op(B) block a task packs next, fetched into L2 a few at a time
-/// between micro-kernel calls of the current step.</summary>
+/// while the micro-kernel computes the current step (every eight k steps of a full tile).</summary>
 /// <remarks>Packing reads its block from L3 or memory at copy speed (about 7 GB/s on one core of the
-/// AVX-512 machine: 8.5 ms for the 57 MB columns of the first benchmark shape, more than half of the
-/// product's arithmetic). Prefetching it while the kernel computes is meant to overlap that traffic with
-/// the FMAs; issued as a burst between kernel calls, the gain was within the noise of a shared machine
-/// (docs/benchmarks.md), and spreading the prefetches through the kernel's k-loop is the next step.</remarks>
+/// AVX-512 machine), which where each B element meets few rows of A (the weight gradients' m = 64) is a
+/// large part of the product. Issued as a burst between kernel calls, the prefetches stalled the kernel
+/// about as much as they saved the packing; spread through the kernel's k loop they overlap the FMAs: in
+/// one process, one core, the N8 C64 weight gradient went from 88 to 102 GFLOP/s (AVX-512) and from 46 to
+/// 51 (AVX2), the other products 1–5 % (docs/benchmarks.md).</remarks>
 internal unsafe struct GemmPrefetch
 {
     private const int Line = 64;
