@@ -15,7 +15,7 @@ namespace DeformEngine.Benchmarks;
 /// intra-op workers keep spinning for 40–50 ms after a run (measured here: the process used 19 ms of
 /// CPU during a 20 ms sleep after an ORT run, none after an engine run), so a fixed 20 ms pause let
 /// them take one of the two cores from the engine's next turn, which then ran up to 2× slower. Each
-/// run waits until the process has used no CPU over 10 ms (<see cref="WaitUntilIdle"/>), then pauses
+/// run waits until the process has used no CPU over 10 ms (<see cref="Timing.WaitUntilIdle"/>), then pauses
 /// <see cref="Pause"/>, so both sides start from parked workers. Reported: each side's fastest and median time,
 /// ORT / engine (above 1: the engine is faster) from the medians and the fastest runs, the median of
 /// the pairs' ratios, and max |engine − ORT| / max |ORT| over the output.</summary>
@@ -135,26 +135,9 @@ public static class OrtBenchmark
 
     private static double TimeMs(Action action, int threads)
     {
-        WaitUntilIdle();
+        Timing.WaitUntilIdle();
         Thread.Sleep(Pause);
         return Timing.Once(action, threads) * 1e3;
-    }
-
-    /// <summary>Returns once this process has used less than 1 ms of CPU over 10 ms (its other threads have
-    /// stopped spinning), or after a second. The process clock advances in scheduler ticks (4 ms here), so a
-    /// shorter window can miss a spinning thread.</summary>
-    private static void WaitUntilIdle()
-    {
-        if (!CpuClock.IsAvailable)
-            return;
-        long start = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(start).TotalSeconds < 1)
-        {
-            double before = CpuClock.Process();
-            Thread.Sleep(10);
-            if (CpuClock.Process() - before < 1e-3)
-                return;
-        }
     }
 
     /// <summary>max |ours − theirs| / max |theirs|.</summary>

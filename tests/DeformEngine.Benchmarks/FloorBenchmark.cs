@@ -9,7 +9,7 @@ namespace DeformEngine.Benchmarks;
 /// gradient prod·cols, in this process through <see cref="OpenBlas"/>), P interleaved pairs. That ratio is
 /// what the operator costs over the arithmetic it cannot avoid; on the GEMM-bound shapes the target is
 /// at most 1.25. On one thread both are timed in the thread's CPU time (robust on a shared machine), on
-/// more in wall-clock time. Set OPENBLAS_CORETYPE (SkylakeX, Haswell) to choose OpenBLAS's kernels.</summary>
+/// more in wall-clock time, each run started once the process is idle (<see cref="Timing.OnceFromIdle"/>). Set OPENBLAS_CORETYPE (SkylakeX, Haswell) to choose OpenBLAS's kernels.</summary>
 public static class FloorBenchmark
 {
     public static int Run(string[] args)
@@ -100,13 +100,13 @@ public static class FloorBenchmark
         {
             if (pair % 2 == 0)
             {
-                op.Add(Timing.Once(Operator, threads) * 1e3);
-                blas.Add(Timing.Once(Blas, threads) * 1e3);
+                op.Add(Timing.OnceFromIdle(Operator, threads) * 1e3);
+                blas.Add(Timing.OnceFromIdle(Blas, threads) * 1e3);
             }
             else
             {
-                blas.Add(Timing.Once(Blas, threads) * 1e3);
-                op.Add(Timing.Once(Operator, threads) * 1e3);
+                blas.Add(Timing.OnceFromIdle(Blas, threads) * 1e3);
+                op.Add(Timing.OnceFromIdle(Operator, threads) * 1e3);
             }
         }
         return new Result(Samples.Min(op), Samples.Median(op), Samples.Min(blas), Samples.Median(blas),

@@ -10,7 +10,9 @@ namespace DeformEngine.Benchmarks;
 /// on square products and on the operator's three products of each shape (forward W·colsᵀ, gradient
 /// columns prodᵀ·W, weight gradient prod·cols; rows = N·H·W, depth = 9·C), P interleaved pairs each
 /// (the side that runs first alternates). On one thread the time is the thread's CPU time, which
-/// leaves out preemption by other processes; on more threads it is wall-clock time. Reported: GFLOP/s
+/// leaves out preemption by other processes; on more threads it is wall-clock time, each run started once
+/// the process is idle (<see cref="Timing.OnceFromIdle"/>: OpenBLAS's threads spin after a call, and the
+/// engine's next run then had one core, measured at half of OpenBLAS's speed on some products). Reported: GFLOP/s
 /// from the fastest run of each side, their ratio, and the median of the pairs' ratios.</summary>
 public static class GemmBenchmark
 {
@@ -113,13 +115,13 @@ public static class GemmBenchmark
         {
             if (pair % 2 == 0)
             {
-                engine.Add(Timing.Once(Engine, threads));
-                blas.Add(Timing.Once(Blas, threads));
+                engine.Add(Timing.OnceFromIdle(Engine, threads));
+                blas.Add(Timing.OnceFromIdle(Blas, threads));
             }
             else
             {
-                blas.Add(Timing.Once(Blas, threads));
-                engine.Add(Timing.Once(Engine, threads));
+                blas.Add(Timing.OnceFromIdle(Blas, threads));
+                engine.Add(Timing.OnceFromIdle(Engine, threads));
             }
         }
         var ratios = engine.Zip(blas, (e, o) => o / e).ToList();

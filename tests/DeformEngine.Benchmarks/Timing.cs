@@ -39,6 +39,34 @@ public static class Timing
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
+    /// <summary><see cref="Once"/>, started (on more than one thread) once the process is idle
+    /// (<see cref="WaitUntilIdle"/>), so that the peer that ran before does not share the cores.</summary>
+    public static double OnceFromIdle(Action action, int threads)
+    {
+        if (threads > 1)
+            WaitUntilIdle();
+        return Once(action, threads);
+    }
+
+    /// <summary>Returns once this process has used less than 1 ms of CPU over 10 ms, or after a second: the
+    /// other side's worker threads have stopped spinning. ONNX Runtime's intra-op workers spin for 40–50 ms
+    /// after a run and OpenBLAS's after a call, and a two-thread run that starts while one of them spins
+    /// has one core, not two. The process clock advances in scheduler ticks (4 ms here), so a shorter
+    /// window can miss a spinning thread.</summary>
+    public static void WaitUntilIdle()
+    {
+        if (!CpuClock.IsAvailable)
+            return;
+        long start = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(start).TotalSeconds < 1)
+        {
+            double before = CpuClock.Process();
+            Thread.Sleep(10);
+            if (CpuClock.Process() - before < 1e-3)
+                return;
+        }
+    }
+
     /// <summary>What <see cref="Once"/> measures for a thread count, for the reports.</summary>
     public static string ClockName(int threads) =>
         threads == 1 && CpuClock.IsAvailable ? "thread CPU time" : "wall-clock time";
