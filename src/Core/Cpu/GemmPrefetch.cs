@@ -10,7 +10,7 @@ namespace DeformEngine.Cpu;
 /// large part of the product. Issued as a burst between kernel calls, the prefetches stalled the kernel
 /// about as much as they saved the packing; spread through the kernel's k loop they overlap the FMAs: in
 /// one process, one core, the N8 C64 weight gradient went from 88 to 102 GFLOP/s (AVX-512) and from 46 to
-/// 51 (AVX2), the other products 1–5 % (docs/benchmarks.md).</remarks>
+/// 51 (AVX2), the other products −1 to +11 % (docs/benchmarks.md).</remarks>
 internal unsafe struct GemmPrefetch
 {
     private const int Line = 64;
