@@ -183,6 +183,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>dst[p·stride] = src[p] for p below count: one row of a panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scatter<T>(T* src, int count, T* dst, int stride) where T : unmanaged
     {
         for (T* end = src + count; src < end; src++, dst += stride)
@@ -190,6 +191,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Zeroes the padding row or column of a panel, at the same stride.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Fill<T>(T* dst, int count, int stride) where T : unmanaged
     {
         for (int p = 0; p < count; p++, dst += stride)
@@ -198,6 +200,7 @@ internal static unsafe class GemmPacking
 
     /// <summary>Copies count values and zeroes the rest of a panel step of the given size; a
     /// plain loop, as these runs are too short for a memmove call to pay.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyPadded<T>(T* src, int count, T* dst, int size) where T : unmanaged
     {
         for (int i = 0; i < size; i++)

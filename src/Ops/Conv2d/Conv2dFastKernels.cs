@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace DeformEngine.Kernels;
@@ -27,7 +28,7 @@ internal static class Conv2dFastKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int L = cp.ColumnCols, rowLength = images * L, plane = cp.Height * cp.Width;
-        ParallelLoop.For(cp.InChannels * images, task =>
+        ParallelLoop.For(cp.InChannels * images, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
         {
             int c = task / images, b = task - c * images;
             var image = input.AsSpan(((first + b) * cp.InChannels + c) * plane, plane);
@@ -65,7 +66,7 @@ internal static class Conv2dFastKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int L = cp.ColumnCols, rowLength = images * L, plane = cp.Height * cp.Width;
-        ParallelLoop.For(images * cp.InChannels, task =>
+        ParallelLoop.For(images * cp.InChannels, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
         {
             int b = task / cp.InChannels, c = task - b * cp.InChannels;
             var image = gradInput.AsSpan(((first + b) * cp.InChannels + c) * plane, plane);

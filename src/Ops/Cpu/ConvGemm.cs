@@ -70,6 +70,7 @@ internal static class ConvGemm
 
     /// <summary>Copies images [first, first + images) of an [N, O, L] tensor into the channel-major
     /// [O, images·L] layout of a chunk's GEMM.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToChannelMajor<T>(ReadOnlySpan<T> batch, int first, int images, int outChannels, int plane, Span<T> chunk)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -79,6 +80,7 @@ internal static class ConvGemm
     }
 
     /// <summary>The inverse of <see cref="ToChannelMajor{T}"/>, adding bias[o] on the way (bias may be empty).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FromChannelMajor<T>(ReadOnlySpan<T> chunk, ReadOnlySpan<T> bias, int first, int images, int outChannels, int plane, Span<T> batch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -215,7 +215,7 @@ internal static unsafe class Dcnv3FastKernels
         int runsPerImage = Math.Clamp((BackwardTasks + parameters.Batch - 1) / parameters.Batch, 1, parameters.Group);
         int groupsPerRun = (parameters.Group + runsPerImage - 1) / runsPerImage;
         runsPerImage = (parameters.Group + groupsPerRun - 1) / groupsPerRun;
-        ParallelLoop.For(parameters.Batch * runsPerImage, task =>
+        ParallelLoop.For(parameters.Batch * runsPerImage, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
         {
             // Image fastest: tasks that run at the same time work on different images where there are several, so
             // they do not write the same cache lines (an image's neighbouring groups share the lines at their border).

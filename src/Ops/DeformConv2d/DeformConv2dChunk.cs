@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace DeformEngine.Kernels;
 
 /// <summary>Where one kernel point of one output position samples: the padded pixel of its top-left
@@ -76,6 +77,10 @@ internal readonly struct DeformChunk
 
     /// <summary>Kernel point k of offset group g at output (y, x) of chunk image b; reads the op's
     /// whole offset and mask tensors (mask null = no mask).</summary>
+    /// <remarks>Called once per sample from the sampling kernels and too large to inline into them, so it is
+    /// compiled optimised at once: left to tiering it ran as tier-0 code through a process's first calls
+    /// (their sampling 2–3× slower than steady, docs/benchmarks.md "First call").</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe DeformSample<T> Locate<T>(T* offset, T* mask, int b, int y, int x, int g, int k)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -211,6 +211,7 @@ internal static unsafe class DeformConv2dFastKernels
 
     /// <summary>gradMask = Σ_q g_q·S_q; gradOffset (dy, dx) = m·((1−lx)(S_lb − S_lt) + lx(S_rb − S_rt),
     /// (1−ly)(S_rt − S_lt) + ly(S_rb − S_lb)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteCoordinateGradients<T>(in DeformChunk chunk, in DeformSample<T> s, int b, int l, int g, int k,
         T sLt, T sRt, T sLb, T sRb, T* gradOffset, T* gradMask) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -273,6 +274,7 @@ internal static unsafe class DeformConv2dFastKernels
         return runs.ToArray();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScatterRun<T>(in DeformChunk chunk, int b, int start, int end, int g, T* gradCol, int* tPixel, T* tWeight,
         T* gradPad, T[] gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace DeformEngine.Kernels;
 
 /// <summary>Threaded kernels of <see cref="Functional.GridSample{T}"/>: each point's pixel coordinates and
@@ -22,7 +23,7 @@ internal static class GridSampleFastKernels
         var xAxis = new GridAxis<T>(w, parameters.Padding, parameters.AlignCorners);
         var yAxis = new GridAxis<T>(h, parameters.Padding, parameters.AlignCorners);
         int plane = h * w;
-        ParallelLoop.For(parameters.Batch * parameters.OutHeight, task =>
+        ParallelLoop.For(parameters.Batch * parameters.OutHeight, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
         {
             int b = task / parameters.OutHeight, first = (task - b * parameters.OutHeight) * outW;
             for (int k = first; k < first + outW; k++)
@@ -63,7 +64,7 @@ internal static class GridSampleFastKernels
         // NOTE: nearest mode is piecewise constant in the grid: its grid gradient stays 0.
         var partials = gradGrid is not null && bilinear ? new T[blocks * grid.Length] : null;
         if (gradInput is null && partials is null) return;
-        ParallelLoop.For(parameters.Batch * blocks, task =>
+        ParallelLoop.For(parameters.Batch * blocks, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
         {
             int b = task / blocks, block = task - b * blocks;
             int firstChannel = block * ChannelBlock, endChannel = Math.Min(firstChannel + ChannelBlock, c);

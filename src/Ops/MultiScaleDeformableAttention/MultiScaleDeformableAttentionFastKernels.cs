@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace DeformEngine.Kernels;
 
 /// <summary>Fast kernels of <see cref="Functional.MultiScaleDeformableAttention{T}"/>. The value is
@@ -54,7 +55,7 @@ internal static unsafe class MultiScaleDeformableAttentionFastKernels
         int heads = parameters.Heads, channels = parameters.HeadChannels, levelCount = parameters.Levels, points = parameters.Points;
         int pixelStride = heads * channels;
         var zeroRow = GC.AllocateArray<T>(channels, pinned: true);
-        ParallelLoop.For(parameters.Batch * blocks, task =>
+        ParallelLoop.For(parameters.Batch * blocks, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
         {
             int b = task / blocks, first = (task - b * blocks) * QueryBlock, end = Math.Min(first + QueryBlock, queries);
             var cornerRows = new nint[4 * levelCount * points];
@@ -107,7 +108,7 @@ internal static unsafe class MultiScaleDeformableAttentionFastKernels
         // value-gradient row receives its terms in query order: the split does not change a bit.
         int splits = parameters.Batch * heads >= 2 * EngineOptions.Threads ? 1 : levelCount;
         var zeroRow = GC.AllocateArray<T>(channels, pinned: true);
-        ParallelLoop.For(parameters.Batch * heads * splits, task =>
+        ParallelLoop.For(parameters.Batch * heads * splits, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
         {
             int split = task % splits, m = task / splits % heads, b = task / (splits * heads);
             var sinkRow = new T[channels];
@@ -137,6 +138,7 @@ internal static unsafe class MultiScaleDeformableAttentionFastKernels
     /// [<paramref name="firstLevel"/>, <paramref name="endLevel"/>), query by query: the four corner sums
     /// Σ_d ∂L/∂out_d · v_q,d give the attention-weight and location gradients; the value gradient adds
     /// a · g_q · ∂L/∂out to the corners.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardHead<T>(MultiScaleDeformableAttentionParams parameters, AttentionLevel<T>[] levels, int b, int m,
         int firstLevel, int endLevel, BackwardPointers<T> data)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace DeformEngine.Kernels;
 
@@ -29,6 +30,7 @@ public readonly struct BilinearCorners<T> where T : unmanaged, IFloatingPointIee
     /// <param name="x">Column coordinate in pixels (any value, NaN and ±∞ included).</param>
     /// <param name="height">H, the rows of the plane.</param>
     /// <param name="width">W, the columns of the plane.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public BilinearCorners(T y, T x, int height, int width)
     {
         // NOTE: written as a positive test so that NaN and ±Inf coordinates fall outside: they
