@@ -65,6 +65,18 @@ public static partial class Gemm
         GemmDriver.Run(new GemmProblem(false, transB, m, n, k, Math.Max(1, k), ldb, ldc), a, alpha, b, beta, c, threads);
     }
 
+    /// <summary>Gives the calling thread its largest packing buffer for <typeparamref name="T"/> now and touches
+    /// every page of it, so that a later product on this thread neither allocates it nor faults its pages in
+    /// (for a first call that should run at steady speed, see CpuFastBackend.Prepare).</summary>
+    internal static unsafe void WarmThreadBuffers<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            return;
+        var blocking = GemmDriver.UsesWideKernel ? GemmBlocking.For<T, GemmKernel512<T>>() : GemmBlocking.For<T, GemmKernel256<T>>();
+        int length = blocking.SliceColumns * blocking.Kc;
+        new Span<T>(GemmBuffers<T>.Slice(length), length).Clear();
+    }
+
     /// <summary>C = beta·C, the whole product when k = 0; beta = 0 writes zeros so that
     /// garbage (NaN) in C does not survive, as BLAS does.</summary>
     private static void ScaleC<T>(int m, int n, T beta, Span<T> c, int ldc)

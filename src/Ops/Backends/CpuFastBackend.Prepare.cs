@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using DeformEngine.Cpu;
+using DeformEngine.Kernels;
 
 namespace DeformEngine;
 
@@ -32,5 +35,28 @@ public sealed partial class CpuFastBackend
         var parameters = DeformConv2dParams.Create(input, offset, weight, bias, null, (1, 1), null, mask);
         var output = Instance.DeformConv2d(parameters, input, offset, weight, bias, mask);
         Instance.DeformConv2dBackward(parameters, Tensor<T>.Ones(output.Shape), input, offset, weight, bias, mask, [true, true, true, true, true]);
+        WarmWorkerBuffers<T>();
+    }
+
+    /// <summary>On every worker thread (the caller and the <see cref="EngineOptions.Threads"/> − 1 helpers):
+    /// allocates and touches the GEMM's packing buffer and the tiled forward's tile buffer at full size, so
+    /// that a first call takes no page faults for them (about 4 MiB on two threads; with the kernels already
+    /// compiled, their first touch was a good part of what a first forward still spent over a steady one).
+    /// Each participant waits, up to 100 ms, for the others to arrive, so that the loop is not closed before
+    /// a helper that is still waking up has joined it.</summary>
+    private static void WarmWorkerBuffers<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int threads = Math.Max(1, EngineOptions.Threads), arrived = 0;
+        int tileLength = (int)Math.Min(int.MaxValue, DeformConv2dWorkspace.ForwardTileBytes / Unsafe.SizeOf<T>());
+        long start = Stopwatch.GetTimestamp();
+        CpuWorkers.Run(threads, () =>
+        {
+            Gemm.WarmThreadBuffers<T>();
+            ThreadScratch<T>.Get(tileLength).AsSpan().Clear();
+            Interlocked.Increment(ref arrived);
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref arrived) < threads && Stopwatch.GetElapsedTime(start).TotalMilliseconds < 100)
+                spinner.SpinOnce(sleep1Threshold: -1);
+        });
     }
 }

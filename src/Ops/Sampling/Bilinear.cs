@@ -60,13 +60,13 @@ public readonly struct BilinearCorners<T> where T : unmanaged, IFloatingPointIee
     }
 
     /// <summary>g_lt = (1 − ly)(1 − lx), the weight of the top-left corner.</summary>
-    public T Glt => (T.One - Ly) * (T.One - Lx);
+    public T Glt { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (T.One - Ly) * (T.One - Lx); }
     /// <summary>g_rt = (1 − ly)·lx, the weight of the top-right corner.</summary>
-    public T Grt => (T.One - Ly) * Lx;
+    public T Grt { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (T.One - Ly) * Lx; }
     /// <summary>g_lb = ly·(1 − lx), the weight of the bottom-left corner.</summary>
-    public T Glb => Ly * (T.One - Lx);
+    public T Glb { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Ly * (T.One - Lx); }
     /// <summary>g_rb = ly·lx, the weight of the bottom-right corner.</summary>
-    public T Grb => Ly * Lx;
+    public T Grb { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Ly * Lx; }
 
     /// <summary>Values of the four corners (0 for a corner outside the plane).</summary>
     public (T Lt, T Rt, T Lb, T Rb) Values(ReadOnlySpan<T> plane, int width)
