@@ -67,6 +67,45 @@ internal static unsafe class BlockTranspose
         Avx.Store(b + 7 * bStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
+    /// <summary>b[j·6 + i] = a[i·aStride + j] for 6 rows and 8 columns of floats, the layout of a 6-row packed
+    /// panel (the AVX2 kernel's). Each of the eight 8-float stores also writes two values past its 6 (zeros),
+    /// which the next store overwrites; the last one's land on b[48] and b[49], which the caller must own and
+    /// write afterwards.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose6x8Overlapping(float* a, long aStride, float* b)
+    {
+        var r0 = Avx.LoadVector256(a);
+        var r1 = Avx.LoadVector256(a + aStride);
+        var r2 = Avx.LoadVector256(a + 2 * aStride);
+        var r3 = Avx.LoadVector256(a + 3 * aStride);
+        var r4 = Avx.LoadVector256(a + 4 * aStride);
+        var r5 = Avx.LoadVector256(a + 5 * aStride);
+        var zero = Vector256<float>.Zero;
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, zero, 0x44);
+        var u5 = Avx.Shuffle(t4, zero, 0xEE);
+        var u6 = Avx.Shuffle(t5, zero, 0x44);
+        var u7 = Avx.Shuffle(t5, zero, 0xEE);
+        // In order: each store's last two lanes are overwritten by the next.
+        Avx.Store(b, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(b + 6, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(b + 12, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(b + 18, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(b + 24, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(b + 30, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(b + 36, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(b + 42, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
     /// <summary>b[j·bStride + i] = a[i·aStride + j] for a 4×4 double block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Transpose4x4(double* a, long aStride, double* b, long bStride)

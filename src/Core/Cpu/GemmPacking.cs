@@ -41,6 +41,18 @@ internal static unsafe class GemmPacking
                 for (int ii = 0; ii < mr; ii++)
                     Scatter(src + (long)ii * lda + fullSteps, kc - fullSteps, dst + fullSteps * mr + ii, mr);
             }
+            else if (height == mr && mr == 6 && typeof(T) == typeof(float) && Avx.IsSupported)
+            {
+                // Stored m×k, a full 6-row panel of floats (the AVX2 kernel): 6×8 register transposes whose
+                // stores overlap by two values, each group's spill written by the group or the steps after it
+                // (so the transposes stop while fewer than 8 steps would follow), then the rest element by element.
+                T* src = a + (long)(i0 + panel) * lda + p0;
+                int p = 0;
+                for (; p + 8 < kc; p += 8)
+                    BlockTranspose.Transpose6x8Overlapping((float*)(src + p), lda, (float*)(dst + p * mr));
+                for (int ii = 0; ii < mr; ii++)
+                    Scatter(src + (long)ii * lda + p, kc - p, dst + p * mr + ii, mr);
+            }
             else
             {
                 // Stored m×k: read each row sequentially and scatter it with stride mr.

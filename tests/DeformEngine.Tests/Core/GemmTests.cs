@@ -169,6 +169,30 @@ public class GemmTests
     }
 
     [TestMethod]
+    public unsafe void PackA_SixRowPanels_EveryValueInPlaceAndNothingWrittenPastThePanels()
+    {
+        // The AVX2 kernel's 6-row float panels are packed with 6×8 transposes whose stores overlap and spill two
+        // values past each group: every depth (fewer than 8 steps, multiples of 8, one past) and a last panel
+        // must come out exactly as op(A) and leave the memory after the packed block untouched.
+        const int rows = 12, lda = 40, mr = 6;
+        var random = new Random(9);
+        float[] a = Enumerable.Range(0, rows * lda).Select(_ => (float)random.NextDouble()).ToArray();
+        foreach (int kc in new[] { 1, 7, 8, 9, 16, 17, 24, 31, 33 })
+        {
+            int length = rows * kc;
+            float[] packed = Enumerable.Repeat(float.NaN, length + 16).ToArray();
+            fixed (float* pa = a, pp = packed)
+                GemmPacking.PackA(pa, lda, false, 0, rows, 3, kc, mr, pp);
+            for (int panel = 0; panel < rows / mr; panel++)
+                for (int p = 0; p < kc; p++)
+                    for (int ii = 0; ii < mr; ii++)
+                        Assert.AreEqual(a[(panel * mr + ii) * lda + 3 + p], packed[panel * mr * kc + p * mr + ii], $"kc={kc} panel {panel} step {p} row {ii}");
+            for (int i = length; i < packed.Length; i++)
+                Assert.IsTrue(float.IsNaN(packed[i]), $"kc={kc}: element {i - length} past the packed block was written");
+        }
+    }
+
+    [TestMethod]
     public void MultiplyPacked_ColumnOrder_SameAsReorderedMatrix()
     {
         // op(A)[i, p] = A[i, order[p]] packed directly must equal A with its columns re-ordered first.
