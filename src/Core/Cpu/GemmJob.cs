@@ -31,6 +31,8 @@ internal sealed unsafe class GemmJob<T, TKernel>
     /// <summary>Column slices, B panels per slice, and row parts per block (1 unless the slices are
     /// too few to occupy the threads).</summary>
     private readonly int _slices, _panelsPerSlice, _rowParts;
+    /// <summary>Row parts of the last slice when it is only a narrow last panel (1: not split; see the constructor).</summary>
+    private readonly int _tailParts = 1;
     private readonly int _packChunks;
     private readonly long _stepStride;
     private readonly T* _prepackedA;
@@ -69,6 +71,11 @@ internal sealed unsafe class GemmJob<T, TKernel>
         // Too few slices for the threads (narrow C): split each row block as well.
         _rowParts = _slices < threads ? Math.Min(CeilDiv(threads, _slices), _blockPanels) : 1;
         _threads = Math.Min(threads, _slices * _rowParts);
+        // A last slice that is only a partial panel (n = 392: 8 columns after 8 panels of 48) runs the narrow
+        // kernel at a fraction of the full one's rate; claimed last by one thread, it kept the others idle
+        // for its whole length. Its rows are split over the threads instead.
+        if (_rowParts == 1 && _slices > 1 && threads > 1 && problem.N - (_slices - 1) * _panelsPerSlice * nr < nr)
+            _tailParts = Math.Min(threads, _blockPanels);
         _packChunks = prepackedA != null ? 0 : Math.Min(_threads, _blockPanels);
     }
 
@@ -132,7 +139,7 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private void RunGroup()
     {
         _packParts = _groupSteps * _packChunks;
-        _tasks = _slices * _rowParts;
+        _tasks = _tailParts > 1 ? _slices - 1 + _tailParts : _slices * _rowParts;
         _packClaimed = _packDone = _taskClaimed = 0;
         CpuWorkers.Run(_threads, _work ??= Work);
     }
@@ -179,11 +186,18 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private void RunTask(int task, T* slice)
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
-        int part = task / _slices;
-        int j0 = task % _slices * _panelsPerSlice * nr;
+        int part = task / _slices, sliceIndex = task % _slices, panelsPerPart = _panelsPerPart;
+        if (_tailParts > 1 && task >= _slices - 1)
+        {
+            // The narrow last slice, in row parts (see the constructor).
+            sliceIndex = _slices - 1;
+            part = task - sliceIndex;
+            panelsPerPart = CeilDiv(_panels, _tailParts);
+        }
+        int j0 = sliceIndex * _panelsPerSlice * nr;
         int columns = Math.Min(_problem.N - j0, _panelsPerSlice * nr);
-        int firstPanel = part * _panelsPerPart;
-        int panels = Math.Min(_panels - firstPanel, _panelsPerPart);
+        int firstPanel = part * panelsPerPart;
+        int panels = Math.Min(_panels - firstPanel, panelsPerPart);
         if (columns <= 0 || panels <= 0)
             return;
         int i0 = (_firstPanel + firstPanel) * mr;

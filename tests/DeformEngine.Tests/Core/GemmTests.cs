@@ -193,6 +193,45 @@ public class GemmTests
     }
 
     [TestMethod]
+    [DoNotParallelize]
+    public void Multiply_NarrowLastSliceSplitByRows_SameForAnyThreadCount()
+    {
+        // n = 392 is 8 panels of 48 and one of 8: on two or more threads the column slices are 4 + 4 panels and
+        // the 8-column panel alone, whose rows are then split over the threads. Plain and prepacked A, rows
+        // ending in an edge panel, several depth steps, beta ≠ 0.
+        int saved = EngineOptions.Threads;
+        try
+        {
+            foreach (var (m, n, k) in new[] { (203, 392, 700), (64, 196, 1100), (512, 392, 600) })
+            {
+                var random = new Random(m + n);
+                float[] a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+                float[] b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+                float[] initial = Enumerable.Range(0, m * n).Select(_ => (float)random.NextDouble()).ToArray();
+                var packed = Gemm.PackA<float>(false, m, k, a, k);
+                float[] Product(int threads, bool prepacked)
+                {
+                    EngineOptions.Threads = threads;
+                    float[] c = (float[])initial.Clone();
+                    if (prepacked)
+                        Gemm.MultiplyPacked(packed, true, n, 0.75f, b, k, 0.5f, c, n);
+                    else
+                        Gemm.Multiply(false, true, m, n, k, 0.75f, a, k, b, k, 0.5f, c, n);
+                    return c;
+                }
+                float[] expected = Product(1, prepacked: false);
+                foreach (int threads in new[] { 2, 3, 4 })
+                    foreach (bool prepacked in new[] { false, true })
+                        CollectionAssert.AreEqual(expected, Product(threads, prepacked), $"m={m} n={n} k={k}, {threads} threads, prepacked {prepacked}");
+            }
+        }
+        finally
+        {
+            EngineOptions.Threads = saved;
+        }
+    }
+
+    [TestMethod]
     public void MultiplyPacked_ColumnOrder_SameAsReorderedMatrix()
     {
         // op(A)[i, p] = A[i, order[p]] packed directly must equal A with its columns re-ordered first.
