@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 namespace DeformEngine.Kernels;
 
 /// <summary>Where one kernel point of one output position samples: the padded pixel of its top-left

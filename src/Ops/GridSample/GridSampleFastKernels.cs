@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 namespace DeformEngine.Kernels;
 
 /// <summary>Threaded kernels of <see cref="Functional.GridSample{T}"/>: each point's pixel coordinates and

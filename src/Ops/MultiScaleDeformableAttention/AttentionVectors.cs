@@ -17,8 +17,6 @@ internal static unsafe class AttentionVectors
     private static bool Use256<T>(int count) where T : unmanaged =>
         Vector256.IsHardwareAccelerated && count >= Vector256<T>.Count;
 
-
-
     /// <summary>dest[i] = Σ_k weights[k] · rows[k][i] over k &lt; <paramref name="terms"/>, k in order,
     /// accumulated in a register per vector of channels.</summary>
     public static void WeightedSum<T>(T* dest, nint* rows, T* weights, int terms, int count) where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 namespace DeformEngine.Kernels;
 
 /// <summary>Fast kernels of <see cref="Functional.MultiScaleDeformableAttention{T}"/>. The value is
