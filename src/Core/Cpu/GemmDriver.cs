@@ -56,5 +56,9 @@ internal static unsafe class GemmDriver
         int threads = work < ParallelThreshold ? 1 : maxThreads > 0 ? Math.Min(maxThreads, EngineOptions.Threads) : EngineOptions.Threads;
         fixed (T* pb = b, pc = c)
             new GemmJob<T, TKernel>(problem, null, pb, pc, alpha, beta, threads, a.Pointer).Execute();
+        // The kernels read the packed A through a raw pointer: the caller may hold no other reference to it
+        // (Gemm.MultiplyPacked(Gemm.PackA(...), ...)), and once this method is optimised nothing else keeps it
+        // alive, so a collection during the product could free its pinned storage under the kernels.
+        GC.KeepAlive(a);
     }
 }

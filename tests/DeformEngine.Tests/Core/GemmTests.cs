@@ -251,6 +251,65 @@ public class GemmTests
     }
 
     [TestMethod]
+    [DoNotParallelize]
+    public void MultiplyPacked_PackedOperandHeldOnlyByTheCall_NotCollectedWhileTheProductRuns()
+    {
+        // A packed A that only the call refers to (as in Gemm.MultiplyPacked(Gemm.PackA(...), ...)) must live until
+        // the product returns: its kernels read it through a raw pointer. Once the engine's methods are optimised,
+        // nothing else kept it alive, and a collection during the product freed the memory under the kernel
+        // (a crash, or a wrong product). Warm up so that those methods reach their optimised tier, then collect
+        // from another thread while the product runs, and check that the operand survived.
+        const int m = 1024, n = 512, k = 2048;
+        var random = new Random(3);
+        float[] a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        float[] b = Enumerable.Range(0, n * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        float[] small = new float[64 * 48];
+        var warm = Gemm.PackA<float>(false, 64, 64, a, k);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds < 400)
+            Gemm.MultiplyPacked(warm, true, 48, 1f, b, k, 0f, small, 48, threads: 1);
+        float[] expected = new float[m * n];
+        Gemm.Multiply(false, true, m, n, k, 1f, a, k, b, k, 0f, expected, n);
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            float[] c = Enumerable.Repeat(float.NaN, m * n).ToArray();
+            var weak = new WeakReference(null);
+            bool done = false, collectedWhileRunning = false;
+            var collector = new Thread(() =>
+            {
+                // Once the product has written its first tile, collect while it is still running.
+                while (float.IsNaN(Volatile.Read(ref c[0])) && !Volatile.Read(ref done))
+                    Thread.Yield();
+                for (int i = 0; i < 3 && !Volatile.Read(ref done); i++)
+                {
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+                    GC.WaitForPendingFinalizers();
+                    if (!weak.IsAlive && !Volatile.Read(ref done))
+                        collectedWhileRunning = true;
+                }
+            });
+            collector.Start();
+            MultiplyWithATemporaryPackedA(weak, a, m, n, k, b, c);
+            Volatile.Write(ref done, true);
+            collector.Join();
+            Assert.IsFalse(collectedWhileRunning, $"attempt {attempt}: the packed A was collected while the product was reading it");
+            CollectionAssert.AreEqual(expected, c, $"attempt {attempt}");
+        }
+    }
+
+    /// <summary>Optimised at once, so that this frame does not keep the temporary packed A alive either.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void MultiplyWithATemporaryPackedA(WeakReference weak, float[] a, int m, int n, int k, float[] b, float[] c) =>
+        Gemm.MultiplyPacked(Track(weak, Gemm.PackA<float>(false, m, k, a, k)), true, n, 1f, b, k, 0f, c, n, threads: 1);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static GemmPackedA<float> Track(WeakReference weak, GemmPackedA<float> packed)
+    {
+        weak.Target = packed;
+        return packed;
+    }
+
+    [TestMethod]
     public void PackA_ColumnOrderWrongLength_ThrowsNamingIt()
     {
         var exception = Assert.ThrowsExactly<ArgumentException>(() => Gemm.PackA<float>(false, 2, 3, new float[6], 3, [0, 1]));
