@@ -65,6 +65,10 @@ public static partial class Gemm
         GemmDriver.Run(new GemmProblem(false, transB, m, n, k, Math.Max(1, k), ldb, ldc), a, alpha, b, beta, c, threads);
     }
 
+    /// <summary>Columns of one panel of the micro-kernel this machine runs for <typeparamref name="T"/>.</summary>
+    internal static int PanelColumns<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+        GemmDriver.UsesWideKernel ? GemmKernel512<T>.Columns : GemmKernel256<T>.Columns;
+
     /// <summary>Gives the calling thread its largest packing buffer for <typeparamref name="T"/> now and touches
     /// every page of it, so that a later product on this thread neither allocates it nor faults its pages in
     /// (for a first call that should run at steady speed, see CpuFastBackend.Prepare).</summary>

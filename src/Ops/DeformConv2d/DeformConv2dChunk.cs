@@ -149,10 +149,16 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     internal static long ForwardTileBytes { get; set; } = Cpu.CacheSizes.L2 / 2;
 
     /// <summary>Output positions per tile of the tiled forward: as many column rows as fill half of L2 (the
-    /// GEMM's packed slice takes the other half), balanced over each image's positions; 0 when fewer than
+    /// GEMM's packed slice takes the other half), balanced over each image's positions and then made a whole
+    /// number of the GEMM kernel's column panels where that still fits (see below); 0 when fewer than
     /// <see cref="MinForwardTileRows"/> fit (long rows: many channels), where the untiled forward's one
-    /// product per chunk reuses the weight better. Depends on the shape and the cache only, never on the
-    /// thread count.</summary>
+    /// product per chunk reuses the weight better. Depends on the shape, the cache and the kernel's panel
+    /// width only, never on the thread count.</summary>
+    /// <remarks>Each tile is its own product, so a tile that is not a whole number of panels ends in a narrow
+    /// panel, which the narrow kernel runs at a fraction of the full one's rate. At N1 C256 28×28 on AVX-512
+    /// the balanced tiles were 7 of 112 positions (48 + 48 + 16); tiles of 96 (8 of them, then one of 16) gave
+    /// two threads 400 and 384 positions instead of 448 and 336, and ran the forward 0–9 % faster on two threads, the other shapes −1 to +5 % (in one
+    /// process against the balanced tiles, docs/benchmarks.md).</remarks>
     public static int ForwardTileRows(DeformConv2dParams parameters, int elementSize)
     {
         long rowBytes = Math.Max(1L, (long)parameters.Conv.ColumnRows * elementSize);
@@ -161,7 +167,15 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
         if (fit < MinForwardTileRows || positions == 0)
             return 0;
         long tiles = (positions + fit - 1) / fit;
-        return (int)((positions + tiles - 1) / tiles);
+        if (tiles == 1)
+            return positions;
+        int balanced = (int)((positions + tiles - 1) / tiles);
+        int panel = elementSize == sizeof(float) ? Cpu.Gemm.PanelColumns<float>() : Cpu.Gemm.PanelColumns<double>();
+        long roundedUp = (balanced + panel - 1L) / panel * panel;
+        if (roundedUp <= fit)
+            return (int)roundedUp;
+        long roundedDown = fit / panel * panel;
+        return roundedDown >= MinForwardTileRows ? (int)roundedDown : balanced;
     }
 
     /// <summary>The plan of a backward pass that computes the gradients asked for.</summary>

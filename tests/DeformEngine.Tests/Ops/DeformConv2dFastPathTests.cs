@@ -1,3 +1,4 @@
+using DeformEngine.Cpu;
 using DeformEngine.Kernels;
 using DeformEngine.Tests.Support;
 
@@ -73,6 +74,58 @@ public class DeformConv2dFastPathTests
         finally
         {
             EngineOptions.WorkspaceBytes = savedBudget;
+        }
+    }
+
+    /// <summary>Tiles are a whole number of the GEMM kernel's column panels where that fits in the tile budget
+    /// (a tile ending in a narrow panel runs it on the slow narrow kernel), never more than fit, and the
+    /// balanced size where no whole number of panels reaches <see cref="DeformConv2dWorkspace.MinForwardTileRows"/>.</summary>
+    [TestMethod]
+    public void ForwardTileRows_WholePanelsWithinTheBudget()
+    {
+        long savedTile = DeformConv2dWorkspace.ForwardTileBytes;
+        try
+        {
+            foreach (int elementSize in new[] { sizeof(float), sizeof(double) })
+            {
+                int panel = elementSize == sizeof(float) ? Gemm.PanelColumns<float>() : Gemm.PanelColumns<double>();
+                // C256 28×28 (784 positions, rows of 2304), C64 56×56 (3136 positions, rows of 576), C7 19×21 (399 positions, rows of 63).
+                foreach (var (channels, size) in new[] { (256, 28), (64, 56), (7, 20) })
+                {
+                    var dp = new DeformConv2dParams(new Conv2dParams(1, channels, size, size + 1, 8, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true);
+                    int positions = dp.Conv.ColumnCols;
+                    long rowBytes = (long)dp.Conv.ColumnRows * elementSize;
+                    foreach (long fit in new long[] { 96, 100, 113, 150, 455, positions, 2L * positions })
+                    {
+                        DeformConv2dWorkspace.ForwardTileBytes = fit * rowBytes;
+                        int rows = DeformConv2dWorkspace.ForwardTileRows(dp, elementSize);
+                        string what = $"C{channels} {positions} positions, fit {fit}, element {elementSize} B, panel {panel}: {rows} rows";
+                        if (fit >= positions)
+                        {
+                            Assert.AreEqual(positions, rows, what);
+                            continue;
+                        }
+                        long tiles = (positions + fit - 1) / fit, balanced = (positions + tiles - 1) / tiles;
+                        // Never more than fits; never fewer than the balanced tiles need (no extra tile).
+                        Assert.IsTrue(rows <= fit && (rows >= balanced || rows >= DeformConv2dWorkspace.MinForwardTileRows), what);
+                        if (fit / panel * panel >= DeformConv2dWorkspace.MinForwardTileRows)
+                            Assert.AreEqual(0, rows % panel, what);
+                        else
+                            Assert.AreEqual(balanced, rows, what);
+                    }
+                }
+            }
+            // The numbers of the remark, on a machine whose float panel is 48 wide (AVX-512): 96, not 112.
+            if (Gemm.PanelColumns<float>() == 48)
+            {
+                var c256 = new DeformConv2dParams(new Conv2dParams(1, 256, 28, 28, 256, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true);
+                DeformConv2dWorkspace.ForwardTileBytes = 113L * 2304 * sizeof(float);
+                Assert.AreEqual(96, DeformConv2dWorkspace.ForwardTileRows(c256, sizeof(float)));
+            }
+        }
+        finally
+        {
+            DeformConv2dWorkspace.ForwardTileBytes = savedTile;
         }
     }
 
