@@ -28,7 +28,7 @@ public sealed partial class CpuFastBackend
         // The weight re-laid-out and packed for the product, kept while the weight is unchanged.
         var packedWeight = DeformConv2dWeights.CanPack<T>() ? DeformConv2dWeights.PackedForward(weight, cp.Groups) : null;
         var permutedWeight = packedWeight is null ? DeformConv2dWeights.Permuted(weight, cp.Groups) : null;
-        int tileRows = packedWeight is null || !TiledForward ? 0 : DeformConv2dWorkspace.ForwardTileRows(dp, Unsafe.SizeOf<T>());
+        int tileRows = packedWeight is null || !TiledForward ? 0 : DeformConv2dWorkspace.ForwardTileRows(dp, Unsafe.SizeOf<T>(), EngineOptions.Threads);
         var plan = DeformConv2dWorkspace.ForForward(dp, Unsafe.SizeOf<T>(), tiled: tileRows > 0);
         var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
         try

@@ -148,34 +148,86 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     /// several tiles.</summary>
     internal static long ForwardTileBytes { get; set; } = Cpu.CacheSizes.L2 / 2;
 
-    /// <summary>Output positions per tile of the tiled forward: as many column rows as fill half of L2 (the
-    /// GEMM's packed slice takes the other half), balanced over each image's positions and then made a whole
-    /// number of the GEMM kernel's column panels where that still fits (see below); 0 when fewer than
-    /// <see cref="MinForwardTileRows"/> fit (long rows: many channels), where the untiled forward's one
-    /// product per chunk reuses the weight better. Depends on the shape, the cache and the kernel's panel
-    /// width only, never on the thread count.</summary>
-    /// <remarks>Each tile is its own product, so a tile that is not a whole number of panels ends in a narrow
-    /// panel, which the narrow kernel runs at a fraction of the full one's rate. At N1 C256 28×28 on AVX-512
-    /// the balanced tiles were 7 of 112 positions (48 + 48 + 16); tiles of 96 (8 of them, then one of 16) gave
-    /// two threads 400 and 384 positions instead of 448 and 336, and ran the forward 0–9 % faster on two threads, the other shapes −1 to +5 % (in one
-    /// process against the balanced tiles, docs/benchmarks.md).</remarks>
-    public static int ForwardTileRows(DeformConv2dParams parameters, int elementSize)
+    /// <summary>Output positions per tile of the tiled forward on <paramref name="threads"/> threads: at most as
+    /// many column rows as fill half of L2 (the GEMM's packed slice takes the other half) and at least
+    /// <see cref="MinForwardTileRows"/>, a whole number of the GEMM kernel's column panels, chosen so that the
+    /// threads finish together (below); 0 when fewer than <see cref="MinForwardTileRows"/> fit (long rows: many
+    /// channels), where the untiled forward's one product per chunk reuses the weight better. Any tiling gives
+    /// bitwise the same output (every element gets the same sums in the same order), so the choice only decides
+    /// the speed.</summary>
+    /// <remarks>
+    /// Each tile is its own product, so a tile that is not a whole number of panels ends in a narrow panel,
+    /// which the narrow kernel runs at a fraction of the full one's rate: at N1 C256 28×28 on AVX-512 the
+    /// balanced tiles were 7 of 112 positions (48 + 48 + 16). And the tiles of an image or two are few, so how
+    /// they share out over the threads matters: N1 C64 56×56 in tiles of 432 (7, then one of 112) gave two
+    /// threads 1728 and 1408 positions, in tiles of 384 (8, then 64) 1600 and 1536. So each candidate size (the
+    /// whole image when it fits, else multiples of the panel width from <see cref="MinForwardTileRows"/> to what
+    /// fits) is costed by dealing the batch's tiles in order to the least-loaded thread, a tile costing its
+    /// positions rounded up to whole panels plus <see cref="TileOverhead"/>; the cheapest wins, the larger on a
+    /// tie. In one process against the sizes before, two threads, 40 interleaved calls each: N1 C64 in tiles of 384
+    /// instead of 432, the fastest call 3–7 % faster in six runs (the medians −4 to +8 %, this VM's noise); N1 C256
+    /// in tiles of 96 instead of 112, the medians 0–9 % faster; other shapes unchanged within noise.
+    /// </remarks>
+    public static int ForwardTileRows(DeformConv2dParams parameters, int elementSize, int threads = 1)
     {
         long rowBytes = Math.Max(1L, (long)parameters.Conv.ColumnRows * elementSize);
         long fit = ForwardTileBytes / rowBytes;
         int positions = parameters.Conv.ColumnCols;
         if (fit < MinForwardTileRows || positions == 0)
             return 0;
-        long tiles = (positions + fit - 1) / fit;
-        if (tiles == 1)
-            return positions;
-        int balanced = (int)((positions + tiles - 1) / tiles);
         int panel = elementSize == sizeof(float) ? Cpu.Gemm.PanelColumns<float>() : Cpu.Gemm.PanelColumns<double>();
-        long roundedUp = (balanced + panel - 1L) / panel * panel;
-        if (roundedUp <= fit)
-            return (int)roundedUp;
-        long roundedDown = fit / panel * panel;
-        return roundedDown >= MinForwardTileRows ? (int)roundedDown : balanced;
+        int images = Math.Max(1, parameters.Conv.Batch);
+        threads = Math.Clamp(threads, 1, 1024);
+        int best = 0;
+        double bestCost = double.PositiveInfinity;
+        void Consider(int rows)
+        {
+            double cost = TileCost(positions, rows, panel, images, threads);
+            if (cost < bestCost)
+                (best, bestCost) = (rows, cost);
+        }
+        if (positions <= fit)
+            Consider(positions);
+        for (long rows = Math.Min(fit, positions - 1L) / panel * panel; rows >= MinForwardTileRows; rows -= panel)
+            Consider((int)rows);
+        if (best > 0)
+            return best;
+        // No whole number of panels between the bounds (a panel wider than MinForwardTileRows): balanced tiles.
+        long tiles = (positions + fit - 1) / fit;
+        return (int)((positions + tiles - 1) / tiles);
+    }
+
+    /// <summary>What a tile costs beyond its positions, in positions: sampling's set-up and the weight streamed
+    /// once more. Measured at N1 C64 56×56 (two threads): tiles of 192 ran 2–3 % slower than tiles of 384 whose
+    /// threads carried the same positions, about 10 positions per extra tile.</summary>
+    private const int TileOverhead = 16;
+
+    /// <summary>The time, in positions, after which the last of <paramref name="threads"/> threads finishes the
+    /// tiles of <paramref name="images"/> images cut into tiles of <paramref name="rows"/> positions, each claimed
+    /// in order by the thread that is free first.</summary>
+    private static double TileCost(int positions, int rows, int panel, int images, int threads)
+    {
+        int tiles = (positions + rows - 1) / rows, last = positions - (tiles - 1) * rows;
+        double Cost(int n) => (n + panel - 1) / panel * panel + TileOverhead;
+        double perImage = (tiles - 1) * Cost(rows) + Cost(last);
+        // Many tiles per thread: the threads end within about one tile of each other.
+        if ((long)tiles * images > 64L * threads)
+            return images * perImage / threads + Cost(rows);
+        Span<double> load = stackalloc double[threads];
+        load.Clear();
+        for (int b = 0; b < images; b++)
+            for (int t = 0; t < tiles; t++)
+            {
+                int free = 0;
+                for (int i = 1; i < threads; i++)
+                    if (load[i] < load[free])
+                        free = i;
+                load[free] += Cost(t == tiles - 1 ? last : rows);
+            }
+        double end = 0;
+        foreach (double value in load)
+            end = Math.Max(end, value);
+        return end;
     }
 
     /// <summary>The plan of a backward pass that computes the gradients asked for.</summary>

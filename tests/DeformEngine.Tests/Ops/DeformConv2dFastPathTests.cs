@@ -77,9 +77,10 @@ public class DeformConv2dFastPathTests
         }
     }
 
-    /// <summary>Tiles are a whole number of the GEMM kernel's column panels where that fits in the tile budget
-    /// (a tile ending in a narrow panel runs it on the slow narrow kernel), never more than fit, and the
-    /// balanced size where no whole number of panels reaches <see cref="DeformConv2dWorkspace.MinForwardTileRows"/>.</summary>
+    /// <summary>Tiles are the whole image where it fits (one thread) or a whole number of the GEMM kernel's column
+    /// panels (a tile ending in a narrow panel runs it on the slow narrow kernel), never more than fit, and the
+    /// balanced size where no whole number of panels reaches <see cref="DeformConv2dWorkspace.MinForwardTileRows"/>;
+    /// on two threads the size that shares the tiles out better.</summary>
     [TestMethod]
     public void ForwardTileRows_WholePanelsWithinTheBudget()
     {
@@ -115,12 +116,23 @@ public class DeformConv2dFastPathTests
                     }
                 }
             }
-            // The numbers of the remark, on a machine whose float panel is 48 wide (AVX-512): 96, not 112.
+            // One image that fits whole is still cut when there are two threads to share it.
+            var c64Small = new DeformConv2dParams(new Conv2dParams(1, 64, 28, 28, 64, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true);
+            DeformConv2dWorkspace.ForwardTileBytes = 1000L * 576 * sizeof(float);
+            Assert.AreEqual(784, DeformConv2dWorkspace.ForwardTileRows(c64Small, sizeof(float), threads: 1));
+            Assert.IsTrue(DeformConv2dWorkspace.ForwardTileRows(c64Small, sizeof(float), threads: 2) < 784, "one image on two threads");
+            // The numbers of the remark, on a machine whose float panel is 48 wide (AVX-512).
             if (Gemm.PanelColumns<float>() == 48)
             {
                 var c256 = new DeformConv2dParams(new Conv2dParams(1, 256, 28, 28, 256, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true);
                 DeformConv2dWorkspace.ForwardTileBytes = 113L * 2304 * sizeof(float);
-                Assert.AreEqual(96, DeformConv2dWorkspace.ForwardTileRows(c256, sizeof(float)));
+                Assert.AreEqual(96, DeformConv2dWorkspace.ForwardTileRows(c256, sizeof(float), threads: 2));
+                // N1 C64 56×56, 455 rows fit: two threads share 8 × 384 + 64 better than 7 × 432 + 112; one thread
+                // takes the fewer, larger tiles.
+                var c64 = new DeformConv2dParams(new Conv2dParams(1, 64, 56, 56, 64, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true);
+                DeformConv2dWorkspace.ForwardTileBytes = 455L * 576 * sizeof(float);
+                Assert.AreEqual(384, DeformConv2dWorkspace.ForwardTileRows(c64, sizeof(float), threads: 2));
+                Assert.AreEqual(432, DeformConv2dWorkspace.ForwardTileRows(c64, sizeof(float), threads: 1));
             }
         }
         finally
