@@ -28,15 +28,32 @@ public sealed partial class CpuFastBackend
             Gemm.MultiplyPacked(Gemm.PackA<T>(false, 8, 8, a, 8), true, columns, T.One, c, 8, T.Zero, new T[8 * columns], columns);
         }
         // Through the backend itself, so that the backward runs whether or not gradients are enabled.
-        var input = Tensor<T>.Zeros(1, 8, 5, 5);
-        var offset = Tensor<T>.Zeros(1, 18, 5, 5);
-        var mask = Tensor<T>.Ones(1, 9, 5, 5);
-        var weight = Tensor<T>.Zeros(8, 8, 3, 3);
-        var bias = Tensor<T>.Zeros(8);
-        var parameters = DeformConv2dParams.Create(input, offset, weight, bias, null, (1, 1), null, mask);
-        var output = Instance.DeformConv2d(parameters, input, offset, weight, bias, mask);
-        Instance.DeformConv2dBackward(parameters, Tensor<T>.Ones(output.Shape), input, offset, weight, bias, mask, [true, true, true, true, true]);
+        foreach (var (channels, size, outChannels, backward) in PrepareLayers<T>())
+        {
+            var input = Tensor<T>.Zeros(1, channels, size, size);
+            var offset = Tensor<T>.Zeros(1, 18, size, size);
+            var mask = Tensor<T>.Ones(1, 9, size, size);
+            var weight = Tensor<T>.Zeros(outChannels, channels, 3, 3);
+            var bias = Tensor<T>.Zeros(outChannels);
+            var parameters = DeformConv2dParams.Create(input, offset, weight, bias, null, (1, 1), null, mask);
+            var output = Instance.DeformConv2d(parameters, input, offset, weight, bias, mask);
+            if (backward)
+                Instance.DeformConv2dBackward(parameters, Tensor<T>.Ones(output.Shape), input, offset, weight, bias, mask, [true, true, true, true, true]);
+        }
         WarmWorkerBuffers<T>();
+    }
+
+    /// <summary>The DeformConv2d layers (3×3, padding 1, mask and bias; input channels, height = width, output
+    /// channels, whether the backward runs too) that <see cref="Prepare{T}"/> runs: a tiny one; one whose columns
+    /// are deeper than one GEMM depth step and whose tiles hold whole vectors of positions (the tiled forward at
+    /// full width, the next step's prefetches); and one whose column rows are too long for a tile (the untiled
+    /// forward: im2col, one product, the channel-major copy). Before they were there, a first call at N2 C512
+    /// 14×14 compiled 13 methods (5 ms).</summary>
+    internal static (int Channels, int Size, int OutChannels, bool Backward)[] PrepareLayers<T>() where T : unmanaged
+    {
+        int untiledChannels = (int)Math.Min(4096, DeformConv2dWorkspace.ForwardTileBytes /
+            ((long)DeformConv2dWorkspace.MinForwardTileRows * 9 * Unsafe.SizeOf<T>()) + 1);
+        return [(8, 5, 8, true), (64, 10, 16, true), (untiledChannels, 4, 8, false)];
     }
 
     /// <summary>On every worker thread (the caller and the <see cref="EngineOptions.Threads"/> − 1 helpers):

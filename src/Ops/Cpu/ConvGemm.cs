@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
 using DeformEngine.Cpu;
 
@@ -90,8 +92,30 @@ internal static class ConvGemm
                 var source = chunk.Slice((o * images + b) * plane, plane);
                 var destination = batch.Slice(((first + b) * outChannels + o) * plane, plane);
                 if (bias.IsEmpty) source.CopyTo(destination);
-                else TensorPrimitives.Add(source, bias[o], destination);
+                else AddBias(source, bias[o], destination);
             }
+    }
+
+    /// <summary>destination[i] = source[i] + bias (the same sums as TensorPrimitives.Add; source may be
+    /// destination). Compiled optimised at once: the forward adds a bias to every row of every tile, and a
+    /// library call there ran as tier-0 code through a process's first forward passes (0.2–0.4 ms of the first
+    /// call at N1 C256 28×28 after CpuFastBackend.Prepare).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddBias<T>(ReadOnlySpan<T> source, T bias, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (destination.Length < source.Length)
+            throw new ArgumentException($"destination: expected at least {source.Length} elements, got {destination.Length}.", nameof(destination));
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && source.Length >= Vector<T>.Count)
+        {
+            var value = new Vector<T>(bias);
+            ref T from = ref MemoryMarshal.GetReference(source);
+            ref T to = ref MemoryMarshal.GetReference(destination);
+            for (; i <= source.Length - Vector<T>.Count; i += Vector<T>.Count)
+                Vector.StoreUnsafe(Vector.LoadUnsafe(ref from, (nuint)i) + value, ref to, (nuint)i);
+        }
+        for (; i < source.Length; i++)
+            destination[i] = source[i] + bias;
     }
 
     /// <summary><see cref="GradBias{T}"/> with vectorised row sums (same order over images).</summary>

@@ -102,7 +102,7 @@ internal static unsafe class DeformConv2dFastKernels
                 for (int o = 0; o < outChannels; o++)
                 {
                     var row = image.Slice(o * positions + l0, n);
-                    TensorPrimitives.Add(row, bias[o], row);
+                    ConvGemm.AddBias<T>(row, bias[o], row);
                 }
         });
     }

@@ -1,3 +1,5 @@
+using DeformEngine.Kernels;
+
 namespace DeformEngine.Tests.Ops;
 
 /// <summary><see cref="CpuFastBackend.Prepare{T}"/> compiles kernels by running them; it must leave no
@@ -26,5 +28,21 @@ public class CpuFastBackendPrepareTests
         CpuFastBackend.Prepare<double>();
         double[] after = Functional.DeformConv2d(input, offset, weight, padding: (1, 1)).ToArray();
         CollectionAssert.AreEqual(before, after);
+    }
+
+    /// <summary>The layers Prepare runs reach the paths a real first call takes: the tiled forward over more than
+    /// one GEMM depth step with a tile of at least a full vector of positions, and the untiled forward.</summary>
+    [TestMethod]
+    public void PrepareLayers_CoverTiledDeepAndUntiledForward()
+    {
+        foreach (int elementSize in new[] { sizeof(float), sizeof(double) })
+        {
+            var layers = elementSize == sizeof(float) ? CpuFastBackend.PrepareLayers<float>() : CpuFastBackend.PrepareLayers<double>();
+            int TileRows((int Channels, int Size, int OutChannels, bool Backward) layer) => DeformConv2dWorkspace.ForwardTileRows(
+                new DeformConv2dParams(new Conv2dParams(1, layer.Channels, layer.Size, layer.Size, layer.OutChannels, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true),
+                elementSize, threads: 2);
+            Assert.IsTrue(layers.Any(layer => TileRows(layer) >= 64 && layer.Channels * 9 > 512), $"{elementSize} B: no deep tiled layer");
+            Assert.IsTrue(layers.Any(layer => TileRows(layer) == 0), $"{elementSize} B: no untiled layer");
+        }
     }
 }
