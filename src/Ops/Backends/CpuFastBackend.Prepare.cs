@@ -51,21 +51,23 @@ public sealed partial class CpuFastBackend
     /// 14×14 compiled 13 methods (5 ms).</summary>
     internal static (int Channels, int Size, int OutChannels, bool Backward)[] PrepareLayers<T>() where T : unmanaged
     {
-        int untiledChannels = (int)Math.Min(4096, DeformConv2dWorkspace.ForwardTileBytes /
-            ((long)DeformConv2dWorkspace.MinForwardTileRows * 9 * Unsafe.SizeOf<T>()) + 1);
+        // Column rows of 9·C elements too long for the largest tile to hold MinForwardTileRows of them.
+        int size = Unsafe.SizeOf<T>();
+        int untiledChannels = (int)Math.Min(4096, DeformConv2dWorkspace.LargestTileBytes /
+            ((long)DeformConv2dWorkspace.MinForwardTileRows(size) * 9 * size) + 1);
         return [(8, 5, 8, true), (64, 10, 16, true), (untiledChannels, 4, 8, false)];
     }
 
     /// <summary>On every worker thread (the caller and the <see cref="EngineOptions.Threads"/> − 1 helpers):
     /// allocates and touches the GEMM's packing buffer and the tiled forward's tile buffer at full size, so
-    /// that a first call takes no page faults for them (about 4 MiB on two threads; with the kernels already
+    /// that a first call takes no page faults for them (about 5 MiB on two threads; with the kernels already
     /// compiled, their first touch was a good part of what a first forward still spent over a steady one).
     /// Each participant waits, up to 100 ms, for the others to arrive, so that the loop is not closed before
     /// a helper that is still waking up has joined it.</summary>
     private static void WarmWorkerBuffers<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         int threads = Math.Max(1, EngineOptions.Threads), arrived = 0;
-        int tileLength = (int)Math.Min(int.MaxValue, DeformConv2dWorkspace.ForwardTileBytes / Unsafe.SizeOf<T>());
+        int tileLength = (int)Math.Min(int.MaxValue, DeformConv2dWorkspace.LargestTileBytes / Unsafe.SizeOf<T>());
         long start = Stopwatch.GetTimestamp();
         CpuWorkers.Run(threads, () =>
         {

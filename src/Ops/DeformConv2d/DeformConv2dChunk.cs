@@ -140,19 +140,37 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
 
     /// <summary>Fewest output positions in a tile of the tiled forward: each tile streams the whole weight
     /// once and uses each weight element n times, so a tile of n positions does n/2 flops per weight byte read
-    /// (float; the same share of the peak in double), 48 at this bound — enough that the weight's stream from
-    /// L3 stays far below the arithmetic.</summary>
-    public const int MinForwardTileRows = 96;
+    /// in float, 48 at this bound — enough that the weight's stream from L3 stays far below the arithmetic.
+    /// Double: 48 positions. Measured in one process against the untiled forward (AVX-512, two threads): float
+    /// N2 C512 14×14 (rows of 18 KiB) in tiles of 48 or 96 ran 2–10 % slower, so it stays untiled; double
+    /// N4 C256 28×28 (the same row length) in tiles of 48 ran 7–10 % faster and in tiles of 72 12 %, where the
+    /// untiled forward moves a 58 MB column matrix through memory and back.</summary>
+    public static int MinForwardTileRows(int elementSize) => elementSize >= sizeof(double) ? 48 : 96;
 
-    /// <summary>Bytes of column rows per tile of the tiled forward: half of L2. Tests lower it to cut images into
-    /// several tiles.</summary>
+    /// <summary>Bytes of column rows per tile of the tiled forward: half of L2, the GEMM's packed slice and the
+    /// A panels passing through taking the rest. Tests lower it to cut images into several tiles.</summary>
     internal static long ForwardTileBytes { get; set; } = Cpu.CacheSizes.L2 / 2;
 
+    /// <summary>Rows the tile budget must hold before it is stretched (<see cref="TileBytes"/>).</summary>
+    private const int StretchBelowRows = 96;
+
+    /// <summary>Bytes a tile of rows of <paramref name="rowBytes"/> may take: <see cref="ForwardTileBytes"/>, or half as
+    /// much again (three quarters of L2) where that holds fewer than 96 rows. A tile's own GEMM slice is only
+    /// kc × tile positions, so a tile of long rows can take more of L2. Measured in one process (AVX-512, two
+    /// threads): float C384 28×28 and C320 20×20, untiled before, in tiles of 96 ran 4–10 % faster; double C256
+    /// 28×28 in tiles of 72 rather than 48, 5 % faster; float C256 28×28 (113 rows fit) in tiles of 144 instead
+    /// of 96 was 3–5 % slower, so shorter rows keep the half.</summary>
+    internal static long TileBytes(long rowBytes) =>
+        ForwardTileBytes / Math.Max(1L, rowBytes) >= StretchBelowRows ? ForwardTileBytes : LargestTileBytes;
+
+    /// <summary>The most any tile takes (<see cref="TileBytes"/> of long rows).</summary>
+    internal static long LargestTileBytes => ForwardTileBytes * 3 / 2;
+
     /// <summary>Output positions per tile of the tiled forward on <paramref name="threads"/> threads: at most as
-    /// many column rows as fill half of L2 (the GEMM's packed slice takes the other half) and at least
-    /// <see cref="MinForwardTileRows"/>, a whole number of the GEMM kernel's column panels, chosen so that the
-    /// threads finish together (below); 0 when fewer than <see cref="MinForwardTileRows"/> fit (long rows: many
-    /// channels), where the untiled forward's one product per chunk reuses the weight better. Any tiling gives
+    /// many column rows as fit in <see cref="TileBytes"/> and at least <see cref="MinForwardTileRows"/>, a whole
+    /// number of the GEMM kernel's column panels, chosen so that the threads finish together (below); 0 when
+    /// fewer than <see cref="MinForwardTileRows"/> fit (long rows: many channels), where the untiled forward's one
+    /// product per chunk reuses the weight better. Any tiling gives
     /// bitwise the same output (every element gets the same sums in the same order), so the choice only decides
     /// the speed.</summary>
     /// <remarks>
@@ -171,9 +189,9 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     public static int ForwardTileRows(DeformConv2dParams parameters, int elementSize, int threads = 1)
     {
         long rowBytes = Math.Max(1L, (long)parameters.Conv.ColumnRows * elementSize);
-        long fit = ForwardTileBytes / rowBytes;
-        int positions = parameters.Conv.ColumnCols;
-        if (fit < MinForwardTileRows || positions == 0)
+        long fit = TileBytes(rowBytes) / rowBytes;
+        int positions = parameters.Conv.ColumnCols, min = MinForwardTileRows(elementSize);
+        if (fit < min || positions == 0)
             return 0;
         int panel = elementSize == sizeof(float) ? Cpu.Gemm.PanelColumns<float>() : Cpu.Gemm.PanelColumns<double>();
         int images = Math.Max(1, parameters.Conv.Batch);
@@ -188,7 +206,7 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
         }
         if (positions <= fit)
             Consider(positions);
-        for (long rows = Math.Min(fit, positions - 1L) / panel * panel; rows >= MinForwardTileRows; rows -= panel)
+        for (long rows = Math.Min(fit, positions - 1L) / panel * panel; rows >= min; rows -= panel)
             Consider((int)rows);
         if (best > 0)
             return best;

@@ -1,3 +1,4 @@
+using DeformEngine.Cpu;
 using DeformEngine.Kernels;
 
 namespace DeformEngine.Tests.Ops;
@@ -31,7 +32,7 @@ public class CpuFastBackendPrepareTests
     }
 
     /// <summary>The layers Prepare runs reach the paths a real first call takes: the tiled forward over more than
-    /// one GEMM depth step with a tile of at least a full vector of positions, and the untiled forward.</summary>
+    /// one GEMM depth step with a tile of at least a full GEMM panel (and 16 positions), and the untiled forward.</summary>
     [TestMethod]
     public void PrepareLayers_CoverTiledDeepAndUntiledForward()
     {
@@ -41,7 +42,8 @@ public class CpuFastBackendPrepareTests
             int TileRows((int Channels, int Size, int OutChannels, bool Backward) layer) => DeformConv2dWorkspace.ForwardTileRows(
                 new DeformConv2dParams(new Conv2dParams(1, layer.Channels, layer.Size, layer.Size, layer.OutChannels, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true),
                 elementSize, threads: 2);
-            Assert.IsTrue(layers.Any(layer => TileRows(layer) >= 64 && layer.Channels * 9 > 512), $"{elementSize} B: no deep tiled layer");
+            int panel = elementSize == sizeof(float) ? Gemm.PanelColumns<float>() : Gemm.PanelColumns<double>();
+            Assert.IsTrue(layers.Any(layer => TileRows(layer) >= Math.Max(16, panel) && layer.Channels * 9 > 512), $"{elementSize} B: no deep tiled layer");
             Assert.IsTrue(layers.Any(layer => TileRows(layer) == 0), $"{elementSize} B: no untiled layer");
         }
     }

@@ -79,7 +79,8 @@ public class DeformConv2dFastPathTests
 
     /// <summary>Tiles are the whole image where it fits (one thread) or a whole number of the GEMM kernel's column
     /// panels (a tile ending in a narrow panel runs it on the slow narrow kernel), never more than fit, and the
-    /// balanced size where no whole number of panels reaches <see cref="DeformConv2dWorkspace.MinForwardTileRows"/>;
+    /// balanced size where no whole number of panels reaches <see cref="DeformConv2dWorkspace.MinForwardTileRows"/>, none
+    /// where fewer than that fit even in the stretched budget;
     /// on two threads the size that shares the tiles out better.</summary>
     [TestMethod]
     public void ForwardTileRows_WholePanelsWithinTheBudget()
@@ -96,11 +97,20 @@ public class DeformConv2dFastPathTests
                     var dp = new DeformConv2dParams(new Conv2dParams(1, channels, size, size + 1, 8, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true);
                     int positions = dp.Conv.ColumnCols;
                     long rowBytes = (long)dp.Conv.ColumnRows * elementSize;
-                    foreach (long fit in new long[] { 96, 100, 113, 150, 455, positions, 2L * positions })
+                    int min = DeformConv2dWorkspace.MinForwardTileRows(elementSize);
+                    foreach (long budgetRows in new long[] { 40, 60, 96, 100, 113, 150, 455, positions, 2L * positions })
                     {
-                        DeformConv2dWorkspace.ForwardTileBytes = fit * rowBytes;
+                        DeformConv2dWorkspace.ForwardTileBytes = budgetRows * rowBytes;
+                        // Below 96 rows the budget is stretched by half.
+                        long fit = budgetRows >= 96 ? budgetRows : budgetRows * 3 / 2;
+                        Assert.AreEqual(fit, DeformConv2dWorkspace.TileBytes(rowBytes) / rowBytes, $"budget of {budgetRows} rows");
                         int rows = DeformConv2dWorkspace.ForwardTileRows(dp, elementSize);
                         string what = $"C{channels} {positions} positions, fit {fit}, element {elementSize} B, panel {panel}: {rows} rows";
+                        if (fit < min)
+                        {
+                            Assert.AreEqual(0, rows, what);
+                            continue;
+                        }
                         if (fit >= positions)
                         {
                             Assert.AreEqual(positions, rows, what);
@@ -108,14 +118,25 @@ public class DeformConv2dFastPathTests
                         }
                         long tiles = (positions + fit - 1) / fit, balanced = (positions + tiles - 1) / tiles;
                         // Never more than fits; never fewer than the balanced tiles need (no extra tile).
-                        Assert.IsTrue(rows <= fit && (rows >= balanced || rows >= DeformConv2dWorkspace.MinForwardTileRows), what);
-                        if (fit / panel * panel >= DeformConv2dWorkspace.MinForwardTileRows)
+                        Assert.IsTrue(rows <= fit && (rows >= balanced || rows >= min), what);
+                        if (fit / panel * panel >= min)
                             Assert.AreEqual(0, rows % panel, what);
                         else
                             Assert.AreEqual(balanced, rows, what);
                     }
                 }
             }
+            // Long rows at this machine's budget: float N2 C512 14×14 (rows of 18 KiB) stays untiled, double C256 28×28
+            // (the same rows) and float C384 28×28 (13.5 KiB) are tiled in the stretched budget.
+            DeformConv2dWorkspace.ForwardTileBytes = 1L << 20;
+            var c512 = new DeformConv2dParams(new Conv2dParams(2, 512, 14, 14, 512, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true);
+            var c256Deep = new DeformConv2dParams(new Conv2dParams(4, 256, 28, 28, 256, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true);
+            var c384 = new DeformConv2dParams(new Conv2dParams(2, 384, 28, 28, 384, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true);
+            Assert.AreEqual(0, DeformConv2dWorkspace.ForwardTileRows(c512, sizeof(float), threads: 2), "float N2 C512");
+            int doubleRows = DeformConv2dWorkspace.ForwardTileRows(c256Deep, sizeof(double), threads: 2);
+            Assert.IsTrue(doubleRows >= 48 && doubleRows <= (3L << 19) / (2304 * 8), $"double C256: {doubleRows} rows");
+            int c384Rows = DeformConv2dWorkspace.ForwardTileRows(c384, sizeof(float), threads: 2);
+            Assert.IsTrue(c384Rows >= 96 && c384Rows <= (3L << 19) / (3456 * 4), $"float C384: {c384Rows} rows");
             // One image that fits whole is still cut when there are two threads to share it.
             var c64Small = new DeformConv2dParams(new Conv2dParams(1, 64, 28, 28, 64, 3, 3, (1, 1), (1, 1), (1, 1), 1), 1, true);
             DeformConv2dWorkspace.ForwardTileBytes = 1000L * 576 * sizeof(float);
@@ -170,8 +191,8 @@ public class DeformConv2dFastPathTests
                     var untiledFloat = Forward<float>(config);
                     var untiledDouble = Forward<double>(config);
                     CpuFastBackend.TiledForward = true;
-                    // One tile per image, then tiles of MinForwardTileRows rows (several per image, the last shorter).
-                    foreach (long rows in new long[] { 1 << 20, DeformConv2dWorkspace.MinForwardTileRows })
+                    // One tile per image, then tiles of 96 rows (several per image, the last shorter).
+                    foreach (long rows in new long[] { 1 << 20, 96 })
                     {
                         DeformConv2dWorkspace.ForwardTileBytes = rows * dp.Conv.ColumnRows * sizeof(float);
                         int tileRows = DeformConv2dWorkspace.ForwardTileRows(dp, sizeof(float));
@@ -186,7 +207,7 @@ public class DeformConv2dFastPathTests
                 }
                 // And the tiled forward against the reference loops.
                 var expected = Forward<double>(config, TestBackends.CpuReference);
-                DeformConv2dWorkspace.ForwardTileBytes = DeformConv2dWorkspace.MinForwardTileRows * dp.Conv.ColumnRows * sizeof(double);
+                DeformConv2dWorkspace.ForwardTileBytes = 96L * dp.Conv.ColumnRows * sizeof(double);
                 var tiled = Forward<double>(config);
                 for (int i = 0; i < expected.Length; i++)
                     Assert.AreEqual(expected[i], tiled[i], DoubleTolerance, $"{config}: output {i} against the reference");
