@@ -19,9 +19,11 @@ switch (command)
         return AttentionBenchmark.Run(args[1..]);
     case "dcnv3":
         return Dcnv3Benchmark.Run(args[1..]);
+    case "tiles":
+        return TileBenchmark.Run(args[1..]);
     default:
         Console.Error.WriteLine("usage: DeformEngine.Benchmarks <command> [options]");
-        Console.Error.WriteLine("commands: gemm, kernel, deform, floor, faults, attention, dcnv3");
+        Console.Error.WriteLine("commands: gemm, kernel, deform, floor, faults, attention, dcnv3, tiles");
         return 1;
 }
 return 0;

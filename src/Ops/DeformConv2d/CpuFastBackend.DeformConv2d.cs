@@ -15,6 +15,10 @@ public sealed partial class CpuFastBackend
     /// tests switch it off to compare both paths.</summary>
     internal static bool TiledForward { get; set; } = true;
 
+    /// <summary>Positions per tile instead of <see cref="DeformConv2dWorkspace.ForwardTileRows"/>'s choice (0: its
+    /// choice); the tiles benchmark times the candidates with it.</summary>
+    internal static int ForwardTileRowsOverride { get; set; }
+
     /// <inheritdoc />
     public override Tensor<T> DeformConv2d<T>(DeformConv2dParams dp, Tensor<T> input, Tensor<T> offset, Tensor<T> weight,
         Tensor<T>? bias, Tensor<T>? mask)
@@ -28,7 +32,9 @@ public sealed partial class CpuFastBackend
         // The weight re-laid-out and packed for the product, kept while the weight is unchanged.
         var packedWeight = DeformConv2dWeights.CanPack<T>() ? DeformConv2dWeights.PackedForward(weight, cp.Groups) : null;
         var permutedWeight = packedWeight is null ? DeformConv2dWeights.Permuted(weight, cp.Groups) : null;
-        int tileRows = packedWeight is null || !TiledForward ? 0 : DeformConv2dWorkspace.ForwardTileRows(dp, Unsafe.SizeOf<T>(), EngineOptions.Threads);
+        int tileRows = packedWeight is null || !TiledForward ? 0
+            : ForwardTileRowsOverride > 0 ? ForwardTileRowsOverride
+            : DeformConv2dWorkspace.ForwardTileRows(dp, Unsafe.SizeOf<T>(), EngineOptions.Threads);
         var plan = DeformConv2dWorkspace.ForForward(dp, Unsafe.SizeOf<T>(), tiled: tileRows > 0);
         var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
         try
