@@ -18,15 +18,24 @@ namespace DeformEngine.Benchmarks;
 /// run waits until the process has used no CPU over 10 ms (<see cref="Timing.WaitUntilIdle"/>), then pauses
 /// <see cref="Pause"/>, so both sides start from parked workers. Reported: each side's fastest and median time,
 /// ORT / engine (above 1: the engine is faster) from the medians and the fastest runs, the median of
-/// the pairs' ratios, and max |engine − ORT| / max |ORT| over the output.</summary>
+/// the pairs' ratios, and max |engine − ORT| / max |ORT| over the output.
+/// <para>With <c>--gap-ms G</c> each turn is instead a stream: from an idle process, one untimed call, then
+/// <see cref="StreamCalls"/> calls each G ms after the previous one returned (a model whose other work between
+/// two such layers takes G ms), and each side's times are those of the stream's calls. There neither side's
+/// workers have parked between calls (both keep looking for work for tens of ms), which is how a caller that
+/// runs layer after layer meets them. <c>--spin-ms S</c> sets the engine's <see cref="EngineOptions.WorkerSpinTime"/>.</para></summary>
 public static class OrtBenchmark
 {
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Timed calls per turn with --gap-ms.</summary>
+    private const int StreamCalls = 4;
 
     public static int Run(string[] args)
     {
         string? models = null, json = null, shapes = "all";
         int pairs = 15, threads = 2;
+        double gapMs = -1;
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -36,20 +45,26 @@ public static class OrtBenchmark
                 case "--threads": threads = int.Parse(args[i + 1]); break;
                 case "--shapes": shapes = args[i + 1]; break;
                 case "--json": json = args[i + 1]; break;
-                default: throw new ArgumentException($"unknown option {args[i]}; options: --models DIR --pairs P --threads T --shapes all|1,2,… --json PATH");
+                case "--gap-ms": gapMs = double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--spin-ms":
+                    EngineOptions.WorkerSpinTime = TimeSpan.FromMilliseconds(double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+                default: throw new ArgumentException($"unknown option {args[i]}; options: --models DIR --pairs P --threads T --shapes all|1,2,… --gap-ms G --spin-ms S --json PATH");
             }
         }
         if (models is null || !Directory.Exists(models))
             throw new ArgumentException("--models DIR: the directory tests/Benchmarks/make_onnx_deformconv.py --out DIR wrote");
         EngineOptions.Threads = threads;
         Console.WriteLine(IsaReport.Describe());
-        Console.WriteLine($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, intra-op threads {threads}, sequential; engine threads {threads}; " +
-                          $"{pairs} interleaved pairs, {Timing.ClockName(threads)}; forward, float32, 3x3 pad 1, mask and bias");
+        Console.WriteLine($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, intra-op threads {threads}, sequential; engine threads {threads}, " +
+                          $"worker spin {EngineOptions.WorkerSpinTime.TotalMilliseconds} ms; " +
+                          $"{pairs} interleaved pairs, {Timing.ClockName(threads)}; forward, float32, 3x3 pad 1, mask and bias" +
+                          (gapMs >= 0 ? $"; each turn a stream of {StreamCalls} calls {gapMs} ms apart" : "; each run from an idle process"));
         Console.WriteLine($"{"shape",-22}{"ORT min",9}{"med",8}{"engine min",12}{"med",8}{"ORT/engine med",16}{"min",6}{"pairs",7}{"max rel err",13}");
         var results = new List<object>();
         foreach (var shape in BenchShapes.Parse(shapes))
         {
-            var r = Measure(shape, models, threads, pairs);
+            var r = Measure(shape, models, threads, pairs, gapMs);
             results.Add(new
             {
                 name = shape.Name, ort_min_ms = r.OrtMin, ort_median_ms = r.OrtMedian, engine_min_ms = r.EngineMin,
@@ -62,14 +77,14 @@ public static class OrtBenchmark
         if (json is not null)
             File.WriteAllText(json, JsonSerializer.Serialize(new
             {
-                isa = IsaReport.Isa, ort = OrtEnv.Instance().GetVersionString(), threads, pairs, results,
+                isa = IsaReport.Isa, ort = OrtEnv.Instance().GetVersionString(), threads, pairs, gap_ms = gapMs, results,
             }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return 0;
     }
 
     private readonly record struct Result(double OrtMin, double OrtMedian, double EngineMin, double EngineMedian, double PairRatio, double Error);
 
-    private static Result Measure(BenchShape shape, string models, int threads, int pairs)
+    private static Result Measure(BenchShape shape, string models, int threads, int pairs, double gapMs)
     {
         string baseName = Path.Combine(models, $"deformconv_N{shape.N}_C{shape.C}_O{shape.O}_H{shape.H}");
         var weight = Npy.Load<float>(baseName + ".weight.npy");
@@ -108,17 +123,34 @@ public static class OrtBenchmark
         WarmUp(Engine);
         var ort = new List<double>();
         var engine = new List<double>();
+        void Turn(Action action, List<double> times)
+        {
+            if (gapMs < 0)
+            {
+                times.Add(TimeMs(action, threads));
+                return;
+            }
+            Timing.WaitUntilIdle();
+            action();
+            for (int call = 0; call < StreamCalls; call++)
+            {
+                long gap = Stopwatch.GetTimestamp();
+                while (Stopwatch.GetElapsedTime(gap).TotalMilliseconds < gapMs)
+                    Thread.Sleep(0);
+                times.Add(Timing.Once(action, threads) * 1e3);
+            }
+        }
         for (int pair = 0; pair < pairs; pair++)
         {
             if (pair % 2 == 0)
             {
-                ort.Add(TimeMs(Ort, threads));
-                engine.Add(TimeMs(Engine, threads));
+                Turn(Ort, ort);
+                Turn(Engine, engine);
             }
             else
             {
-                engine.Add(TimeMs(Engine, threads));
-                ort.Add(TimeMs(Ort, threads));
+                Turn(Engine, engine);
+                Turn(Ort, ort);
             }
         }
         var ratios = ort.Zip(engine, (o, e) => o / e).ToList();

@@ -3,9 +3,10 @@ using System.Diagnostics;
 namespace DeformEngine.Cpu;
 
 /// <summary>The engine's own team of worker threads for its parallel loops: the calling thread works
-/// too, and helpers that just finished a loop keep spinning for a short while before they sleep, so the
-/// next loop of the same operator call (padding, sampling, the GEMM's groups follow each other within
-/// microseconds) starts without waking a sleeping thread.</summary>
+/// too, and helpers that just finished a loop keep looking for the next one for
+/// <see cref="EngineOptions.WorkerSpinTime"/> before they sleep, so the next loop of the same operator call
+/// (padding, sampling, the GEMM's groups follow each other within microseconds) and the next call of a
+/// caller that calls again soon start without waking a sleeping thread.</summary>
 /// <remarks>
 /// Why not the thread pool: <c>Parallel.For</c> queues to pool threads that sleep between loops, and
 /// waking one costs 0.1 to 1 ms on a virtual machine. A forward pass of a small layer (a few ms on two
@@ -19,11 +20,16 @@ namespace DeformEngine.Cpu;
 /// virtual machine) finds the job closed and skips it, instead of holding up a loop the caller finished
 /// alone. Exceptions thrown by any participant reach the caller in an <see cref="AggregateException"/>,
 /// as from <c>Parallel.For</c>.</para>
+/// <para>Waking is worse than slow on a virtual machine: a woken helper was often placed on the caller's own
+/// vCPU (sched_getcpu: in 20 of 28 wake-ups that took over 0.5 ms, out of 100 after a 15 ms pause), where the
+/// two shared one core until the scheduler moved one 1–4 ms later, so a loop ran at less than one thread's
+/// speed. Hence the default spin of 20 ms, after which an idle helper costs nothing.</para>
 /// </remarks>
 internal static class CpuWorkers
 {
-    /// <summary>How long a helper spins for the next loop before it blocks.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 2000;
+    /// <summary>How long a helper spins hard for the next loop (then it yields between looks until
+    /// <see cref="EngineOptions.WorkerSpinTime"/> has passed, then it blocks).</summary>
+    private static readonly long HardSpinTicks = Stopwatch.Frequency / 2000;
 
     private static readonly object s_grow = new();
     private static Helper[] s_helpers = [];
@@ -82,6 +88,10 @@ internal static class CpuWorkers
                 body(i);
         });
     }
+
+    /// <summary>How many of the first <paramref name="count"/> helpers (those a loop on count + 1 threads wakes) are
+    /// blocked until a loop wakes them; the others are still looking for one.</summary>
+    internal static int SleepingHelpers(int count) => Volatile.Read(ref s_helpers).Take(count).Count(helper => helper.Sleeping);
 
     private static Helper[] EnsureHelpers(int count)
     {
@@ -183,17 +193,24 @@ internal static class CpuWorkers
                 _wake.Set();
         }
 
+        public bool Sleeping => Volatile.Read(ref _sleeping) == 1;
+
         private void Loop(Job? last)
         {
             t_isHelper = true;
             while (true)
             {
-                long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+                long start = Stopwatch.GetTimestamp();
+                long spin = (long)(EngineOptions.WorkerSpinTime.TotalSeconds * Stopwatch.Frequency);
                 while (ReferenceEquals(Volatile.Read(ref s_job), last))
                 {
-                    if (Stopwatch.GetTimestamp() < deadline)
+                    long waited = Stopwatch.GetTimestamp() - start;
+                    if (waited < spin)
                     {
-                        Thread.SpinWait(20);
+                        if (waited < HardSpinTicks)
+                            Thread.SpinWait(20);
+                        else
+                            Thread.Yield();
                         continue;
                     }
                     // Reset, announce, re-check, sleep: a wake-up sent after the announcement is kept by

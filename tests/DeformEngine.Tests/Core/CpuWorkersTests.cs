@@ -86,4 +86,41 @@ public class CpuWorkersTests
         CpuWorkers.For(10, 2, _ => Interlocked.Increment(ref count));
         Assert.AreEqual(10, count);
     }
+
+    [TestMethod]
+    [DoNotParallelize]
+    public void WorkerSpinTime_HelpersLookForTheNextLoopThatLongThenSleep()
+    {
+        var saved = EngineOptions.WorkerSpinTime;
+        try
+        {
+            // Long spin: 30 ms after a loop every helper is still looking for the next one.
+            EngineOptions.WorkerSpinTime = TimeSpan.FromMilliseconds(500);
+            CpuWorkers.For(64, 2, _ => Thread.SpinWait(100));
+            Thread.Sleep(30);
+            Assert.AreEqual(0, CpuWorkers.SleepingHelpers(1), "a helper slept within its spin time");
+            // No spin: shortly after a loop every helper sleeps, and the next loop still completes.
+            EngineOptions.WorkerSpinTime = TimeSpan.Zero;
+            CpuWorkers.For(64, 2, _ => Thread.SpinWait(100));
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (CpuWorkers.SleepingHelpers(1) == 0 && waited.ElapsedMilliseconds < 2000)
+                Thread.Sleep(1);
+            Assert.IsTrue(CpuWorkers.SleepingHelpers(1) > 0, "no helper slept with a spin time of 0");
+            var hits = new int[101];
+            CpuWorkers.For(hits.Length, 2, i => Interlocked.Increment(ref hits[i]));
+            Assert.IsTrue(hits.All(h => h == 1));
+        }
+        finally
+        {
+            EngineOptions.WorkerSpinTime = saved;
+        }
+    }
+
+    [TestMethod]
+    public void WorkerSpinTime_OutOfRange_ThrowsNamingTheBounds()
+    {
+        var negative = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => EngineOptions.WorkerSpinTime = TimeSpan.FromMilliseconds(-1));
+        Assert.Contains("between 0 and 1 second", negative.Message);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => EngineOptions.WorkerSpinTime = TimeSpan.FromSeconds(2));
+    }
 }
