@@ -24,8 +24,8 @@ public static class EngineOptions
     /// <summary>How long a worker thread that finished a parallel loop keeps looking for the next one before
     /// it sleeps (default 20 ms; 0 to 1 s). The first half millisecond it spins, then it yields the core
     /// between looks, so other threads that want it get it. A worker that sleeps has to be woken, and on a
-    /// virtual machine the woken thread was often placed on the caller's own core, where the two took turns
-    /// until the scheduler moved one, 1–4 ms later. On the 2-vCPU machine of docs/benchmarks.md a
+    /// virtual machine a quarter of the wake-ups took 1–4 ms (often with the woken thread placed on the
+    /// caller's own core, where the two took turns). On the 2-vCPU machine of docs/benchmarks.md a
     /// DeformConv2d forward at N1 C256 28×28 called every 1–10 ms took a median 4.0–4.7 ms with a 0.5 ms spin
     /// and 3.6–3.7 ms with 20 ms (3.6 back to back). Set it lower where idle cores should stay idle between
     /// sparse calls; ONNX Runtime and OpenBLAS keep their workers spinning in the same way.</summary>

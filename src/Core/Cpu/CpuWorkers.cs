@@ -20,10 +20,10 @@ namespace DeformEngine.Cpu;
 /// virtual machine) finds the job closed and skips it, instead of holding up a loop the caller finished
 /// alone. Exceptions thrown by any participant reach the caller in an <see cref="AggregateException"/>,
 /// as from <c>Parallel.For</c>.</para>
-/// <para>Waking is worse than slow on a virtual machine: a woken helper was often placed on the caller's own
-/// vCPU (sched_getcpu: in 20 of 28 wake-ups that took over 0.5 ms, out of 100 after a 15 ms pause), where the
-/// two shared one core until the scheduler moved one 1–4 ms later, so a loop ran at less than one thread's
-/// speed. Hence the default spin of 20 ms, after which an idle helper costs nothing.</para>
+/// <para>Waking is worse than slow on a virtual machine: out of 100 wake-ups after a 15 ms pause, 28 took over
+/// 0.5 ms (up to 5), and in 20 of those the helper ran on the caller's own vCPU (sched_getcpu) while the caller
+/// kept it busy, the two sharing one core until the scheduler moved one. Hence the default
+/// <see cref="EngineOptions.WorkerSpinTime"/> of 20 ms, after which an idle helper costs nothing.</para>
 /// </remarks>
 internal static class CpuWorkers
 {
