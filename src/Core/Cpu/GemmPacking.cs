@@ -104,22 +104,37 @@ internal static unsafe class GemmPacking
             // where each B element meets few rows of A (the weight gradients' m = 64) packing is a large
             // part of the product, and this took the N8 C64 weight gradient from 79 to 88 GFLOP/s on
             // one AVX-512 core (docs/benchmarks.md).
+            // The full panels' part of a row goes out with pointer steps only: with the AVX2 kernel's 16-column
+            // panels a row of a 512-column slice is 32 two-vector copies, and recomputing each one's place cost
+            // as much as the copy: packing ran at 4.1 GB/s with 16-column panels and 7.0 with 48, now 6.8–7.7 and
+            // 10.7–11.1 (docs/benchmarks.md).
             int rowBytes = columns * sizeof(T);
             int ahead = Math.Clamp((PackAheadBytes + rowBytes - 1) / rowBytes, 2, 16);
+            int fullColumns = columns / nr * nr, lastWidth = columns - fullColumns;
+            int lastStride = lastWidth == 0 ? 0 : PanelWidth(lastWidth, nr, lanes);
+            long panelStep = (long)nr * kc;
             for (int p = 0; p < kc; p++)
             {
                 T* src = b + (long)(p0 + p) * ldb + j0;
                 if (Sse.IsSupported && p + ahead < kc)
                     PrefetchRun((byte*)(src + (long)ahead * ldb), rowBytes);
-                for (int panel = 0; panel < columns; panel += nr)
+                T* dst = packed + (long)p * nr;
+                if (nr == 2 * Vector256<T>.Count)
+                    for (T* s = src, end = src + fullColumns; s < end; s += nr, dst += panelStep)
+                    {
+                        Vector256.Store(Vector256.Load(s), dst);
+                        Vector256.Store(Vector256.Load(s + Vector256<T>.Count), dst + Vector256<T>.Count);
+                    }
+                else
+                    for (T* s = src, end = src + fullColumns; s < end; s += nr, dst += panelStep)
+                        CopyVectors(s, dst, nr);
+                if (lastWidth > 0)
                 {
-                    int width = Math.Min(nr, columns - panel);
-                    int stride = PanelWidth(width, nr, lanes);
-                    T* dst = packed + (long)panel * kc + (long)p * stride;
-                    if (width == stride)
-                        CopyVectors(src + panel, dst, stride);
+                    T* last = packed + (long)fullColumns * kc + (long)p * lastStride;
+                    if (lastWidth == lastStride)
+                        CopyVectors(src + fullColumns, last, lastStride);
                     else
-                        CopyPadded(src + panel, width, dst, stride);
+                        CopyPadded(src + fullColumns, lastWidth, last, lastStride);
                 }
             }
             return;
