@@ -142,7 +142,7 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     /// once and uses each weight element n times, so a tile of n positions does n/2 flops per weight byte read
     /// in float, 48 at this bound — enough that the weight's stream from L3 stays far below the arithmetic.
     /// Double: 48 positions. Measured in one process against the untiled forward (AVX-512, two threads): float
-    /// N2 C512 14×14 (rows of 18 KiB) in tiles of 48 or 96 ran 2–10 % slower, so it stays untiled; double
+    /// N2 C512 14×14 (rows of 18 KiB) in tiles of 48 or 96 ran 2–8 % slower, so it stays untiled; double
     /// N4 C256 28×28 (the same row length) in tiles of 48 ran 7–10 % faster and in tiles of 72 12 %, where the
     /// untiled forward moves a 58 MB column matrix through memory and back.</summary>
     public static int MinForwardTileRows(int elementSize) => elementSize >= sizeof(double) ? 48 : 96;
@@ -157,7 +157,7 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     /// <summary>Bytes a tile of rows of <paramref name="rowBytes"/> may take: <see cref="ForwardTileBytes"/>, or half as
     /// much again (three quarters of L2) where that holds fewer than 96 rows. A tile's own GEMM slice is only
     /// kc × tile positions, so a tile of long rows can take more of L2. Measured in one process (AVX-512, two
-    /// threads): float C384 28×28 and C320 20×20, untiled before, in tiles of 96 ran 4–10 % faster; double C256
+    /// threads): float C384 28×28 and C320 20×20, untiled before, in tiles of 96 ran 3–12 % faster; double C256
     /// 28×28 in tiles of 72 rather than 48, 5 % faster; float C256 28×28 (113 rows fit) in tiles of 144 instead
     /// of 96 was 3–5 % slower, so shorter rows keep the half.</summary>
     internal static long TileBytes(long rowBytes) =>
@@ -170,9 +170,8 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     /// many column rows as fit in <see cref="TileBytes"/> and at least <see cref="MinForwardTileRows"/>, a whole
     /// number of the GEMM kernel's column panels, chosen so that the threads finish together (below); 0 when
     /// fewer than <see cref="MinForwardTileRows"/> fit (long rows: many channels), where the untiled forward's one
-    /// product per chunk reuses the weight better. Any tiling gives
-    /// bitwise the same output (every element gets the same sums in the same order), so the choice only decides
-    /// the speed.</summary>
+    /// product per chunk reuses the weight better. Any tiling gives bitwise the same output (every element gets
+    /// the same sums in the same order), so the choice only decides the speed.</summary>
     /// <remarks>
     /// Each tile is its own product, so a tile that is not a whole number of panels ends in a narrow panel,
     /// which the narrow kernel runs at a fraction of the full one's rate: at N1 C256 28×28 on AVX-512 the
