@@ -28,4 +28,10 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
     /// <summary><see cref="Multiply"/> for a tile of <paramref name="vectors"/> vectors, fewer than
     /// a full one; packed B then holds vectors·VectorLanes values per k step.</summary>
     static abstract void MultiplyNarrow(int vectors, int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite);
+
+    /// <summary><see cref="Multiply"/> for the first four rows of a panel only (packed A still holds
+    /// <see cref="Rows"/> values per k step), straight into C: a last row panel of four or more rows (m = 64 or
+    /// 256 against the AVX2 kernel's 6 rows) otherwise ran the full kernel into a scratch tile. Each element
+    /// gets the same sums in the same order as from <see cref="Multiply"/>.</summary>
+    static abstract void MultiplyFourRows(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite);
 }

@@ -58,6 +58,44 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
         GemmSimd.Update(c + 5 * ldc + width, c51, va, vb, overwrite);
     }
 
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyFourRows(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite)
+    {
+        int width = Vector256<T>.Count;
+        Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<T> c20 = default, c21 = default, c30 = default, c31 = default;
+        GemmSimd.PrefetchTile(c, ldc, 4, Columns);
+        T* a = packedA;
+        T* b = packedB;
+        for (int p = 0; p < kc; p++, a += Rows, b += 2 * width)
+        {
+            Vector256<T> b0 = Vector256.Load(b);
+            Vector256<T> b1 = Vector256.Load(b + width);
+            Vector256<T> x = Vector256.Create(a[0]);
+            c00 = GemmSimd.Fma(x, b0, c00);
+            c01 = GemmSimd.Fma(x, b1, c01);
+            x = Vector256.Create(a[1]);
+            c10 = GemmSimd.Fma(x, b0, c10);
+            c11 = GemmSimd.Fma(x, b1, c11);
+            x = Vector256.Create(a[2]);
+            c20 = GemmSimd.Fma(x, b0, c20);
+            c21 = GemmSimd.Fma(x, b1, c21);
+            x = Vector256.Create(a[3]);
+            c30 = GemmSimd.Fma(x, b0, c30);
+            c31 = GemmSimd.Fma(x, b1, c31);
+        }
+        Vector256<T> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
+        GemmSimd.Update(c, c00, va, vb, overwrite);
+        GemmSimd.Update(c + width, c01, va, vb, overwrite);
+        GemmSimd.Update(c + ldc, c10, va, vb, overwrite);
+        GemmSimd.Update(c + ldc + width, c11, va, vb, overwrite);
+        GemmSimd.Update(c + 2 * ldc, c20, va, vb, overwrite);
+        GemmSimd.Update(c + 2 * ldc + width, c21, va, vb, overwrite);
+        GemmSimd.Update(c + 3 * ldc, c30, va, vb, overwrite);
+        GemmSimd.Update(c + 3 * ldc + width, c31, va, vb, overwrite);
+    }
+
     /// <summary>The last, narrower panel of a row of C: 6 × 1 vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyNarrow(int vectors, int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite)

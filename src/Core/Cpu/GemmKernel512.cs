@@ -86,6 +86,45 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmKernel<T> where T : unma
         UpdateRow(c + 7 * ldc, c70, c71, c72, width, va, vb, overwrite);
     }
 
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyFourRows(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite)
+    {
+        int width = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        Vector512<T> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        GemmSimd.PrefetchTile(c, ldc, 4, Columns);
+        T* a = packedA;
+        T* b = packedB;
+        for (int p = 0; p < kc; p++, a += Rows, b += 3 * width)
+        {
+            Vector512<T> b0 = Vector512.Load(b);
+            Vector512<T> b1 = Vector512.Load(b + width);
+            Vector512<T> b2 = Vector512.Load(b + 2 * width);
+            Vector512<T> x = Vector512.Create(a[0]);
+            c00 = GemmSimd.Fma(x, b0, c00);
+            c01 = GemmSimd.Fma(x, b1, c01);
+            c02 = GemmSimd.Fma(x, b2, c02);
+            x = Vector512.Create(a[1]);
+            c10 = GemmSimd.Fma(x, b0, c10);
+            c11 = GemmSimd.Fma(x, b1, c11);
+            c12 = GemmSimd.Fma(x, b2, c12);
+            x = Vector512.Create(a[2]);
+            c20 = GemmSimd.Fma(x, b0, c20);
+            c21 = GemmSimd.Fma(x, b1, c21);
+            c22 = GemmSimd.Fma(x, b2, c22);
+            x = Vector512.Create(a[3]);
+            c30 = GemmSimd.Fma(x, b0, c30);
+            c31 = GemmSimd.Fma(x, b1, c31);
+            c32 = GemmSimd.Fma(x, b2, c32);
+        }
+        Vector512<T> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        UpdateRow(c, c00, c01, c02, width, va, vb, overwrite);
+        UpdateRow(c + ldc, c10, c11, c12, width, va, vb, overwrite);
+        UpdateRow(c + 2 * ldc, c20, c21, c22, width, va, vb, overwrite);
+        UpdateRow(c + 3 * ldc, c30, c31, c32, width, va, vb, overwrite);
+    }
+
     /// <summary>The last, narrower panel of a row of C: 8 × 1 or 2 vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void MultiplyNarrow(int vectors, int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite)

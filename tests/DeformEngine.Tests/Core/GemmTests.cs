@@ -310,6 +310,38 @@ public class GemmTests
     }
 
     [TestMethod]
+    public void Multiply_LastRowPanel_RowsBitwiseAsInsideAFullPanel()
+    {
+        // A last row panel with fewer rows than the kernel's runs the four-row kernel (four or more rows left) and
+        // the full kernel into a scratch tile (the rest): each of its rows must come out exactly as when more rows
+        // follow and it sits in a full panel. Both kernels, float and double, every remainder, beta ≠ 0, columns
+        // ending in a narrow panel.
+        CheckLastRowPanel<float, GemmKernel256<float>>();
+        CheckLastRowPanel<double, GemmKernel256<double>>();
+        CheckLastRowPanel<float, GemmKernel512<float>>();
+        CheckLastRowPanel<double, GemmKernel512<double>>();
+    }
+
+    private static void CheckLastRowPanel<T, TKernel>() where T : unmanaged, IFloatingPointIeee754<T> where TKernel : struct, IGemmKernel<T>
+    {
+        int mr = TKernel.Rows, n = 2 * TKernel.Columns + TKernel.VectorLanes + 3, k = 70, full = 2 * mr;
+        var random = new Random(mr * 31 + n);
+        T[] a = Enumerable.Range(0, full * k).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
+        T[] b = Enumerable.Range(0, k * n).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
+        T[] initial = Enumerable.Range(0, full * n).Select(_ => T.CreateTruncating(random.NextDouble())).ToArray();
+        T[] Product(int m)
+        {
+            T[] c = initial[..(m * n)];
+            GemmDriver.Run<T, TKernel>(new GemmProblem(false, false, m, n, k, k, n, n), T.CreateTruncating(0.75), a.AsSpan(0, m * k), b,
+                T.CreateTruncating(0.5), c);
+            return c;
+        }
+        T[] expected = Product(full);
+        for (int m = mr + 1; m < full; m++)
+            CollectionAssert.AreEqual(expected[..(m * n)], Product(m), $"{typeof(TKernel).Name}: m = {m}");
+    }
+
+    [TestMethod]
     public void PackA_ColumnOrderWrongLength_ThrowsNamingIt()
     {
         var exception = Assert.ThrowsExactly<ArgumentException>(() => Gemm.PackA<float>(false, 2, 3, new float[6], 3, [0, 1]));
