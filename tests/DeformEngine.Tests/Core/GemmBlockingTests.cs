@@ -59,10 +59,13 @@ public class GemmBlockingTests
         Assert.AreEqual(expected, GemmPartition.PanelsPerTask(n, panelWidth: 48, maxPanels: 10, threads: 2));
 
     [TestMethod]
-    public void PanelsPerTask_OneThread_LargestSliceL2Allows()
+    public void PanelsPerTask_OneThread_FewestEqualSlicesL2Allows()
     {
         Assert.AreEqual(10, GemmPartition.PanelsPerTask(4608, panelWidth: 48, maxPanels: 10, threads: 1));
         Assert.AreEqual(3, GemmPartition.PanelsPerTask(100, panelWidth: 48, maxPanels: 10, threads: 1));
+        // 36 panels, at most 32 a slice: 18 + 18, not 32 + 4; 11 panels, at most 10: 6 + 5.
+        Assert.AreEqual(18, GemmPartition.PanelsPerTask(576, panelWidth: 16, maxPanels: 32, threads: 1));
+        Assert.AreEqual(6, GemmPartition.PanelsPerTask(528, panelWidth: 48, maxPanels: 10, threads: 1));
     }
 
     [TestMethod]
