@@ -72,18 +72,10 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
         {
             Vector256<T> b0 = Vector256.Load(b);
             Vector256<T> b1 = Vector256.Load(b + width);
-            Vector256<T> x = Vector256.Create(a[0]);
-            c00 = GemmSimd.Fma(x, b0, c00);
-            c01 = GemmSimd.Fma(x, b1, c01);
-            x = Vector256.Create(a[1]);
-            c10 = GemmSimd.Fma(x, b0, c10);
-            c11 = GemmSimd.Fma(x, b1, c11);
-            x = Vector256.Create(a[2]);
-            c20 = GemmSimd.Fma(x, b0, c20);
-            c21 = GemmSimd.Fma(x, b1, c21);
-            x = Vector256.Create(a[3]);
-            c30 = GemmSimd.Fma(x, b0, c30);
-            c31 = GemmSimd.Fma(x, b1, c31);
+            Row(a[0], b0, b1, ref c00, ref c01);
+            Row(a[1], b0, b1, ref c10, ref c11);
+            Row(a[2], b0, b1, ref c20, ref c21);
+            Row(a[3], b0, b1, ref c30, ref c31);
         }
         Vector256<T> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
         GemmSimd.Update(c, c00, va, vb, overwrite);
@@ -135,23 +127,20 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
     {
         Vector256<T> b0 = Vector256.Load(b);
         Vector256<T> b1 = Vector256.Load(b + width);
-        Vector256<T> a0 = Vector256.Create(a[0]);
-        c00 = GemmSimd.Fma(a0, b0, c00);
-        c01 = GemmSimd.Fma(a0, b1, c01);
-        Vector256<T> a1 = Vector256.Create(a[1]);
-        c10 = GemmSimd.Fma(a1, b0, c10);
-        c11 = GemmSimd.Fma(a1, b1, c11);
-        Vector256<T> a2 = Vector256.Create(a[2]);
-        c20 = GemmSimd.Fma(a2, b0, c20);
-        c21 = GemmSimd.Fma(a2, b1, c21);
-        Vector256<T> a3 = Vector256.Create(a[3]);
-        c30 = GemmSimd.Fma(a3, b0, c30);
-        c31 = GemmSimd.Fma(a3, b1, c31);
-        Vector256<T> a4 = Vector256.Create(a[4]);
-        c40 = GemmSimd.Fma(a4, b0, c40);
-        c41 = GemmSimd.Fma(a4, b1, c41);
-        Vector256<T> a5 = Vector256.Create(a[5]);
-        c50 = GemmSimd.Fma(a5, b0, c50);
-        c51 = GemmSimd.Fma(a5, b1, c51);
+        Row(a[0], b0, b1, ref c00, ref c01);
+        Row(a[1], b0, b1, ref c10, ref c11);
+        Row(a[2], b0, b1, ref c20, ref c21);
+        Row(a[3], b0, b1, ref c30, ref c31);
+        Row(a[4], b0, b1, ref c40, ref c41);
+        Row(a[5], b0, b1, ref c50, ref c51);
+    }
+
+    /// <summary>One row of a k step: A's value broadcast against the two B vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(T a, Vector256<T> b0, Vector256<T> b1, ref Vector256<T> c0, ref Vector256<T> c1)
+    {
+        Vector256<T> x = Vector256.Create(a);
+        c0 = GemmSimd.Fma(x, b0, c0);
+        c1 = GemmSimd.Fma(x, b1, c1);
     }
 }

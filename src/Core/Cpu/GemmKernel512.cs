@@ -38,38 +38,14 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmKernel<T> where T : unma
             Vector512<T> b0 = Vector512.Load(b);
             Vector512<T> b1 = Vector512.Load(b + width);
             Vector512<T> b2 = Vector512.Load(b + 2 * width);
-            Vector512<T> x = Vector512.Create(a[0]);
-            c00 = GemmSimd.Fma(x, b0, c00);
-            c01 = GemmSimd.Fma(x, b1, c01);
-            c02 = GemmSimd.Fma(x, b2, c02);
-            x = Vector512.Create(a[1]);
-            c10 = GemmSimd.Fma(x, b0, c10);
-            c11 = GemmSimd.Fma(x, b1, c11);
-            c12 = GemmSimd.Fma(x, b2, c12);
-            x = Vector512.Create(a[2]);
-            c20 = GemmSimd.Fma(x, b0, c20);
-            c21 = GemmSimd.Fma(x, b1, c21);
-            c22 = GemmSimd.Fma(x, b2, c22);
-            x = Vector512.Create(a[3]);
-            c30 = GemmSimd.Fma(x, b0, c30);
-            c31 = GemmSimd.Fma(x, b1, c31);
-            c32 = GemmSimd.Fma(x, b2, c32);
-            x = Vector512.Create(a[4]);
-            c40 = GemmSimd.Fma(x, b0, c40);
-            c41 = GemmSimd.Fma(x, b1, c41);
-            c42 = GemmSimd.Fma(x, b2, c42);
-            x = Vector512.Create(a[5]);
-            c50 = GemmSimd.Fma(x, b0, c50);
-            c51 = GemmSimd.Fma(x, b1, c51);
-            c52 = GemmSimd.Fma(x, b2, c52);
-            x = Vector512.Create(a[6]);
-            c60 = GemmSimd.Fma(x, b0, c60);
-            c61 = GemmSimd.Fma(x, b1, c61);
-            c62 = GemmSimd.Fma(x, b2, c62);
-            x = Vector512.Create(a[7]);
-            c70 = GemmSimd.Fma(x, b0, c70);
-            c71 = GemmSimd.Fma(x, b1, c71);
-            c72 = GemmSimd.Fma(x, b2, c72);
+            Row(a[0], b0, b1, b2, ref c00, ref c01, ref c02);
+            Row(a[1], b0, b1, b2, ref c10, ref c11, ref c12);
+            Row(a[2], b0, b1, b2, ref c20, ref c21, ref c22);
+            Row(a[3], b0, b1, b2, ref c30, ref c31, ref c32);
+            Row(a[4], b0, b1, b2, ref c40, ref c41, ref c42);
+            Row(a[5], b0, b1, b2, ref c50, ref c51, ref c52);
+            Row(a[6], b0, b1, b2, ref c60, ref c61, ref c62);
+            Row(a[7], b0, b1, b2, ref c70, ref c71, ref c72);
             a += 8;
             b += 3 * width;
             if ((p & 7) == 7)
@@ -101,28 +77,27 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmKernel<T> where T : unma
             Vector512<T> b0 = Vector512.Load(b);
             Vector512<T> b1 = Vector512.Load(b + width);
             Vector512<T> b2 = Vector512.Load(b + 2 * width);
-            Vector512<T> x = Vector512.Create(a[0]);
-            c00 = GemmSimd.Fma(x, b0, c00);
-            c01 = GemmSimd.Fma(x, b1, c01);
-            c02 = GemmSimd.Fma(x, b2, c02);
-            x = Vector512.Create(a[1]);
-            c10 = GemmSimd.Fma(x, b0, c10);
-            c11 = GemmSimd.Fma(x, b1, c11);
-            c12 = GemmSimd.Fma(x, b2, c12);
-            x = Vector512.Create(a[2]);
-            c20 = GemmSimd.Fma(x, b0, c20);
-            c21 = GemmSimd.Fma(x, b1, c21);
-            c22 = GemmSimd.Fma(x, b2, c22);
-            x = Vector512.Create(a[3]);
-            c30 = GemmSimd.Fma(x, b0, c30);
-            c31 = GemmSimd.Fma(x, b1, c31);
-            c32 = GemmSimd.Fma(x, b2, c32);
+            Row(a[0], b0, b1, b2, ref c00, ref c01, ref c02);
+            Row(a[1], b0, b1, b2, ref c10, ref c11, ref c12);
+            Row(a[2], b0, b1, b2, ref c20, ref c21, ref c22);
+            Row(a[3], b0, b1, b2, ref c30, ref c31, ref c32);
         }
         Vector512<T> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
         UpdateRow(c, c00, c01, c02, width, va, vb, overwrite);
         UpdateRow(c + ldc, c10, c11, c12, width, va, vb, overwrite);
         UpdateRow(c + 2 * ldc, c20, c21, c22, width, va, vb, overwrite);
         UpdateRow(c + 3 * ldc, c30, c31, c32, width, va, vb, overwrite);
+    }
+
+    /// <summary>One row of a k step: A's value broadcast against the three B vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(T a, Vector512<T> b0, Vector512<T> b1, Vector512<T> b2,
+        ref Vector512<T> c0, ref Vector512<T> c1, ref Vector512<T> c2)
+    {
+        Vector512<T> x = Vector512.Create(a);
+        c0 = GemmSimd.Fma(x, b0, c0);
+        c1 = GemmSimd.Fma(x, b1, c1);
+        c2 = GemmSimd.Fma(x, b2, c2);
     }
 
     /// <summary>The last, narrower panel of a row of C: 8 × 1 or 2 vectors.</summary>
