@@ -123,4 +123,37 @@ public class CpuWorkersTests
         Assert.Contains("between 0 and 1 second", negative.Message);
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => EngineOptions.WorkerSpinTime = TimeSpan.FromSeconds(2));
     }
+
+    [TestMethod]
+    public void ThreadPlacement_MoveOff_LeavesTheProcessorAndKeepsTheAffinity()
+    {
+        // On a thread of its own (the test runner's threads keep their placement): where the processor is known
+        // and another one is allowed, moving off the current processor lands elsewhere and leaves the thread
+        // allowed on as many processors as before; elsewhere nothing moves.
+        int before = -1, after = -1, allowedBefore = 0, allowedAfter = 0;
+        bool moved = false;
+        var thread = new Thread(() =>
+        {
+            allowedBefore = ThreadPlacement.AllowedProcessors();
+            // A busy machine may move the thread back at once; three tries rule that out.
+            for (int attempt = 0; attempt < 3 && (attempt == 0 || after == before); attempt++)
+            {
+                before = ThreadPlacement.CurrentProcessor();
+                moved = ThreadPlacement.MoveOff(before);
+                after = ThreadPlacement.CurrentProcessor();
+            }
+            allowedAfter = ThreadPlacement.AllowedProcessors();
+        });
+        thread.Start();
+        thread.Join();
+        if (before < 0 || allowedBefore < 2)
+        {
+            Assert.IsFalse(moved, "nothing to move to, yet it reported a move");
+            return;
+        }
+        Assert.IsTrue(moved, $"allowed on {allowedBefore} processors, it did not move off {before}");
+        Assert.AreNotEqual(before, after, "still on the processor it moved off");
+        Assert.AreEqual(allowedBefore, allowedAfter, "the affinity was not restored");
+        Assert.IsFalse(ThreadPlacement.MoveOff(-1), "a processor of -1 cannot be left");
+    }
 }
