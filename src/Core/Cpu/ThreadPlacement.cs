@@ -64,6 +64,25 @@ internal static unsafe partial class ThreadPlacement
         }
     }
 
+    /// <summary>Whether the calling thread may set its own affinity here (setting it to what it is): a sandbox
+    /// may refuse, and then <see cref="MoveOff"/> never moves.</summary>
+    internal static bool CanSetAffinity()
+    {
+        if (s_unavailable)
+            return false;
+        ulong* mask = stackalloc ulong[MaskWords];
+        nint bytes = MaskWords * sizeof(ulong);
+        try
+        {
+            return sched_getaffinity(0, bytes, mask) == 0 && sched_setaffinity(0, bytes, mask) == 0;
+        }
+        catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
+        {
+            s_unavailable = true;
+            return false;
+        }
+    }
+
     /// <summary>How many processors the calling thread may run on (−1 where that is not known).</summary>
     internal static int AllowedProcessors()
     {
