@@ -97,6 +97,10 @@ public class CpuWorkersTests
             // Long spin: 30 ms after a loop every helper is still looking for the next one.
             EngineOptions.WorkerSpinTime = TimeSpan.FromMilliseconds(500);
             CpuWorkers.For(64, 2, _ => Thread.SpinWait(100));
+            // A helper that slept before the loop may take a while to wake on a busy machine: wait for that first.
+            var awake = System.Diagnostics.Stopwatch.StartNew();
+            while (CpuWorkers.SleepingHelpers(1) > 0 && awake.ElapsedMilliseconds < 1000)
+                Thread.Sleep(1);
             Thread.Sleep(30);
             Assert.AreEqual(0, CpuWorkers.SleepingHelpers(1), "a helper slept within its spin time");
             // No spin: shortly after a loop every helper sleeps, and the next loop still completes.
