@@ -41,6 +41,9 @@ internal static class CpuWorkers
 
     [ThreadStatic] private static bool t_isHelper;
 
+    /// <summary>Whether this thread is the caller of the job the helpers now run.</summary>
+    [ThreadStatic] private static bool t_ownsJob;
+
     /// <summary>The processor the caller of the current loop last started a task on (−1: not known).</summary>
     private static int s_callerProcessor = -1;
 
@@ -51,10 +54,11 @@ internal static class CpuWorkers
     /// at the 90th percentile; back to back and batched shapes unchanged (0–2 moves).</summary>
     private static void KeepApart()
     {
+        // Only the caller that owns the current job notes its processor: a concurrent caller runs its loop inline.
         int here = ThreadPlacement.CurrentProcessor();
-        if (!t_isHelper)
+        if (t_ownsJob)
             Volatile.Write(ref s_callerProcessor, here);
-        else if (here >= 0 && here == Volatile.Read(ref s_callerProcessor))
+        else if (t_isHelper && here >= 0 && here == Volatile.Read(ref s_callerProcessor))
             ThreadPlacement.MoveOff(here);
     }
 
@@ -62,13 +66,28 @@ internal static class CpuWorkers
     /// <paramref name="threads"/> − 1 helpers at once, and returns when all have returned.</summary>
     public static void Run(int threads, Action work)
     {
-        if (threads <= 1 || t_isHelper || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        if (threads <= 1)
         {
             work();
             return;
         }
+        if (t_isHelper || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            // Nested in a task, or another caller's loop is running: this loop runs on its caller alone, and
+            // its exceptions still arrive in an AggregateException, as they do when helpers take part.
+            try
+            {
+                work();
+            }
+            catch (Exception error)
+            {
+                throw new AggregateException(error);
+            }
+            return;
+        }
         try
         {
+            t_ownsJob = true;
             var helpers = EnsureHelpers(threads - 1);
             var job = new Job(work, threads - 1);
             // A full fence between publishing the job and reading the helpers' sleep flags.
@@ -81,6 +100,7 @@ internal static class CpuWorkers
         }
         finally
         {
+            t_ownsJob = false;
             Volatile.Write(ref s_busy, 0);
         }
     }

@@ -163,4 +163,36 @@ public class CpuWorkersTests
         Assert.AreEqual(allowedBefore, allowedAfter, "the affinity was not restored");
         Assert.IsFalse(ThreadPlacement.MoveOff(-1), "a processor of -1 cannot be left");
     }
+
+    [TestMethod]
+    [DoNotParallelize]
+    public void For_TaskThrowsWhileAnotherCallersLoopRuns_StillAggregateException()
+    {
+        // A loop started while another caller's loop holds the team runs on its caller alone; a task's exception
+        // must reach that caller the same way as when helpers take part (it came through unwrapped before).
+        using var started = new ManualResetEventSlim(false);
+        using var release = new ManualResetEventSlim(false);
+        var other = new Thread(() => CpuWorkers.For(2, 2, i =>
+        {
+            started.Set();
+            release.Wait(TimeSpan.FromSeconds(10));
+        }));
+        other.Start();
+        try
+        {
+            Assert.IsTrue(started.Wait(TimeSpan.FromSeconds(10)), "the other caller's loop did not start");
+            var exception = Assert.ThrowsExactly<AggregateException>(() =>
+                CpuWorkers.For(100, 2, i =>
+                {
+                    if (i == 37)
+                        throw new InvalidOperationException("task 37");
+                }));
+            Assert.IsTrue(exception.InnerExceptions.Any(e => e is InvalidOperationException { Message: "task 37" }));
+        }
+        finally
+        {
+            release.Set();
+            other.Join();
+        }
+    }
 }
