@@ -12,7 +12,6 @@ namespace DeformEngine.Cpu;
 internal readonly record struct GemmBlocking(int Kc, int SliceColumns)
 {
     private const int MinKc = 128, MaxKc = 512;
-    internal static int KcOverride;
 
     /// <summary>Bytes of packed op(A) shared by the tasks of one group of depth steps: several
     /// steps of a large product, within a server L3.</summary>
@@ -27,7 +26,7 @@ internal readonly record struct GemmBlocking(int Kc, int SliceColumns)
         where T : unmanaged
         where TKernel : struct, IGemmKernel<T>
     {
-        int kc = KcOverride > 0 ? KcOverride : Math.Clamp(l1Bytes / 3 / (TKernel.Rows * sizeof(T)) / 16 * 16, MinKc, MaxKc);
+        int kc = Math.Clamp(l1Bytes / 3 / (TKernel.Rows * sizeof(T)) / 16 * 16, MinKc, MaxKc);
         int slice = Math.Max(1, l2Bytes / 2 / (kc * sizeof(T)) / TKernel.Columns) * TKernel.Columns;
         return new GemmBlocking(kc, slice);
     }

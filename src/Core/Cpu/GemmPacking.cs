@@ -113,6 +113,7 @@ internal static unsafe class GemmPacking
             int fullColumns = columns / nr * nr, lastWidth = columns - fullColumns;
             int lastStride = lastWidth == 0 ? 0 : PanelWidth(lastWidth, nr, lanes);
             long panelStep = (long)nr * kc;
+            T* lastPanel = packed + (long)fullColumns * kc;
             int w = Vector256<T>.Count;
             for (int p = 0; p < kc; p++)
             {
@@ -133,21 +134,14 @@ internal static unsafe class GemmPacking
                         Vector256.Store(Vector256.Load(s + ldb), dst + 2 * w);
                         Vector256.Store(Vector256.Load(s + ldb + w), dst + 3 * w);
                     }
-                    PackLastPanel(src, ldb, fullColumns, lastWidth, lastStride, packed + (long)fullColumns * kc, p, kc);
-                    PackLastPanel(src + ldb, ldb, fullColumns, lastWidth, lastStride, packed + (long)fullColumns * kc, p + 1, kc);
+                    PackLastPanel(src, fullColumns, lastWidth, lastStride, lastPanel, p);
+                    PackLastPanel(src + ldb, fullColumns, lastWidth, lastStride, lastPanel, p + 1);
                     p++;
                     continue;
                 }
-                if (nr == 2 * w)
-                    for (T* s = src, end = src + fullColumns; s < end; s += nr, dst += panelStep)
-                    {
-                        Vector256.Store(Vector256.Load(s), dst);
-                        Vector256.Store(Vector256.Load(s + w), dst + w);
-                    }
-                else
-                    for (T* s = src, end = src + fullColumns; s < end; s += nr, dst += panelStep)
-                        CopyVectors(s, dst, nr);
-                PackLastPanel(src, ldb, fullColumns, lastWidth, lastStride, packed + (long)fullColumns * kc, p, kc);
+                for (T* s = src, end = src + fullColumns; s < end; s += nr, dst += panelStep)
+                    CopyVectors(s, dst, nr);
+                PackLastPanel(src, fullColumns, lastWidth, lastStride, lastPanel, p);
             }
             return;
         }
@@ -186,7 +180,7 @@ internal static unsafe class GemmPacking
     /// <summary>Step <paramref name="p"/> of a non-transposed B's last, partial panel (none when
     /// <paramref name="lastWidth"/> is 0): the row's columns from <paramref name="fullColumns"/> on.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackLastPanel<T>(T* row, int ldb, int fullColumns, int lastWidth, int lastStride, T* lastPanel, int p, int kc)
+    private static void PackLastPanel<T>(T* row, int fullColumns, int lastWidth, int lastStride, T* lastPanel, int p)
         where T : unmanaged
     {
         if (lastWidth == 0)

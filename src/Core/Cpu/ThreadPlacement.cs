@@ -37,72 +37,60 @@ internal static unsafe partial class ThreadPlacement
     /// which leaves it where it landed. Returns whether it moved.</summary>
     public static bool MoveOff(int processor)
     {
-        if (s_unavailable || processor < 0 || processor >= MaskWords * 64)
+        if (processor < 0 || processor >= MaskWords * 64)
             return false;
         ulong* mask = stackalloc ulong[MaskWords];
         ulong* others = stackalloc ulong[MaskWords];
-        nint bytes = MaskWords * sizeof(ulong);
-        try
-        {
-            if (sched_getaffinity(0, bytes, mask) != 0)
-                return false;
-            bool any = false;
-            for (int i = 0; i < MaskWords; i++)
-            {
-                others[i] = i == processor / 64 ? mask[i] & ~(1UL << (processor % 64)) : mask[i];
-                any |= others[i] != 0;
-            }
-            if (!any || sched_setaffinity(0, bytes, others) != 0)
-                return false;
-            sched_setaffinity(0, bytes, mask);
-            return true;
-        }
-        catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
-        {
-            s_unavailable = true;
+        if (!Affinity(mask, set: false))
             return false;
+        bool any = false;
+        for (int i = 0; i < MaskWords; i++)
+        {
+            others[i] = i == processor / 64 ? mask[i] & ~(1UL << (processor % 64)) : mask[i];
+            any |= others[i] != 0;
         }
+        if (!any || !Affinity(others, set: true))
+            return false;
+        Affinity(mask, set: true);
+        return true;
     }
 
     /// <summary>Whether the calling thread may set its own affinity here (setting it to what it is): a sandbox
     /// may refuse, and then <see cref="MoveOff"/> never moves.</summary>
     internal static bool CanSetAffinity()
     {
-        if (s_unavailable)
-            return false;
         ulong* mask = stackalloc ulong[MaskWords];
-        nint bytes = MaskWords * sizeof(ulong);
-        try
-        {
-            return sched_getaffinity(0, bytes, mask) == 0 && sched_setaffinity(0, bytes, mask) == 0;
-        }
-        catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
-        {
-            s_unavailable = true;
-            return false;
-        }
+        return Affinity(mask, set: false) && Affinity(mask, set: true);
     }
 
     /// <summary>How many processors the calling thread may run on (−1 where that is not known).</summary>
     internal static int AllowedProcessors()
     {
-        if (s_unavailable)
-            return -1;
         ulong* mask = stackalloc ulong[MaskWords];
-        try
-        {
-            if (sched_getaffinity(0, MaskWords * sizeof(ulong), mask) != 0)
-                return -1;
-        }
-        catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
-        {
-            s_unavailable = true;
+        if (!Affinity(mask, set: false))
             return -1;
-        }
         int count = 0;
         for (int i = 0; i < MaskWords; i++)
             count += System.Numerics.BitOperations.PopCount(mask[i]);
         return count;
+    }
+
+    /// <summary>Reads the calling thread's affinity into <paramref name="mask"/>, or sets it from there; false
+    /// where the kernel refuses or libc cannot be called.</summary>
+    private static bool Affinity(ulong* mask, bool set)
+    {
+        if (s_unavailable)
+            return false;
+        nint bytes = MaskWords * sizeof(ulong);
+        try
+        {
+            return (set ? sched_setaffinity(0, bytes, mask) : sched_getaffinity(0, bytes, mask)) == 0;
+        }
+        catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
+        {
+            s_unavailable = true;
+            return false;
+        }
     }
 
     [LibraryImport("libc")]

@@ -14,8 +14,8 @@ public sealed partial class CpuFastBackend
     /// latency matters; a process compiled ahead of time (NativeAOT) has nothing left to compile.</summary>
     /// <remarks>Measured on the AVX-512 machine of docs/benchmarks.md: compiling the kernels is most of a
     /// first call's cost under the JIT (about 60 of 90 ms CPU at N1 C256 28×28, the 8×48 GEMM kernel
-    /// alone about 17 ms). After <c>Prepare</c>, the first forward at that shape took 2.1–2.2× the steady
-    /// time (1.7–1.8× in CPU time). It also sizes each worker thread's packing and tile buffers.</remarks>
+    /// alone about 17 ms). After <c>Prepare</c>, the first forward at that shape took 1.7–1.8× the steady
+    /// time (1.4–1.6× in CPU time). It also sizes each worker thread's packing and tile buffers.</remarks>
     public static void Prepare<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Products whose last column panel needs the full, the one- and the two-vector kernel.
