@@ -50,7 +50,7 @@ public static unsafe class KernelBenchmark
             {
                 double start = CpuClock.Thread();
                 for (int call = 0; call < calls; call++)
-                    TKernel.Multiply(kc, pa, pb, pc, nr, T.One, T.One, overwrite: false, ref none, 0);
+                    TKernel.Multiply(kc, pa, new GemmPackedPanel<T>(pb), pc, nr, T.One, T.One, overwrite: false, ref none, 0);
                 double seconds = CpuClock.Thread() - start;
                 if (rep > 0)
                     best = Math.Min(best, seconds);

@@ -113,10 +113,13 @@ internal sealed unsafe class GemmJob<T, TKernel>
 
     public void Execute()
     {
-        // Prepacked: all steps in one group (one fork/join), nothing to pack.
+        // Prepacked: all steps in one group (one fork/join), nothing to pack. On one thread a group costs no
+        // fork/join, and groups that fit half of L2 keep each packed step there from its packing to its use
+        // instead of sending it to L3 and back (N2 C512's forward product +3 % in one process; the others unchanged).
+        long groupBytes = _threads == 1 ? Math.Min(GemmBlocking.SharedBudget, CacheSizes.L2 / 2) : GemmBlocking.SharedBudget;
         int stepsPerGroup = _prepackedA != null
             ? _steps
-            : (int)Math.Clamp(GemmBlocking.SharedBudget / (_stepStride * sizeof(T)), 1, _steps);
+            : (int)Math.Clamp(groupBytes / (_stepStride * sizeof(T)), 1, _steps);
         if (_prepackedA == null)
             _packedA = GemmBuffers<T>.Shared(checked((int)(stepsPerGroup * _stepStride)));
         for (int first = 0; first < _rowPanels; first += _blockPanels)
@@ -203,17 +206,33 @@ internal sealed unsafe class GemmJob<T, TKernel>
         int i0 = (_firstPanel + firstPanel) * mr;
         int rows = Math.Min(_problem.M - i0, panels * mr);
         T* c = _c + (long)i0 * _problem.Ldc + j0;
+        // A non-transposed op(B) is packed by the kernel calls of the first row panel as they read it (rows are
+        // stored runs of the panels' steps), all but a last partial panel, which is packed here; see PacksAsRead.
+        bool packAsRead = !_problem.TransB && rows >= mr && PacksAsRead;
+        int packedColumns = packAsRead ? columns / nr * nr : 0;
         for (int step = 0; step < _groupSteps; step++)
         {
             (int pc, int kc) = Depth(_firstStep + step);
-            GemmPacking.PackB(_b, _problem.Ldb, _problem.TransB, pc, kc, j0, columns, nr, TKernel.VectorLanes, slice);
+            if (packedColumns < columns)
+                GemmPacking.PackB(_b, _problem.Ldb, _problem.TransB, pc, kc, j0 + packedColumns, columns - packedColumns, nr,
+                    TKernel.VectorLanes, slice + (long)packedColumns * kc);
             // The first depth step applies beta (and must not read C when beta = 0); later steps add.
             bool first = pc == 0;
             GemmMacroKernel.Run<T, TKernel>(rows, columns, kc, _packedA + step * _stepStride + (long)firstPanel * mr * kc, slice,
                 c, _problem.Ldc, _alpha, first ? _beta : T.One, overwrite: first && _beta == T.Zero,
-                step + 1 < _groupSteps ? SourceOfB(_firstStep + step + 1, j0, columns) : default);
+                step + 1 < _groupSteps ? SourceOfB(_firstStep + step + 1, j0, columns) : default,
+                packAsRead ? _b + (long)pc * _problem.Ldb + j0 : null, _problem.Ldb);
         }
     }
+
+    /// <summary>Whether the first row panel's kernel calls pack a non-transposed op(B) as they read it
+    /// (<see cref="GemmPackingPanel{T}"/>) instead of a separate packing pass: where a k step of a panel spans
+    /// several cache lines (the AVX-512 kernel's 192 bytes).</summary>
+    /// <remarks>Such a call walks down the stored rows of B, a row apart per k step, so it fetches each step a few
+    /// steps ahead. In one process, one thread, AVX-512: weight gradients +11 % at m = 64, +2–4 % at m = 256,
+    /// 1024³ and the other products within noise. With the AVX2 kernel's one-line steps the walk costs about
+    /// what the pass saves (m = 64 +5 %, m = 256 −1 to +2 %, m = 512 −2 %, 1024³ −1.5 %), so it keeps the pass.</remarks>
+    private static bool PacksAsRead => TKernel.Columns * sizeof(T) >= 128;
 
     /// <summary>Where the op(B) block of a step and a slice of columns lies in B's storage.</summary>
     private GemmPrefetch SourceOfB(int step, int j0, int columns)

@@ -21,9 +21,11 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
     /// otherwise c = fma(acc, alpha, beta·c), so C is not read when overwriting. After every eight k steps
     /// the kernel issues <paramref name="perEightSteps"/> of <paramref name="next"/>'s prefetches, so that
     /// they overlap the FMAs (issued in a burst between kernel calls they stalled it about as much as they
-    /// saved the packing).</summary>
-    static abstract void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite,
-        ref GemmPrefetch next, int perEightSteps);
+    /// saved the packing). B comes through <paramref name="b"/>: a packed panel, or (<see cref="GemmPackingPanel{T}"/>)
+    /// op(B) as stored, packed as the kernel reads it; either way the kernel computes the same sums.</summary>
+    static abstract void Multiply<TPanel>(int kc, T* packedA, TPanel b, T* c, int ldc, T alpha, T beta, bool overwrite,
+        ref GemmPrefetch next, int perEightSteps)
+        where TPanel : struct, IGemmPanelB<T>;
 
     /// <summary><see cref="Multiply"/> for a tile of <paramref name="vectors"/> vectors, fewer than
     /// a full one; packed B then holds vectors·VectorLanes values per k step.</summary>

@@ -18,8 +18,9 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmKernel<T> where T : unma
     public static int VectorLanes => Vector512<T>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite,
+    public static void Multiply<TPanel>(int kc, T* packedA, TPanel b, T* c, int ldc, T alpha, T beta, bool overwrite,
         ref GemmPrefetch next, int perEightSteps)
+        where TPanel : struct, IGemmPanelB<T>
     {
         int width = Vector512<T>.Count;
         Vector512<T> c00 = default, c01 = default, c02 = default;
@@ -32,12 +33,17 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmKernel<T> where T : unma
         Vector512<T> c70 = default, c71 = default, c72 = default;
         GemmSimd.PrefetchTile(c, ldc, Rows, Columns);
         T* a = packedA;
-        T* b = packedB;
+        int columns = Columns;
         for (int p = 0; p < kc; p++)
         {
-            Vector512<T> b0 = Vector512.Load(b);
-            Vector512<T> b1 = Vector512.Load(b + width);
-            Vector512<T> b2 = Vector512.Load(b + 2 * width);
+            b.FetchAhead(0, columns);
+            T* step = b.At(0, columns);
+            Vector512<T> b0 = Vector512.Load(step);
+            Vector512<T> b1 = Vector512.Load(step + width);
+            Vector512<T> b2 = Vector512.Load(step + 2 * width);
+            b.Keep(0, columns, 0, b0);
+            b.Keep(0, columns, width, b1);
+            b.Keep(0, columns, 2 * width, b2);
             Row(a[0], b0, b1, b2, ref c00, ref c01, ref c02);
             Row(a[1], b0, b1, b2, ref c10, ref c11, ref c12);
             Row(a[2], b0, b1, b2, ref c20, ref c21, ref c22);
@@ -47,7 +53,7 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmKernel<T> where T : unma
             Row(a[6], b0, b1, b2, ref c60, ref c61, ref c62);
             Row(a[7], b0, b1, b2, ref c70, ref c71, ref c72);
             a += 8;
-            b += 3 * width;
+            b.Next(1, columns);
             if ((p & 7) == 7)
                 next.Issue(perEightSteps);
         }

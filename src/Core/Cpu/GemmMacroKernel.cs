@@ -12,7 +12,7 @@ internal static unsafe class GemmMacroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T, TKernel>(int rows, int columns, int kc, T* packedA, T* packedB,
-        T* c, int ldc, T alpha, T beta, bool overwrite, GemmPrefetch next)
+        T* c, int ldc, T alpha, T beta, bool overwrite, GemmPrefetch next, T* sourceB = null, long ldb = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
     {
@@ -34,7 +34,11 @@ internal static unsafe class GemmMacroKernel
                 T* cTile = c + (long)ir * ldc + jr;
                 if (height == mr && width == nr)
                 {
-                    TKernel.Multiply(kc, a, b, cTile, ldc, alpha, beta, overwrite, ref next, perEightSteps);
+                    if (sourceB != null && ir == 0)
+                        TKernel.Multiply(kc, a, new GemmPackingPanel<T>(sourceB + jr, ldb, b), cTile, ldc, alpha, beta, overwrite,
+                            ref next, perEightSteps);
+                    else
+                        TKernel.Multiply(kc, a, new GemmPackedPanel<T>(b), cTile, ldc, alpha, beta, overwrite, ref next, perEightSteps);
                     continue;
                 }
                 next.Issue(perTile);
@@ -58,7 +62,7 @@ internal static unsafe class GemmMacroKernel
                 // Edge tile: the kernel writes the bare sums (alpha = 1 is exact) to a scratch tile
                 // and only the valid part reaches C, updated exactly as GemmSimd.Update does.
                 if (panelWidth == nr)
-                    TKernel.Multiply(kc, a, b, tile, nr, T.One, T.Zero, overwrite: true, ref none, 0);
+                    TKernel.Multiply(kc, a, new GemmPackedPanel<T>(b), tile, nr, T.One, T.Zero, overwrite: true, ref none, 0);
                 else
                     TKernel.MultiplyNarrow(panelWidth / TKernel.VectorLanes, kc, a, b, tile, nr, T.One, T.Zero, overwrite: true);
                 for (int ii = done; ii < height; ii++)

@@ -324,6 +324,55 @@ public class GemmTests
         CheckLastRowPanel<double, GemmKernel512<double>>();
     }
 
+    [TestMethod]
+    [DoNotParallelize]
+    public void Multiply_BStoredOrTransposed_Bitwise()
+    {
+        // A non-transposed B is packed by the first row panel's kernel calls as they read it (the AVX-512 kernel)
+        // or by a packing pass; a transposed one always by the pass. Both must give the kernel the same panels,
+        // so the products agree bit for bit: a value packed to the wrong place would reach the later row panels.
+        // Both kernels, float and double, one and two threads; a first row panel shorter than the kernel's (no
+        // packing as read), column slices ending in a partial panel, two depth steps with beta ≠ 0.
+        int saved = EngineOptions.Threads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                EngineOptions.Threads = threads;
+                CheckStoredOrTransposed<float, GemmKernel256<float>>();
+                CheckStoredOrTransposed<double, GemmKernel256<double>>();
+                CheckStoredOrTransposed<float, GemmKernel512<float>>();
+                CheckStoredOrTransposed<double, GemmKernel512<double>>();
+            }
+        }
+        finally
+        {
+            EngineOptions.Threads = saved;
+        }
+    }
+
+    private static void CheckStoredOrTransposed<T, TKernel>() where T : unmanaged, IFloatingPointIeee754<T> where TKernel : struct, IGemmKernel<T>
+    {
+        int mr = TKernel.Rows, nr = TKernel.Columns;
+        int deep = GemmBlocking.For<T, TKernel>().Kc + 37;
+        foreach (var (m, n, k) in new[] { (mr - 1, 3 * nr, 40), (mr, 2 * nr + TKernel.VectorLanes + 3, deep), (5 * mr + 3, 23 * nr + 5, deep) })
+        {
+            var random = new Random(m * 1000 + n + k);
+            T[] a = Enumerable.Range(0, m * k).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
+            T[] b = Enumerable.Range(0, k * n).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
+            T[] bt = new T[n * k];
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < n; j++)
+                    bt[j * k + p] = b[p * n + j];
+            T[] initial = Enumerable.Range(0, m * n).Select(_ => T.CreateTruncating(random.NextDouble())).ToArray();
+            T[] stored = (T[])initial.Clone(), transposed = (T[])initial.Clone();
+            T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(0.5);
+            GemmDriver.Run<T, TKernel>(new GemmProblem(false, false, m, n, k, k, n, n), alpha, a, b, beta, stored);
+            GemmDriver.Run<T, TKernel>(new GemmProblem(false, true, m, n, k, k, k, n), alpha, a, bt, beta, transposed);
+            CollectionAssert.AreEqual(transposed, stored, $"{typeof(TKernel).Name}: m = {m}, n = {n}, k = {k}, threads = {EngineOptions.Threads}");
+        }
+    }
+
     private static void CheckLastRowPanel<T, TKernel>() where T : unmanaged, IFloatingPointIeee754<T> where TKernel : struct, IGemmKernel<T>
     {
         int mr = TKernel.Rows, n = 2 * TKernel.Columns + TKernel.VectorLanes + 3, k = 70, full = 2 * mr;
