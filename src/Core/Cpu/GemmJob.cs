@@ -228,8 +228,8 @@ internal sealed unsafe class GemmJob<T, TKernel>
     /// <summary>Whether the first row panel's kernel calls pack a non-transposed op(B) as they read it
     /// (<see cref="GemmPackingPanel{T}"/>) instead of a separate packing pass: where a k step of a panel spans
     /// several cache lines (the AVX-512 kernel's 192 bytes).</summary>
-    /// <remarks>Such a call walks down the stored rows of B, a row apart per k step, so it fetches each step a few
-    /// steps ahead. In one process, one thread, AVX-512: weight gradients +11 % at m = 64, +2–4 % at m = 256,
+    /// <remarks>Such a call walks down the stored rows of B, a row apart per k step, so it fetches each step 32
+    /// steps ahead (<see cref="GemmPackingPanel{T}.FetchAhead"/>). In one process, one thread, AVX-512: weight gradients +11 % at m = 64, +2–4 % at m = 256,
     /// 1024³ and the other products within noise. With the AVX2 kernel's one-line steps the walk costs about
     /// what the pass saves (m = 64 +5 %, m = 256 −1 to +2 %, m = 512 −2 %, 1024³ −1.5 %), so it keeps the pass.</remarks>
     private static bool PacksAsRead => TKernel.Columns * sizeof(T) >= 128;

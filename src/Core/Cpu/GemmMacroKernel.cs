@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Numerics;
 
@@ -7,7 +8,10 @@ namespace DeformEngine.Cpu;
 /// loop is outside: one Rows×kc A panel stays in L1 while the slice's B panels stream from L2, which
 /// lets kc be deep (the B side is the wide one) so that C is visited fewer times. The full tiles'
 /// kernel calls prefetch the source of the block the task packs next (<see cref="GemmPrefetch"/>),
-/// a few lines every eight k steps.</summary>
+/// a few lines every eight k steps. Given <c>sourceB</c> (a non-transposed op(B) where it is stored, row stride
+/// <c>ldb</c>), the first row panel's full tiles read B there and store it into the packed slice as they go
+/// (<see cref="GemmPackingPanel{T}"/>), for the later row panels to read; the caller has packed only a partial
+/// last panel, and the first row panel must then be a full one.</summary>
 internal static unsafe class GemmMacroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -17,6 +21,7 @@ internal static unsafe class GemmMacroKernel
         where TKernel : struct, IGemmKernel<T>
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
+        Debug.Assert(sourceB == null || rows >= mr, "B packed as read needs a full first row panel.");
         T* tile = stackalloc T[mr * nr];
         // The next block's prefetches, spread evenly over this block's tiles.
         long tiles = (long)((rows + mr - 1) / mr) * ((columns + nr - 1) / nr);
