@@ -3,20 +3,21 @@ using System.Text.Json;
 
 namespace DeformEngine.Benchmarks;
 
-/// <summary><c>floor [--shapes 1,2,3] [--pairs P] [--threads T] [--double] [--json PATH]</c>: the engine's
+/// <summary><c>floor [--shapes 1,2,3] [--pairs P] [--threads T] [--streak S] [--double] [--json PATH]</c>: the engine's
 /// DeformConv2d forward + backward (every gradient; 3×3, padding 1, mask and bias) against OpenBLAS
 /// running the operator's three products alone (forward W·colsᵀ, gradient columns prodᵀ·W, weight
 /// gradient prod·cols, in this process through <see cref="OpenBlas"/>), P interleaved pairs. That ratio is
 /// what the operator costs over the arithmetic it cannot avoid; on the GEMM-bound shapes the target is
 /// at most 1.25. On one thread both are timed in the thread's CPU time (robust on a shared machine), on
-/// more in wall-clock time, each run started once the process is idle (<see cref="Timing.OnceFromIdle"/>). Set OPENBLAS_CORETYPE (SkylakeX, Haswell) to choose OpenBLAS's kernels.</summary>
+/// more in wall-clock time, each run started once the process is idle (<see cref="Timing.OnceFromIdle"/>; with
+/// --streak S the timed run is the last of S back to back). Set OPENBLAS_CORETYPE (SkylakeX, Haswell) to choose OpenBLAS's kernels.</summary>
 public static class FloorBenchmark
 {
     public static int Run(string[] args)
     {
         string shapes = "1,2,3";
         string? json = null;
-        int pairs = 9, threads = 2;
+        int pairs = 9, threads = 2, streak = 1;
         bool useDouble = false;
         for (int i = 0; i < args.Length; i++)
         {
@@ -25,23 +26,26 @@ public static class FloorBenchmark
                 case "--shapes": shapes = args[++i]; break;
                 case "--pairs": pairs = int.Parse(args[++i]); break;
                 case "--threads": threads = int.Parse(args[++i]); break;
+                case "--streak": streak = int.Parse(args[++i]); break;
                 case "--double": useDouble = true; break;
                 case "--json": json = args[++i]; break;
-                default: throw new ArgumentException($"unknown option {args[i]}; options: --shapes 1,2,3 --pairs P --threads T --double --json PATH");
+                default: throw new ArgumentException($"unknown option {args[i]}; options: --shapes 1,2,3 --pairs P --threads T --streak S --double --json PATH");
             }
         }
         Console.WriteLine(IsaReport.Describe());
         Console.WriteLine(OpenBlas.Describe());
         if (!OpenBlas.IsAvailable)
             return 1;
+        if (streak < 1)
+            throw new ArgumentException($"--streak must be at least 1, got {streak}");
         EngineOptions.Threads = threads;
         OpenBlas.Threads(threads);
-        Console.WriteLine($"{(useDouble ? "float64" : "float32")}, {threads} thread(s), {Timing.ClockName(threads)}, {pairs} interleaved pairs");
+        Console.WriteLine($"{(useDouble ? "float64" : "float32")}, {threads} thread(s), {Timing.ClockName(threads)}, {pairs} interleaved pairs{(streak > 1 ? $", each timed run the last of {streak} back to back" : "")}");
         Console.WriteLine($"{"shape",-22}{"fwd+bwd min",13}{"med",8}{"BLAS 3 min",12}{"med",8}{"ratio min",11}{"pairs",7}");
         var results = new List<object>();
         foreach (var shape in BenchShapes.Parse(shapes))
         {
-            var r = useDouble ? Measure<double>(shape, threads, pairs) : Measure<float>(shape, threads, pairs);
+            var r = useDouble ? Measure<double>(shape, threads, pairs, streak) : Measure<float>(shape, threads, pairs, streak);
             results.Add(new
             {
                 name = shape.Name, fwd_bwd_min_ms = r.OpMin, fwd_bwd_median_ms = r.OpMedian, blas3_min_ms = r.BlasMin,
@@ -52,14 +56,14 @@ public static class FloorBenchmark
         if (json is not null)
             File.WriteAllText(json, JsonSerializer.Serialize(new
             {
-                isa = IsaReport.Isa, openblas = OpenBlas.Describe(), dtype = useDouble ? "float64" : "float32", threads, pairs, results,
+                isa = IsaReport.Isa, openblas = OpenBlas.Describe(), dtype = useDouble ? "float64" : "float32", threads, pairs, streak, results,
             }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return 0;
     }
 
     private readonly record struct Result(double OpMin, double OpMedian, double BlasMin, double BlasMedian, double PairRatio);
 
-    private static Result Measure<T>(BenchShape shape, int threads, int pairs) where T : unmanaged, IFloatingPointIeee754<T>
+    private static Result Measure<T>(BenchShape shape, int threads, int pairs, int streak) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var input = Tensor<T>.Randn(1, shape.N, shape.C, shape.H, shape.W);
         var offset = Tensor<T>.Randn(2, shape.N, 18, shape.H, shape.W).MulScalar(T.CreateTruncating(2));
@@ -100,13 +104,13 @@ public static class FloorBenchmark
         {
             if (pair % 2 == 0)
             {
-                op.Add(Timing.OnceFromIdle(Operator, threads) * 1e3);
-                blas.Add(Timing.OnceFromIdle(Blas, threads) * 1e3);
+                op.Add(Timing.OnceFromIdle(Operator, threads, streak) * 1e3);
+                blas.Add(Timing.OnceFromIdle(Blas, threads, streak) * 1e3);
             }
             else
             {
-                blas.Add(Timing.OnceFromIdle(Blas, threads) * 1e3);
-                op.Add(Timing.OnceFromIdle(Operator, threads) * 1e3);
+                blas.Add(Timing.OnceFromIdle(Blas, threads, streak) * 1e3);
+                op.Add(Timing.OnceFromIdle(Operator, threads, streak) * 1e3);
             }
         }
         return new Result(Samples.Min(op), Samples.Median(op), Samples.Min(blas), Samples.Median(blas),

@@ -5,14 +5,15 @@ using DeformEngine.Cpu;
 
 namespace DeformEngine.Benchmarks;
 
-/// <summary><c>gemm [--threads 1,2] [--pairs P] [--sizes 1024,2048] [--shapes all|1,2,…] [--double] [--json PATH]</c>:
+/// <summary><c>gemm [--threads 1,2] [--pairs P] [--sizes 1024,2048] [--shapes all|1,2,…] [--streak S] [--double] [--json PATH]</c>:
 /// <see cref="Gemm.Multiply{T}"/> against OpenBLAS (called in this process, see <see cref="OpenBlas"/>)
 /// on square products and on the operator's three products of each shape (forward W·colsᵀ, gradient
 /// columns prodᵀ·W, weight gradient prod·cols; rows = N·H·W, depth = 9·C), P interleaved pairs each
 /// (the side that runs first alternates). On one thread the time is the thread's CPU time, which
 /// leaves out preemption by other processes; on more threads it is wall-clock time, each run started once
 /// the process is idle (<see cref="Timing.OnceFromIdle"/>: OpenBLAS's threads spin after a call, and the
-/// engine's next run then had one core, measured at half of OpenBLAS's speed on some products). Reported: GFLOP/s
+/// engine's next run then had one core, measured at half of OpenBLAS's speed on some products); with --streak S each
+/// timed run is the last of S back to back from idle (<see cref="Timing.OnceFromIdle"/>). Reported: GFLOP/s
 /// from the fastest run of each side, their ratio, and the median of the pairs' ratios.</summary>
 public static class GemmBenchmark
 {
@@ -24,7 +25,7 @@ public static class GemmBenchmark
     public static int Run(string[] args)
     {
         int[] threadCounts = [1, 2];
-        int pairs = 9;
+        int pairs = 9, streak = 1;
         int[] sizes = [1024, 2048];
         string? shapes = "all", json = null;
         bool useDouble = false;
@@ -40,11 +41,12 @@ public static class GemmBenchmark
             {
                 case "--threads": threadCounts = ParseList(value); break;
                 case "--pairs": pairs = int.Parse(value); break;
+                case "--streak": streak = int.Parse(value); break;
                 case "--sizes": sizes = value == "none" ? [] : ParseList(value); break;
                 case "--shapes": shapes = value; break;
                 case "--json": json = value; break;
                 default:
-                    throw new ArgumentException($"unknown option {args[i - 1]}; options: --threads 1,2 --pairs P --sizes 1024,2048|none --shapes all|none|1,2,… --double --json PATH");
+                    throw new ArgumentException($"unknown option {args[i - 1]}; options: --threads 1,2 --pairs P --sizes 1024,2048|none --shapes all|none|1,2,… --streak S --double --json PATH");
             }
         }
         var cases = new List<Case>();
@@ -56,17 +58,20 @@ public static class GemmBenchmark
             cases.Add(new Case($"{shape.Name} gcol", true, false, shape.Rows, shape.Depth, shape.O));
             cases.Add(new Case($"{shape.Name} gw", false, false, shape.O, shape.Depth, shape.Rows));
         }
-        return useDouble ? Run<double>(cases, threadCounts, pairs, json) : Run<float>(cases, threadCounts, pairs, json);
+        if (streak < 1)
+            throw new ArgumentException($"--streak must be at least 1, got {streak}");
+        return useDouble ? Run<double>(cases, threadCounts, pairs, streak, json) : Run<float>(cases, threadCounts, pairs, streak, json);
     }
 
-    private static int Run<T>(List<Case> cases, int[] threadCounts, int pairs, string? json) where T : unmanaged, IFloatingPointIeee754<T>
+    private static int Run<T>(List<Case> cases, int[] threadCounts, int pairs, int streak, string? json) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Console.WriteLine(IsaReport.Describe());
         Console.WriteLine(OpenBlas.Describe());
         if (!OpenBlas.IsAvailable)
             return 1;
         Console.WriteLine($"{typeof(T).Name}, {pairs} interleaved pairs per case; GFLOP/s from each side's fastest run; " +
-                          "1 thread: thread CPU time, more: wall-clock time");
+                          "1 thread: thread CPU time, more: wall-clock time" +
+                          (streak > 1 ? $"; each timed run the last of {streak} back to back" : ""));
         var results = new List<object>();
         foreach (int threads in threadCounts)
         {
@@ -76,7 +81,7 @@ public static class GemmBenchmark
             Console.WriteLine($"{"product",-30}{"m",7}{"n",7}{"k",7}{"engine",9}{"OpenBLAS",10}{"ratio",7}{"median",8}{"max rel err",13}");
             foreach (var c in cases)
             {
-                var r = Measure<T>(c, threads, pairs);
+                var r = Measure<T>(c, threads, pairs, streak);
                 results.Add(new
                 {
                     name = c.Name, threads, c.M, c.N, c.K, engine_gflops = r.Engine, openblas_gflops = r.Blas,
@@ -88,12 +93,12 @@ public static class GemmBenchmark
         if (json is not null)
             File.WriteAllText(json, JsonSerializer.Serialize(new
             {
-                isa = IsaReport.Isa, openblas = OpenBlas.Describe(), type = typeof(T).Name, pairs, results,
+                isa = IsaReport.Isa, openblas = OpenBlas.Describe(), type = typeof(T).Name, pairs, streak, results,
             }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return 0;
     }
 
-    private static (double Engine, double Blas, double MedianRatio, double Error) Measure<T>(Case c, int threads, int pairs)
+    private static (double Engine, double Blas, double MedianRatio, double Error) Measure<T>(Case c, int threads, int pairs, int streak)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(1);
@@ -115,13 +120,13 @@ public static class GemmBenchmark
         {
             if (pair % 2 == 0)
             {
-                engine.Add(Timing.OnceFromIdle(Engine, threads));
-                blas.Add(Timing.OnceFromIdle(Blas, threads));
+                engine.Add(Timing.OnceFromIdle(Engine, threads, streak));
+                blas.Add(Timing.OnceFromIdle(Blas, threads, streak));
             }
             else
             {
-                blas.Add(Timing.OnceFromIdle(Blas, threads));
-                engine.Add(Timing.OnceFromIdle(Engine, threads));
+                blas.Add(Timing.OnceFromIdle(Blas, threads, streak));
+                engine.Add(Timing.OnceFromIdle(Engine, threads, streak));
             }
         }
         var ratios = engine.Zip(blas, (e, o) => o / e).ToList();

@@ -40,11 +40,16 @@ public static class Timing
     }
 
     /// <summary><see cref="Once"/>, started (on more than one thread) once the process is idle
-    /// (<see cref="WaitUntilIdle"/>), so that the peer that ran before does not share the cores.</summary>
-    public static double OnceFromIdle(Action action, int threads)
+    /// (<see cref="WaitUntilIdle"/>), so that the peer that ran before does not share the cores. With
+    /// <paramref name="streak"/> above 1, the timed run is the last of that many back to back: the side's own
+    /// threads are awake and the vCPUs busy, as for a caller that calls again at once (after a pause the vCPUs
+    /// of the VM in docs/benchmarks.md ran a two-thread product 15–40 % slower, both sides alike).</summary>
+    public static double OnceFromIdle(Action action, int threads, int streak = 1)
     {
         if (threads > 1)
             WaitUntilIdle();
+        for (int i = 1; i < streak; i++)
+            action();
         return Once(action, threads);
     }
 

@@ -66,15 +66,14 @@ internal sealed unsafe class GemmJob<T, TKernel>
 
         // Slices no wider than L2 allows, cut so that the threads finish together (GemmPartition).
         int columnPanels = CeilDiv(problem.N, nr);
-        _panelsPerSlice = GemmPartition.PanelsPerTask(problem.N, nr, _blocking.SliceColumns / nr, threads);
+        _panelsPerSlice = GemmPartition.PanelsPerTask(problem.N, nr, _blocking.SliceColumns / nr, threads, _blockPanels * mr);
         _slices = CeilDiv(columnPanels, _panelsPerSlice);
         // Too few slices for the threads (narrow C): split each row block as well.
         _rowParts = _slices < threads ? Math.Min(CeilDiv(threads, _slices), _blockPanels) : 1;
         _threads = Math.Min(threads, _slices * _rowParts);
-        // A last slice that is only a partial panel (n = 392: 8 columns after 8 panels of 48) runs the narrow
-        // kernel at a fraction of the full one's rate; claimed last by one thread, it kept the others idle
-        // for its whole length. Its rows are split over the threads instead.
-        if (_rowParts == 1 && _slices > 1 && threads > 1 && problem.N - (_slices - 1) * _panelsPerSlice * nr < nr)
+        // A last slice that one thread would run while the others wait has its rows split over the threads instead
+        // (GemmPartition.SplitsLastSlice).
+        if (_rowParts == 1 && GemmPartition.SplitsLastSlice(problem.N, nr, _panelsPerSlice, threads))
             _tailParts = Math.Min(threads, _blockPanels);
         _packChunks = prepackedA != null ? 0 : Math.Min(_threads, _blockPanels);
     }

@@ -17,8 +17,9 @@ internal static class GemmPartition
     public const int TaskOverheadColumns = 16;
 
     /// <summary>Panels per column task for n columns in panels of <paramref name="panelWidth"/>, at most
-    /// <paramref name="maxPanels"/> per task, on <paramref name="threads"/> threads.</summary>
-    public static int PanelsPerTask(int n, int panelWidth, int maxPanels, int threads)
+    /// <paramref name="maxPanels"/> per task, on <paramref name="threads"/> threads, for a C of
+    /// <paramref name="rows"/> rows.</summary>
+    public static int PanelsPerTask(int n, int panelWidth, int maxPanels, int threads, int rows)
     {
         int panels = (n + panelWidth - 1) / panelWidth;
         int perTask = Math.Min(panels, Math.Max(1, maxPanels));
@@ -30,10 +31,10 @@ internal static class GemmPartition
             int slices = (panels + perTask - 1) / perTask;
             return (panels + slices - 1) / slices;
         }
-        long best = Makespan(n, panelWidth, perTask, threads);
+        long best = Makespan(n, panelWidth, perTask, threads, rows);
         for (int candidate = perTask - 1; candidate >= 1; candidate--)
         {
-            long makespan = Makespan(n, panelWidth, candidate, threads);
+            long makespan = Makespan(n, panelWidth, candidate, threads, rows);
             // Fewer, larger tasks unless smaller ones finish clearly sooner.
             if (makespan * 50 < best * 49)
             {
@@ -44,23 +45,58 @@ internal static class GemmPartition
         return perTask;
     }
 
+    /// <summary>Whether the last of the column slices of <paramref name="perTask"/> panels is cut into row parts, one
+    /// per thread (when there are at least as many slices as threads; with fewer, every slice is): where it is only a
+    /// partial panel, which the narrow kernel runs at a fraction of the full one's rate (n = 392: 8 columns after 8
+    /// panels of 48), or where the slices do not share out evenly over the threads (n = 1024: slices of 10, 10 and 2
+    /// panels kept one thread busy for 544 columns and the other for 480: split, 1024³ on two threads +4–5 % in one
+    /// process, each run the last of four back to back). Claimed last by one thread, such a slice kept the others
+    /// idle for its whole length.</summary>
+    public static bool SplitsLastSlice(int n, int panelWidth, int perTask, int threads)
+    {
+        int width = perTask * panelWidth, slices = (n + width - 1) / width;
+        return threads > 1 && slices > 1 && slices >= threads &&
+            (n - (slices - 1) * width < panelWidth || slices % threads != 0);
+    }
+
+    /// <summary>A row part of a split slice packs the slice's whole B block again. Packing an element of B costs about
+    /// what this many of its multiply-adds do (B packed at ~10 GB/s against ~150 GFLOP/s on one AVX-512 core), so a
+    /// part is charged the slice's columns × this / rows. Without the charge, with m = 256 and two threads, 2304
+    /// columns went to four slices and a split fifth, 1 % slower than six even slices, and with m = 64, 3136 columns
+    /// to six and a split seventh, 1–2 % slower than nine (one process, each run the last of four back to back).</summary>
+    private const int RepackRows = 30;
+
     /// <summary>When the last thread finishes, in columns, if tasks of <paramref name="perTask"/> panels
-    /// go in order to whichever thread is free first.</summary>
-    internal static long Makespan(int n, int panelWidth, int perTask, int threads)
+    /// go in order to whichever thread is free first (the last one cut in row parts where
+    /// <see cref="SplitsLastSlice"/> says so: a part costs its share of the columns, the task overhead and the
+    /// repacking of the slice).</summary>
+    internal static long Makespan(int n, int panelWidth, int perTask, int threads, int rows)
     {
         int width = perTask * panelWidth;
         Span<long> busy = threads <= 64 ? stackalloc long[threads] : new long[threads];
-        for (int start = 0; start < n; start += width)
+        bool split = SplitsLastSlice(n, panelWidth, perTask, threads);
+        int whole = split ? (n + width - 1) / width - 1 : (n + width - 1) / width;
+        for (int slice = 0; slice < whole; slice++)
+            Deal(busy, Math.Min(width, n - slice * width) + TaskOverheadColumns);
+        if (split)
         {
-            int next = 0;
-            for (int t = 1; t < threads; t++)
-                if (busy[t] < busy[next])
-                    next = t;
-            busy[next] += Math.Min(width, n - start) + TaskOverheadColumns;
+            int last = n - whole * width;
+            for (int part = 0; part < threads; part++)
+                Deal(busy, (last + threads - 1) / threads + TaskOverheadColumns + (long)last * RepackRows / Math.Max(1, rows));
         }
         long makespan = 0;
         foreach (long b in busy)
             makespan = Math.Max(makespan, b);
         return makespan;
+    }
+
+    /// <summary>Gives a task of <paramref name="cost"/> columns to the thread that is free first.</summary>
+    private static void Deal(Span<long> busy, long cost)
+    {
+        int next = 0;
+        for (int t = 1; t < busy.Length; t++)
+            if (busy[t] < busy[next])
+                next = t;
+        busy[next] += cost;
     }
 }

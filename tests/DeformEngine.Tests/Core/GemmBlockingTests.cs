@@ -52,27 +52,42 @@ public class GemmBlockingTests
         Assert.AreEqual(expected, new GemmBlocking(kc, 48).DepthStep(k));
 
     [TestMethod]
-    [DataRow(392, 4)] // 8 panels and 8 columns: 4 + 4 + 1 panels, 200 and 192 columns per thread
-    [DataRow(576, 6)] // 12 panels: 6 + 6
-    [DataRow(1024, 10)] // 21 panels and 16 columns: smaller tasks would not finish sooner
-    public void PanelsPerTask_TwoThreads_BalancedTasks(int n, int expected) =>
-        Assert.AreEqual(expected, GemmPartition.PanelsPerTask(n, panelWidth: 48, maxPanels: 10, threads: 2));
+    [DataRow(392, 512, 4)] // 8 panels and 8 columns: 4 + 4 + 1 panels, the last split by rows
+    [DataRow(576, 512, 6)] // 12 panels: 6 + 6
+    [DataRow(1024, 1024, 10)] // 21 panels and 16 columns: 10 + 10 + 2, the last split by rows
+    [DataRow(2304, 256, 8)] // 48 panels: six even slices, not four and a fifth split by rows, which repacks 384 columns
+    [DataRow(3136, 64, 8)] // 66 panels: with 64 rows a split seventh would cost more to repack than the imbalance it removes
+    public void PanelsPerTask_TwoThreads_BalancedTasks(int n, int rows, int expected) =>
+        Assert.AreEqual(expected, GemmPartition.PanelsPerTask(n, panelWidth: 48, maxPanels: 10, threads: 2, rows));
+
+    [TestMethod]
+    public void SplitsLastSlice_PartialPanelOrUnevenSlices_OnlyWithThreadsToShare()
+    {
+        Assert.IsTrue(GemmPartition.SplitsLastSlice(392, 48, perTask: 4, threads: 2)); // 4 + 4 + 8 columns
+        Assert.IsTrue(GemmPartition.SplitsLastSlice(1024, 48, perTask: 10, threads: 2)); // 10 + 10 + 2 panels
+        Assert.IsFalse(GemmPartition.SplitsLastSlice(576, 48, perTask: 6, threads: 2)); // 6 + 6
+        Assert.IsFalse(GemmPartition.SplitsLastSlice(1024, 48, perTask: 10, threads: 1));
+        Assert.IsFalse(GemmPartition.SplitsLastSlice(392, 48, perTask: 9, threads: 2)); // one slice: rows split anyway
+        Assert.IsFalse(GemmPartition.SplitsLastSlice(1024, 48, perTask: 10, threads: 4)); // fewer slices than threads
+    }
 
     [TestMethod]
     public void PanelsPerTask_OneThread_FewestEqualSlicesL2Allows()
     {
-        Assert.AreEqual(10, GemmPartition.PanelsPerTask(4608, panelWidth: 48, maxPanels: 10, threads: 1));
-        Assert.AreEqual(3, GemmPartition.PanelsPerTask(100, panelWidth: 48, maxPanels: 10, threads: 1));
+        Assert.AreEqual(10, GemmPartition.PanelsPerTask(4608, panelWidth: 48, maxPanels: 10, threads: 1, rows: 512));
+        Assert.AreEqual(3, GemmPartition.PanelsPerTask(100, panelWidth: 48, maxPanels: 10, threads: 1, rows: 512));
         // 36 panels, at most 32 a slice: 18 + 18, not 32 + 4; 11 panels, at most 10: 6 + 5.
-        Assert.AreEqual(18, GemmPartition.PanelsPerTask(576, panelWidth: 16, maxPanels: 32, threads: 1));
-        Assert.AreEqual(6, GemmPartition.PanelsPerTask(528, panelWidth: 48, maxPanels: 10, threads: 1));
+        Assert.AreEqual(18, GemmPartition.PanelsPerTask(576, panelWidth: 16, maxPanels: 32, threads: 1, rows: 64));
+        Assert.AreEqual(6, GemmPartition.PanelsPerTask(528, panelWidth: 48, maxPanels: 10, threads: 1, rows: 64));
     }
 
     [TestMethod]
     public void Makespan_TasksInOrderToFreeThread_Columns()
     {
         // 392 columns in tasks of 5 panels: 240 + 16 on one thread, 152 + 16 on the other.
-        Assert.AreEqual(256, GemmPartition.Makespan(392, 48, perTask: 5, threads: 2));
-        Assert.AreEqual(392 + GemmPartition.TaskOverheadColumns, GemmPartition.Makespan(392, 48, perTask: 9, threads: 2));
+        Assert.AreEqual(256, GemmPartition.Makespan(392, 48, perTask: 5, threads: 2, rows: 512));
+        Assert.AreEqual(392 + GemmPartition.TaskOverheadColumns, GemmPartition.Makespan(392, 48, perTask: 9, threads: 2, rows: 512));
+        // 1024 columns in tasks of 10 panels: 480 + 16 each, then the last 64 in two row parts of 32 + 16 + 64·30/1024.
+        Assert.AreEqual(496 + 32 + 16 + 1, GemmPartition.Makespan(1024, 48, perTask: 10, threads: 2, rows: 1024));
     }
 }

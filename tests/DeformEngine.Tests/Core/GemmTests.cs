@@ -153,6 +153,10 @@ public class GemmTests
         GemmChecks.AssertThreadCountInvariant<double>(ColumnMode with { TransA = true, TransB = false }, seed: 36);
         GemmChecks.AssertThreadCountInvariant<float>(TallNarrow, seed: 37);
         GemmChecks.AssertThreadCountInvariant<double>(RowBlocks, seed: 38);
+        // Three column slices on two threads (with the AVX-512 kernel 10 + 10 + 2 panels), the last split by rows.
+        var unevenSlices = new GemmCase(false, false, 100, 1024, 600, Alpha: 1, Beta: 0.5, Pad: 3);
+        GemmChecks.AssertThreadCountInvariant<float>(unevenSlices, seed: 39);
+        GemmChecks.AssertThreadCountInvariant<double>(unevenSlices with { TransB = true }, seed: 40);
     }
 
     [TestMethod]
