@@ -33,6 +33,9 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private readonly int _slices, _panelsPerSlice, _rowParts;
     /// <summary>Row parts of the last slice when it is only a narrow last panel (1: not split; see the constructor).</summary>
     private readonly int _tailParts = 1;
+    /// <summary>Columns of a last partial panel shared out by rows among the slices' tasks (0: none; see
+    /// GemmPartition.SharesNarrowTail).</summary>
+    private readonly int _tailColumns;
     private readonly int _packChunks;
     private readonly long _stepStride;
     private readonly T* _prepackedA;
@@ -68,6 +71,12 @@ internal sealed unsafe class GemmJob<T, TKernel>
         int columnPanels = CeilDiv(problem.N, nr);
         _panelsPerSlice = GemmPartition.PanelsPerTask(problem.N, nr, _blocking.SliceColumns / nr, threads, _blockPanels * mr);
         _slices = CeilDiv(columnPanels, _panelsPerSlice);
+        // A last partial panel that the full slices share by rows is not a task of its own.
+        if (GemmPartition.SharesNarrowTail(problem.N, nr, _panelsPerSlice, threads))
+        {
+            _slices--;
+            _tailColumns = problem.N - _slices * _panelsPerSlice * nr;
+        }
         // Too few slices for the threads (narrow C): split each row block as well.
         _rowParts = _slices < threads ? Math.Min(CeilDiv(threads, _slices), _blockPanels) : 1;
         _threads = Math.Min(threads, _slices * _rowParts);
@@ -153,7 +162,7 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private void Work()
     {
         // Allocated before claiming anything, so that a failure here strands no claimed part.
-        T* slice = GemmBuffers<T>.Slice(_panelsPerSlice * TKernel.Columns * _depthStep);
+        T* slice = GemmBuffers<T>.Slice((_panelsPerSlice + 1) * TKernel.Columns * _depthStep);
         int part;
         while ((part = Interlocked.Increment(ref _packClaimed) - 1) < _packParts)
         {
@@ -205,6 +214,9 @@ internal sealed unsafe class GemmJob<T, TKernel>
         int i0 = (_firstPanel + firstPanel) * mr;
         int rows = Math.Min(_problem.M - i0, panels * mr);
         T* c = _c + (long)i0 * _problem.Ldc + j0;
+        // The shared partial panel: this slice's share of its rows, in whole row panels.
+        int tailJ0 = _problem.N - _tailColumns, tailPanels = _tailColumns > 0 ? CeilDiv(panels, _slices) : 0;
+        int tailFirstRow = sliceIndex * tailPanels * mr, tailEndRow = Math.Min(rows, tailFirstRow + tailPanels * mr);
         // A non-transposed op(B) is packed by the kernel calls of the first row panel as they read it (rows are
         // stored runs of the panels' steps), all but a last partial panel, which is packed here; see PacksAsRead.
         bool packAsRead = !_problem.TransB && rows >= mr && PacksAsRead;
@@ -215,12 +227,16 @@ internal sealed unsafe class GemmJob<T, TKernel>
             if (packedColumns < columns)
                 GemmPacking.PackB(_b, _problem.Ldb, _problem.TransB, pc, kc, j0 + packedColumns, columns - packedColumns, nr,
                     TKernel.VectorLanes, slice + (long)packedColumns * kc);
+            if (tailFirstRow < tailEndRow)
+                GemmPacking.PackB(_b, _problem.Ldb, _problem.TransB, pc, kc, tailJ0, _tailColumns, nr, TKernel.VectorLanes,
+                    slice + (long)columns * kc);
             // The first depth step applies beta (and must not read C when beta = 0); later steps add.
             bool first = pc == 0;
             GemmMacroKernel.Run<T, TKernel>(rows, columns, kc, _packedA + step * _stepStride + (long)firstPanel * mr * kc, slice,
                 c, _problem.Ldc, _alpha, first ? _beta : T.One, overwrite: first && _beta == T.Zero,
                 step + 1 < _groupSteps ? SourceOfB(_firstStep + step + 1, j0, columns) : default,
-                packAsRead ? _b + (long)pc * _problem.Ldb + j0 : null, _problem.Ldb);
+                packAsRead ? _b + (long)pc * _problem.Ldb + j0 : null, _problem.Ldb,
+                tailFirstRow < tailEndRow ? new GemmTail<T>(_tailColumns, _c + (long)i0 * _problem.Ldc + tailJ0, tailFirstRow, tailEndRow) : default);
         }
     }
 

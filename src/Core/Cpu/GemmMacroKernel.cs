@@ -11,12 +11,13 @@ namespace DeformEngine.Cpu;
 /// a few lines every eight k steps. Given <c>sourceB</c> (a non-transposed op(B) where it is stored, row stride
 /// <c>ldb</c>), the first row panel's full tiles read B there and store it into the packed slice as they go
 /// (<see cref="GemmPackingPanel{T}"/>), for the later row panels to read; the caller has packed only a partial
-/// last panel, and the first row panel must then be a full one.</summary>
+/// last panel, and the first row panel must then be a full one. Given a <see cref="GemmTail{T}"/>, the row panels in
+/// its window also compute a partial panel packed after the slice, into its own place in C.</summary>
 internal static unsafe class GemmMacroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T, TKernel>(int rows, int columns, int kc, T* packedA, T* packedB,
-        T* c, int ldc, T alpha, T beta, bool overwrite, GemmPrefetch next, T* sourceB = null, long ldb = 0)
+        T* c, int ldc, T alpha, T beta, bool overwrite, GemmPrefetch next, T* sourceB = null, long ldb = 0, GemmTail<T> tail = default)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
     {
@@ -32,11 +33,12 @@ internal static unsafe class GemmMacroKernel
         {
             int height = Math.Min(mr, rows - ir);
             T* a = packedA + (long)ir * kc;
-            for (int jr = 0; jr < columns; jr += nr)
+            int end = tail.Columns > 0 && ir >= tail.FirstRow && ir < tail.EndRow ? columns + tail.Columns : columns;
+            for (int jr = 0; jr < end; jr += nr)
             {
-                int width = Math.Min(nr, columns - jr);
+                int width = Math.Min(nr, end - jr);
                 T* b = packedB + (long)jr * kc;
-                T* cTile = c + (long)ir * ldc + jr;
+                T* cTile = jr < columns ? c + (long)ir * ldc + jr : tail.C + (long)ir * ldc;
                 if (height == mr && width == nr)
                 {
                     if (sourceB != null && ir == 0)

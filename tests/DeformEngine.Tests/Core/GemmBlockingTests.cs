@@ -52,7 +52,7 @@ public class GemmBlockingTests
         Assert.AreEqual(expected, new GemmBlocking(kc, 48).DepthStep(k));
 
     [TestMethod]
-    [DataRow(392, 512, 4)] // 8 panels and 8 columns: 4 + 4 + 1 panels, the last split by rows
+    [DataRow(392, 512, 4)] // 8 panels and 8 columns: 4 + 4 panels, each with half of the 8 columns' rows
     [DataRow(576, 512, 6)] // 12 panels: 6 + 6
     [DataRow(1024, 1024, 10)] // 21 panels and 16 columns: 10 + 10 + 2, the last split by rows
     [DataRow(2304, 256, 8)] // 48 panels: six even slices, not four and a fifth split by rows, which repacks 384 columns
@@ -63,12 +63,25 @@ public class GemmBlockingTests
     [TestMethod]
     public void SplitsLastSlice_PartialPanelOrUnevenSlices_OnlyWithThreadsToShare()
     {
-        Assert.IsTrue(GemmPartition.SplitsLastSlice(392, 48, perTask: 4, threads: 2)); // 4 + 4 + 8 columns
+        Assert.IsFalse(GemmPartition.SplitsLastSlice(392, 48, perTask: 4, threads: 2)); // 4 + 4 panels share the 8 columns
+        Assert.IsTrue(GemmPartition.SplitsLastSlice(392, 48, perTask: 4, threads: 3)); // 4 + 4 + 8 columns on three threads
         Assert.IsTrue(GemmPartition.SplitsLastSlice(1024, 48, perTask: 10, threads: 2)); // 10 + 10 + 2 panels
         Assert.IsFalse(GemmPartition.SplitsLastSlice(576, 48, perTask: 6, threads: 2)); // 6 + 6
         Assert.IsFalse(GemmPartition.SplitsLastSlice(1024, 48, perTask: 10, threads: 1));
         Assert.IsFalse(GemmPartition.SplitsLastSlice(392, 48, perTask: 9, threads: 2)); // one slice: rows split anyway
         Assert.IsFalse(GemmPartition.SplitsLastSlice(1024, 48, perTask: 10, threads: 4)); // fewer slices than threads
+    }
+
+    [TestMethod]
+    public void SharesNarrowTail_OnlyAPartialPanelLeftAndFullSlicesEven()
+    {
+        Assert.IsTrue(GemmPartition.SharesNarrowTail(392, 48, perTask: 4, threads: 2)); // 4 + 4 panels, then 8 columns
+        Assert.IsFalse(GemmPartition.SharesNarrowTail(392, 48, perTask: 4, threads: 3)); // two full slices, three threads
+        Assert.IsFalse(GemmPartition.SharesNarrowTail(392, 48, perTask: 3, threads: 2)); // the last slice has full panels
+        Assert.IsFalse(GemmPartition.SharesNarrowTail(392, 48, perTask: 4, threads: 1));
+        Assert.IsFalse(GemmPartition.SharesNarrowTail(576, 48, perTask: 6, threads: 2)); // no partial panel
+        // 392 columns, tasks of 4 panels sharing the 8 columns: 192 + 4 + 16 on each thread.
+        Assert.AreEqual(212, GemmPartition.Makespan(392, 48, perTask: 4, threads: 2, rows: 512));
     }
 
     [TestMethod]

@@ -198,11 +198,12 @@ public class GemmTests
 
     [TestMethod]
     [DoNotParallelize]
-    public void Multiply_NarrowLastSliceSplitByRows_SameForAnyThreadCount()
+    public void Multiply_NarrowLastPanelSharedOrSplitByRows_SameForAnyThreadCount()
     {
-        // n = 392 is 8 panels of 48 and one of 8: on two or more threads the column slices are 4 + 4 panels and
-        // the 8-column panel alone, whose rows are then split over the threads. Plain and prepacked A, rows
-        // ending in an edge panel, several depth steps, beta ≠ 0.
+        // n = 392 is 8 panels of 48 and one of 8 (with the AVX-512 kernel): on two threads the two 4-panel slices
+        // each take half of the 8-column panel's rows; on three or four the 8-column panel is a slice of its own,
+        // its rows split over the threads. Plain and prepacked A, rows ending in an edge panel, several depth
+        // steps, beta ≠ 0.
         int saved = EngineOptions.Threads;
         try
         {
@@ -212,21 +213,31 @@ public class GemmTests
                 float[] a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
                 float[] b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
                 float[] initial = Enumerable.Range(0, m * n).Select(_ => (float)random.NextDouble()).ToArray();
+                // The same op(B) stored k×n too (packed as read by the AVX-512 kernel's first row panels).
+                float[] stored = new float[k * n];
+                for (int j = 0; j < n; j++)
+                    for (int p = 0; p < k; p++)
+                        stored[p * n + j] = b[j * k + p];
                 var packed = Gemm.PackA<float>(false, m, k, a, k);
-                float[] Product(int threads, bool prepacked)
+                float[] Product(int threads, bool prepacked, bool transB = true)
                 {
                     EngineOptions.Threads = threads;
                     float[] c = (float[])initial.Clone();
                     if (prepacked)
                         Gemm.MultiplyPacked(packed, true, n, 0.75f, b, k, 0.5f, c, n);
-                    else
+                    else if (transB)
                         Gemm.Multiply(false, true, m, n, k, 0.75f, a, k, b, k, 0.5f, c, n);
+                    else
+                        Gemm.Multiply(false, false, m, n, k, 0.75f, a, k, stored, n, 0.5f, c, n);
                     return c;
                 }
                 float[] expected = Product(1, prepacked: false);
                 foreach (int threads in new[] { 2, 3, 4 })
+                {
                     foreach (bool prepacked in new[] { false, true })
                         CollectionAssert.AreEqual(expected, Product(threads, prepacked), $"m={m} n={n} k={k}, {threads} threads, prepacked {prepacked}");
+                    CollectionAssert.AreEqual(expected, Product(threads, prepacked: false, transB: false), $"m={m} n={n} k={k}, {threads} threads, B stored k×n");
+                }
             }
         }
         finally
