@@ -77,7 +77,8 @@ public static partial class Gemm
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
             return;
         var blocking = GemmDriver.UsesWideKernel ? GemmBlocking.For<T, GemmKernel512<T>>() : GemmBlocking.For<T, GemmKernel256<T>>();
-        int length = blocking.SliceColumns * blocking.Kc;
+        // The widest slice, and the partial panel a task may pack after it (GemmPartition.SharesNarrowTail).
+        int length = (blocking.SliceColumns + PanelColumns<T>()) * blocking.Kc;
         new Span<T>(GemmBuffers<T>.Slice(length), length).Clear();
     }
 

@@ -31,7 +31,7 @@ internal sealed unsafe class GemmJob<T, TKernel>
     /// <summary>Column slices, B panels per slice, and row parts per block (1 unless the slices are
     /// too few to occupy the threads).</summary>
     private readonly int _slices, _panelsPerSlice, _rowParts;
-    /// <summary>Row parts of the last slice when it is only a narrow last panel (1: not split; see the constructor).</summary>
+    /// <summary>Row parts of the last slice (1: not split; see GemmPartition.SplitsLastSlice).</summary>
     private readonly int _tailParts = 1;
     /// <summary>Columns of a last partial panel shared out by rows among the slices' tasks (0: none; see
     /// GemmPartition.SharesNarrowTail).</summary>
@@ -162,7 +162,8 @@ internal sealed unsafe class GemmJob<T, TKernel>
     private void Work()
     {
         // Allocated before claiming anything, so that a failure here strands no claimed part.
-        T* slice = GemmBuffers<T>.Slice((_panelsPerSlice + 1) * TKernel.Columns * _depthStep);
+        // A shared partial panel is packed after the slice's own panels (RunTask).
+        T* slice = GemmBuffers<T>.Slice((_panelsPerSlice + (_tailColumns > 0 ? 1 : 0)) * TKernel.Columns * _depthStep);
         int part;
         while ((part = Interlocked.Increment(ref _packClaimed) - 1) < _packParts)
         {

@@ -197,7 +197,7 @@ internal static unsafe class GemmPacking
 
     /// <summary>Fetches the lines of a run of bytes into L1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchRun(byte* start, int bytes)
+    internal static void PrefetchRun(byte* start, int bytes)
     {
         for (int offset = 0; offset < bytes; offset += 64)
             Sse.Prefetch0(start + offset);

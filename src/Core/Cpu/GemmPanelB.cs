@@ -79,12 +79,7 @@ internal unsafe struct GemmPackingPanel<T>(T* source, long ldb, T* packed) : IGe
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void FetchAhead(int step, int columns)
     {
-        if (!Sse.IsSupported)
-            return;
-        byte* row = (byte*)(_source + (Distance + step) * _ldb);
-        int bytes = columns * sizeof(T);
-        for (int offset = 0; offset < bytes; offset += 64)
-            Sse.Prefetch0(row + offset);
-        Sse.Prefetch0(row + bytes - 1);
+        if (Sse.IsSupported)
+            GemmPacking.PrefetchRun((byte*)(_source + (Distance + step) * _ldb), columns * sizeof(T));
     }
 }

@@ -87,7 +87,6 @@ internal static class GemmPartition
     {
         int width = perTask * panelWidth;
         Span<long> busy = threads <= 64 ? stackalloc long[threads] : new long[threads];
-        bool split = SplitsLastSlice(n, panelWidth, perTask, threads);
         int slices = (n + width - 1) / width;
         if (SharesNarrowTail(n, panelWidth, perTask, threads))
         {
@@ -96,6 +95,7 @@ internal static class GemmPartition
                 Deal(busy, width + (tail + slices - 2) / (slices - 1) + TaskOverheadColumns);
             return Max(busy);
         }
+        bool split = SplitsLastSlice(n, panelWidth, perTask, threads);
         int whole = split ? slices - 1 : slices;
         for (int slice = 0; slice < whole; slice++)
             Deal(busy, Math.Min(width, n - slice * width) + TaskOverheadColumns);
