@@ -23,9 +23,10 @@ namespace DeformEngine.Cpu;
 /// <para>Waking is worse than slow on a virtual machine: out of 100 wake-ups after a 15 ms pause, 28 took over
 /// 0.5 ms (up to 5), and in 20 of those the helper ran on the caller's own vCPU (sched_getcpu) while the caller
 /// kept it busy, the two sharing one core until the scheduler moved one. Hence the default
-/// <see cref="EngineOptions.WorkerSpinTime"/> of 20 ms, after which an idle helper costs nothing. And where the
-/// two still end up sharing a vCPU (a third to a half of the forwards started from an idle process), a helper
-/// that finds itself on the caller's processor at the start of a task moves off it (<see cref="KeepApart"/>).</para>
+/// <see cref="EngineOptions.WorkerSpinTime"/> of 20 ms, after which an idle helper costs nothing; a sleeping helper
+/// is woken with the caller's processor out of its affinity, so that the kernel cannot queue it there
+/// (<see cref="Helper.WakeIfSleeping"/>). And where the two still end up sharing a vCPU, a helper that finds itself
+/// on the caller's processor at the start of a task moves off it (<see cref="KeepApart"/>).</para>
 /// </remarks>
 internal static class CpuWorkers
 {
@@ -46,6 +47,9 @@ internal static class CpuWorkers
 
     /// <summary>The processor the caller of the current loop last started a task on (−1: not known).</summary>
     private static int s_callerProcessor = -1;
+
+    /// <summary>The caller's processor before <see cref="Helper.WakeIfSleeping"/> has looked it up.</summary>
+    private const int UnknownProcessor = -2;
 
     /// <summary>Before each task of <see cref="For(int, int, Action{int})"/>: the caller notes its processor, and a
     /// helper that finds itself on it moves off (<see cref="ThreadPlacement"/>). Measured in one process, two
@@ -92,8 +96,9 @@ internal static class CpuWorkers
             var job = new Job(work, threads - 1);
             // A full fence between publishing the job and reading the helpers' sleep flags.
             Interlocked.Exchange(ref s_job, job);
+            int callerProcessor = UnknownProcessor;
             for (int i = 0; i < threads - 1; i++)
-                helpers[i].WakeIfSleeping();
+                helpers[i].WakeIfSleeping(ref callerProcessor);
             job.Participate();
             job.WaitForHelpers();
             job.ThrowIfFailed();
@@ -227,12 +232,40 @@ internal static class CpuWorkers
             new Thread(() => Loop(current)) { IsBackground = true, Name = $"DeformEngine worker {index + 1}" }.Start();
         }
 
+        /// <summary>The helper's affinity as it started (read once, on the helper, so never one a wake-up or
+        /// <see cref="KeepApart"/> narrowed for a moment), and whether a wake-up has narrowed it since.</summary>
+        private readonly ulong[] _affinity = new ulong[ThreadPlacement.AffinityWords];
+        private bool _steered;
+        /// <summary>The helper's kernel thread id once it has read its affinity (0 until then, −1 where not known).</summary>
+        private int _thread;
+
         /// <summary>Called after a job was published: a helper that announced sleep gets woken; one still
-        /// spinning sees the job itself.</summary>
-        public void WakeIfSleeping()
+        /// spinning sees the job itself. A sleeping helper is woken with the caller's processor
+        /// (<paramref name="callerProcessor"/>, looked up on the first such helper) taken out of its affinity, so
+        /// that the kernel starts it on another processor; it puts its affinity back once awake.</summary>
+        /// <remarks>Woken plainly after sleeping 140–170 ms, the helper of a two-thread product of 1.3–1.7 ms (2-vCPU
+        /// VM of docs/benchmarks.md) joined 0.3–3 ms late in about half of 30 calls and not at all in 8 to 19 of them
+        /// (the caller ran the product alone), in calls 30 ms apart within 0.1–0.3 ms; steered, it joined within
+        /// 0.1–0.3 ms in all 30 after the same sleeps.</remarks>
+        public void WakeIfSleeping(ref int callerProcessor)
         {
-            if (Volatile.Read(ref _sleeping) == 1)
-                _wake.Set();
+            if (Volatile.Read(ref _sleeping) != 1)
+                return;
+            if (callerProcessor == UnknownProcessor)
+                callerProcessor = ThreadPlacement.CurrentProcessor();
+            if (ThreadPlacement.SteerAway(Volatile.Read(ref _thread), callerProcessor, _affinity))
+                Volatile.Write(ref _steered, true);
+            _wake.Set();
+        }
+
+        /// <summary>On the helper: puts back the affinity a steered wake-up narrowed. Called after waking, and
+        /// before announcing sleep, where a wake-up that found the helper already awake has narrowed it all the same.</summary>
+        private void RestoreAffinity()
+        {
+            if (!Volatile.Read(ref _steered))
+                return;
+            Volatile.Write(ref _steered, false);
+            ThreadPlacement.SetAffinity(_affinity);
         }
 
         public bool Sleeping => Volatile.Read(ref _sleeping) == 1;
@@ -240,6 +273,8 @@ internal static class CpuWorkers
         private void Loop(Job? last)
         {
             t_isHelper = true;
+            if (ThreadPlacement.ReadAffinity(_affinity))
+                Volatile.Write(ref _thread, ThreadPlacement.CurrentThreadId());
             while (true)
             {
                 long start = Stopwatch.GetTimestamp();
@@ -257,11 +292,13 @@ internal static class CpuWorkers
                     }
                     // Reset, announce, re-check, sleep: a wake-up sent after the announcement is kept by
                     // the event, and a job published before it is seen by the re-check.
+                    RestoreAffinity();
                     _wake.Reset();
                     Interlocked.Exchange(ref _sleeping, 1);
                     if (ReferenceEquals(Volatile.Read(ref s_job), last))
                         _wake.Wait();
                     Volatile.Write(ref _sleeping, 0);
+                    RestoreAffinity();
                 }
                 // NOTE: a job is taken once: the caller waits for every helper that entered it, so no later
                 // job can replace this one before those helpers have finished it.

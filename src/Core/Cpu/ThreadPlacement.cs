@@ -2,13 +2,14 @@ using System.Runtime.InteropServices;
 
 namespace DeformEngine.Cpu;
 
-/// <summary>Which processor a thread runs on, and moving a worker off one (Linux; elsewhere, or where libc
-/// cannot be called, nothing: −1 and false).</summary>
+/// <summary>Which processor a thread runs on, moving a worker off one, and keeping a sleeping worker from being
+/// woken onto one (Linux; elsewhere, or where libc cannot be called, nothing: −1 and false).</summary>
 /// <remarks>On the 2-vCPU VM of docs/benchmarks.md a third to a half of the two-thread forwards that started
 /// from an idle process ran with the caller and its helper taking turns on one vCPU for the whole call while
 /// the other vCPU sat idle (process CPU time equal to wall time, the caller's own CPU time 3.5 of 8.5 ms, no
 /// steal). <see cref="CpuWorkers"/> therefore has a helper that finds itself on the caller's processor move
-/// off it (<see cref="MoveOff"/>).</remarks>
+/// off it (<see cref="MoveOff"/>), and wakes a sleeping helper with the caller's processor taken out of its affinity
+/// (<see cref="SteerAway"/>), which it puts back once awake (<see cref="SetAffinity"/>).</remarks>
 internal static unsafe partial class ThreadPlacement
 {
     /// <summary>Processors an affinity mask passed to the kernel can name.</summary>
@@ -41,18 +42,86 @@ internal static unsafe partial class ThreadPlacement
             return false;
         ulong* mask = stackalloc ulong[MaskWords];
         ulong* others = stackalloc ulong[MaskWords];
-        if (!Affinity(mask, set: false))
+        if (!Affinity(mask, set: false) || !Without(mask, processor, others) || !Affinity(others, set: true))
             return false;
+        Affinity(mask, set: true);
+        return true;
+    }
+
+    /// <summary>The calling thread's kernel thread id, or −1 where that is not known.</summary>
+    public static int CurrentThreadId()
+    {
+        if (s_unavailable)
+            return -1;
+        try
+        {
+            return gettid();
+        }
+        catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
+        {
+            s_unavailable = true;
+            return -1;
+        }
+    }
+
+    /// <summary>Words of an affinity mask as <see cref="ReadAffinity"/> reads it.</summary>
+    public const int AffinityWords = MaskWords;
+
+    /// <summary>Reads the calling thread's affinity into <paramref name="mask"/> (<see cref="AffinityWords"/> long);
+    /// false, and <paramref name="mask"/> unchanged, where it is not known.</summary>
+    public static bool ReadAffinity(ulong[] mask)
+    {
+        if (mask.Length != MaskWords)
+            return false;
+        ulong* words = stackalloc ulong[MaskWords];
+        if (!Affinity(words, set: false))
+            return false;
+        new ReadOnlySpan<ulong>(words, MaskWords).CopyTo(mask);
+        return true;
+    }
+
+    /// <summary>Sets thread <paramref name="thread"/>'s affinity to <paramref name="allowed"/> (its own, as
+    /// <see cref="ReadAffinity"/> read it) without <paramref name="processor"/>; the thread puts <paramref name="allowed"/>
+    /// back with <see cref="SetAffinity"/>. A sleeping thread woken after this starts on another processor: the kernel
+    /// places it within its affinity at the wake-up. Returns false, and changes nothing, where the processor or the
+    /// thread is not known, no other processor is allowed, or the kernel refuses.</summary>
+    public static bool SteerAway(int thread, int processor, ulong[] allowed)
+    {
+        if (thread <= 0 || processor < 0 || processor >= MaskWords * 64 || allowed.Length != MaskWords)
+            return false;
+        ulong* others = stackalloc ulong[MaskWords];
+        fixed (ulong* mask = allowed)
+            return Without(mask, processor, others) && Affinity(others, set: true, thread);
+    }
+
+    /// <summary><paramref name="mask"/> without <paramref name="processor"/> into <paramref name="others"/>; whether any
+    /// processor is left.</summary>
+    private static bool Without(ulong* mask, int processor, ulong* others)
+    {
         bool any = false;
         for (int i = 0; i < MaskWords; i++)
         {
             others[i] = i == processor / 64 ? mask[i] & ~(1UL << (processor % 64)) : mask[i];
             any |= others[i] != 0;
         }
-        if (!any || !Affinity(others, set: true))
+        return any;
+    }
+
+    /// <summary>Sets the calling thread's affinity to <paramref name="mask"/>.</summary>
+    public static bool SetAffinity(ulong[] mask)
+    {
+        if (mask.Length != MaskWords)
             return false;
-        Affinity(mask, set: true);
-        return true;
+        fixed (ulong* words = mask)
+            return Affinity(words, set: true);
+    }
+
+    /// <summary>Whether thread <paramref name="thread"/> may run on <paramref name="processor"/> (false where not known).</summary>
+    internal static bool Allows(int thread, int processor)
+    {
+        ulong* mask = stackalloc ulong[MaskWords];
+        return thread > 0 && processor >= 0 && processor < MaskWords * 64 && Affinity(mask, set: false, thread)
+            && (mask[processor / 64] & (1UL << (processor % 64))) != 0;
     }
 
     /// <summary>Whether the calling thread may set its own affinity here (setting it to what it is): a sandbox
@@ -63,11 +132,12 @@ internal static unsafe partial class ThreadPlacement
         return Affinity(mask, set: false) && Affinity(mask, set: true);
     }
 
-    /// <summary>How many processors the calling thread may run on (−1 where that is not known).</summary>
-    internal static int AllowedProcessors()
+    /// <summary>How many processors thread <paramref name="thread"/> (0: the calling thread) may run on (−1 where that
+    /// is not known).</summary>
+    internal static int AllowedProcessors(int thread = 0)
     {
         ulong* mask = stackalloc ulong[MaskWords];
-        if (!Affinity(mask, set: false))
+        if (thread < 0 || !Affinity(mask, set: false, thread))
             return -1;
         int count = 0;
         for (int i = 0; i < MaskWords; i++)
@@ -75,16 +145,16 @@ internal static unsafe partial class ThreadPlacement
         return count;
     }
 
-    /// <summary>Reads the calling thread's affinity into <paramref name="mask"/>, or sets it from there; false
-    /// where the kernel refuses or libc cannot be called.</summary>
-    private static bool Affinity(ulong* mask, bool set)
+    /// <summary>Reads the affinity of <paramref name="thread"/> (0: the calling thread) into <paramref name="mask"/>,
+    /// or sets it from there; false where the kernel refuses or libc cannot be called.</summary>
+    private static bool Affinity(ulong* mask, bool set, int thread = 0)
     {
         if (s_unavailable)
             return false;
         nint bytes = MaskWords * sizeof(ulong);
         try
         {
-            return (set ? sched_setaffinity(0, bytes, mask) : sched_getaffinity(0, bytes, mask)) == 0;
+            return (set ? sched_setaffinity(thread, bytes, mask) : sched_getaffinity(thread, bytes, mask)) == 0;
         }
         catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -92,6 +162,9 @@ internal static unsafe partial class ThreadPlacement
             return false;
         }
     }
+
+    [LibraryImport("libc")]
+    private static partial int gettid();
 
     [LibraryImport("libc")]
     private static partial int sched_getcpu();

@@ -165,6 +165,97 @@ public class CpuWorkersTests
     }
 
     [TestMethod]
+    public void ThreadPlacement_SteerAway_SleepingThreadWakesElsewhereAndPutsItsAffinityBack()
+    {
+        // A thread blocked on an event has one processor taken out of the affinity it read, by another thread, is
+        // woken, and must then run elsewhere (the kernel keeps a thread within its affinity) and get it all back.
+        using var ready = new ManualResetEventSlim(false);
+        using var wake = new ManualResetEventSlim(false);
+        var saved = new ulong[ThreadPlacement.AffinityWords];
+        int thread = 0, allowedBefore = 0, wokeOn = -1, allowedRestored = 0;
+        bool restored = false;
+        var sleeper = new Thread(() =>
+        {
+            if (ThreadPlacement.ReadAffinity(saved))
+                thread = ThreadPlacement.CurrentThreadId();
+            allowedBefore = ThreadPlacement.AllowedProcessors();
+            ready.Set();
+            wake.Wait(TimeSpan.FromSeconds(10));
+            wokeOn = ThreadPlacement.CurrentProcessor();
+            restored = ThreadPlacement.SetAffinity(saved);
+            allowedRestored = ThreadPlacement.AllowedProcessors();
+        });
+        sleeper.Start();
+        Assert.IsTrue(ready.Wait(TimeSpan.FromSeconds(10)), "the thread did not start");
+        Thread.Sleep(5);
+        int excluded = Math.Max(0, ThreadPlacement.CurrentProcessor());
+        bool canSet = ThreadPlacement.CanSetAffinity();
+        bool steered = ThreadPlacement.SteerAway(thread, excluded, saved);
+        int allowedSteered = ThreadPlacement.AllowedProcessors(thread);
+        bool allowsExcluded = ThreadPlacement.Allows(thread, excluded);
+        wake.Set();
+        sleeper.Join();
+        Assert.IsFalse(ThreadPlacement.SteerAway(thread, -1, saved), "a processor of -1 cannot be steered away from");
+        Assert.IsFalse(ThreadPlacement.SteerAway(0, excluded, saved), "thread 0 is no helper");
+        if (thread <= 0 || allowedBefore < 2 || !canSet)
+        {
+            // Not Linux, one processor, or a sandbox that refuses affinity changes: nothing may change.
+            Assert.IsFalse(steered, "nothing to steer to, yet it reported a change");
+            return;
+        }
+        Assert.IsTrue(steered, $"allowed on {allowedBefore} processors, thread {thread} was not steered off {excluded}");
+        Assert.AreEqual(allowedBefore - 1, allowedSteered, "the steered affinity should lack exactly one processor");
+        Assert.IsFalse(allowsExcluded, $"processor {excluded} is still allowed");
+        Assert.AreNotEqual(excluded, wokeOn, "the thread woke on the processor taken out of its affinity");
+        Assert.IsTrue(restored, "setting the saved affinity failed");
+        Assert.AreEqual(allowedBefore, allowedRestored, "the saved affinity was not the whole one");
+    }
+
+    [TestMethod]
+    [DoNotParallelize]
+    public void Run_SleepingHelperWoken_JoinsWithItsWholeAffinity()
+    {
+        // With no spin time every loop wakes a sleeping helper, steered off the caller's processor; in the loop the
+        // helper must already have its own affinity back (a narrowed one would pin it to the other processors).
+        var saved = EngineOptions.WorkerSpinTime;
+        int allowed = ThreadPlacement.AllowedProcessors(), joined = 0, narrowed = 0, helperAllowed = 0;
+        try
+        {
+            EngineOptions.WorkerSpinTime = TimeSpan.Zero;
+            for (int round = 0; round < 20; round++)
+            {
+                var waited = System.Diagnostics.Stopwatch.StartNew();
+                while (CpuWorkers.SleepingHelpers(1) == 0 && waited.ElapsedMilliseconds < 2000)
+                    Thread.Sleep(1);
+                int caller = Environment.CurrentManagedThreadId;
+                var hits = new int[64];
+                CpuWorkers.For(hits.Length, 2, i =>
+                {
+                    if (Environment.CurrentManagedThreadId != caller)
+                    {
+                        Interlocked.Increment(ref joined);
+                        int seen = ThreadPlacement.AllowedProcessors();
+                        if (seen != allowed)
+                        {
+                            Interlocked.Increment(ref narrowed);
+                            Volatile.Write(ref helperAllowed, seen);
+                        }
+                    }
+                    else
+                        Thread.SpinWait(20_000);
+                    Interlocked.Increment(ref hits[i]);
+                });
+                Assert.IsTrue(hits.All(h => h == 1), $"round {round}");
+            }
+        }
+        finally
+        {
+            EngineOptions.WorkerSpinTime = saved;
+        }
+        Assert.AreEqual(0, narrowed, $"in {narrowed} of {joined} tasks the helper ran allowed on {helperAllowed} processors, not {allowed}");
+    }
+
+    [TestMethod]
     [DoNotParallelize]
     public void For_TaskThrowsWhileAnotherCallersLoopRuns_StillAggregateException()
     {
