@@ -18,13 +18,19 @@ internal static unsafe partial class ThreadPlacement
     private static bool s_unavailable = !OperatingSystem.IsLinux();
 
     /// <summary>The processor the calling thread runs on now, or −1 where that is not known.</summary>
-    public static int CurrentProcessor()
+    public static int CurrentProcessor() => Ask(&sched_getcpu);
+
+    /// <summary>The calling thread's kernel thread id, or −1 where that is not known.</summary>
+    public static int CurrentThreadId() => Ask(&gettid);
+
+    /// <summary>What a libc query returns, or −1 where libc cannot be called.</summary>
+    private static int Ask(delegate*<int> query)
     {
         if (s_unavailable)
             return -1;
         try
         {
-            return sched_getcpu();
+            return query();
         }
         catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -46,22 +52,6 @@ internal static unsafe partial class ThreadPlacement
             return false;
         Affinity(mask, set: true);
         return true;
-    }
-
-    /// <summary>The calling thread's kernel thread id, or −1 where that is not known.</summary>
-    public static int CurrentThreadId()
-    {
-        if (s_unavailable)
-            return -1;
-        try
-        {
-            return gettid();
-        }
-        catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
-        {
-            s_unavailable = true;
-            return -1;
-        }
     }
 
     /// <summary>Words of an affinity mask as <see cref="ReadAffinity"/> reads it.</summary>
