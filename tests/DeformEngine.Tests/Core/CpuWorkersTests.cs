@@ -216,7 +216,9 @@ public class CpuWorkersTests
     public void Run_SleepingHelperWoken_JoinsWithItsWholeAffinity()
     {
         // With no spin time every loop wakes a sleeping helper, steered off the caller's processor; in the loop the
-        // helper must already have its own affinity back (a narrowed one would pin it to the other processors).
+        // helper must already have its own affinity back (a narrowed one would pin it to the other processors). A
+        // helper that was already awake when the caller steered it runs that loop narrowed: a rare race on a busy
+        // machine, so the bound is half the tasks; a helper that never restored runs every task after the first narrowed.
         var saved = EngineOptions.WorkerSpinTime;
         int allowed = ThreadPlacement.AllowedProcessors(), joined = 0, narrowed = 0, helperAllowed = 0;
         try
@@ -252,7 +254,8 @@ public class CpuWorkersTests
         {
             EngineOptions.WorkerSpinTime = saved;
         }
-        Assert.AreEqual(0, narrowed, $"in {narrowed} of {joined} tasks the helper ran allowed on {helperAllowed} processors, not {allowed}");
+        Assert.IsTrue(narrowed * 2 <= joined,
+            $"in {narrowed} of {joined} tasks the helper ran allowed on {helperAllowed} processors, not {allowed}");
     }
 
     [TestMethod]
