@@ -258,8 +258,9 @@ internal static class CpuWorkers
             _wake.Set();
         }
 
-        /// <summary>On the helper: puts back the affinity a steered wake-up narrowed. Called after waking, and
-        /// before announcing sleep, where a wake-up that found the helper already awake has narrowed it all the same.</summary>
+        /// <summary>On the helper: puts back the affinity a steered wake-up narrowed. Called after waking, on
+        /// entering a job and before announcing sleep: a wake-up that found the helper already awake (it announced
+        /// sleep, then saw the job before blocking) narrows it all the same, for at most that one job.</summary>
         private void RestoreAffinity()
         {
             if (!Volatile.Read(ref _steered))
@@ -306,6 +307,7 @@ internal static class CpuWorkers
                 last = job;
                 if (_index >= job.Helpers || !job.TryEnter())
                     continue;
+                RestoreAffinity();
                 job.Participate();
                 job.HelperDone();
             }
