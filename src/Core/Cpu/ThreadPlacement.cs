@@ -58,16 +58,13 @@ internal static unsafe partial class ThreadPlacement
     public const int AffinityWords = MaskWords;
 
     /// <summary>Reads the calling thread's affinity into <paramref name="mask"/> (<see cref="AffinityWords"/> long);
-    /// false, and <paramref name="mask"/> unchanged, where it is not known.</summary>
+    /// false where it is not known.</summary>
     public static bool ReadAffinity(ulong[] mask)
     {
         if (mask.Length != MaskWords)
             return false;
-        ulong* words = stackalloc ulong[MaskWords];
-        if (!Affinity(words, set: false))
-            return false;
-        new ReadOnlySpan<ulong>(words, MaskWords).CopyTo(mask);
-        return true;
+        fixed (ulong* words = mask)
+            return Affinity(words, set: false);
     }
 
     /// <summary>Sets thread <paramref name="thread"/>'s affinity to <paramref name="allowed"/> (its own, as
