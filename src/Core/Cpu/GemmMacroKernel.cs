@@ -9,9 +9,10 @@ namespace DeformEngine.Cpu;
 /// lets kc be deep (the B side is the wide one) so that C is visited fewer times. The full tiles'
 /// kernel calls prefetch the source of the block the task packs next (<see cref="GemmPrefetch"/>),
 /// a few lines every eight k steps. Given <c>sourceB</c> (a non-transposed op(B) where it is stored, row stride
-/// <c>ldb</c>), the first row panel's full tiles read B there and store it into the packed slice as they go
+/// <c>ldb</c>), the first row panel swept has its full tiles read B there and store it into the packed slice as they go
 /// (<see cref="GemmPackingPanel{T}"/>), for the later row panels to read; the caller has packed only a partial
-/// last panel, and the first row panel must then be a full one. Given a <see cref="GemmTail{T}"/>, the row panels in
+/// last panel, and the first row panel swept must then be a full one. The A panels come through a
+/// <see cref="GemmPanelsA{T}"/>, which may pack each one as the sweep reaches it. Given a <see cref="GemmTail{T}"/>, the row panels in
 /// its window also compute a partial panel packed after the slice, into its own place in C.</summary>
 internal static unsafe class GemmMacroKernel
 {
@@ -19,20 +20,31 @@ internal static unsafe class GemmMacroKernel
     public static void Run<T, TKernel>(int rows, int columns, int kc, T* packedA, T* packedB,
         T* c, int ldc, T alpha, T beta, bool overwrite, GemmPrefetch next, T* sourceB = null, long ldb = 0, GemmTail<T> tail = default)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T> =>
+        Run<T, TKernel>(rows, columns, kc, new GemmPanelsA<T>(packedA), 0, packedB, c, ldc, alpha, beta, overwrite, next, sourceB, ldb, tail);
+
+    /// <summary>The sweep over the row panels of <paramref name="panelsA"/>, starting at row panel
+    /// <paramref name="startPanel"/> and wrapping round (the order of the row panels changes no element's sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<T, TKernel>(int rows, int columns, int kc, GemmPanelsA<T> panelsA, int startPanel, T* packedB,
+        T* c, int ldc, T alpha, T beta, bool overwrite, GemmPrefetch next, T* sourceB = null, long ldb = 0, GemmTail<T> tail = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
-        Debug.Assert(sourceB == null || rows >= mr, "B packed as read needs a full first row panel.");
+        int rowPanels = (rows + mr - 1) / mr;
+        Debug.Assert(sourceB == null || (startPanel + 1) * mr <= rows, "B packed as read needs a full first row panel.");
         T* tile = stackalloc T[mr * nr];
         // The next block's prefetches, spread evenly over this block's tiles.
         long tiles = (long)((rows + mr - 1) / mr) * ((columns + nr - 1) / nr);
         int perTile = (int)Math.Min(int.MaxValue, (next.Count + tiles - 1) / tiles);
         int perEightSteps = (int)Math.Min(int.MaxValue, (perTile + Math.Max(1, kc / 8) - 1L) / Math.Max(1, kc / 8));
         var none = default(GemmPrefetch);
-        for (int ir = 0; ir < rows; ir += mr)
+        for (int index = 0, panel = startPanel; index < rowPanels; index++, panel = panel + 1 == rowPanels ? 0 : panel + 1)
         {
+            int ir = panel * mr;
             int height = Math.Min(mr, rows - ir);
-            T* a = packedA + (long)ir * kc;
+            T* a = panelsA.Panel(ir, kc, mr);
             int end = tail.Columns > 0 && ir >= tail.FirstRow && ir < tail.EndRow ? columns + tail.Columns : columns;
             for (int jr = 0; jr < end; jr += nr)
             {
@@ -41,7 +53,7 @@ internal static unsafe class GemmMacroKernel
                 T* cTile = jr < columns ? c + (long)ir * ldc + jr : tail.C + (long)ir * ldc;
                 if (height == mr && width == nr)
                 {
-                    if (sourceB != null && ir == 0)
+                    if (sourceB != null && index == 0)
                         TKernel.Multiply(kc, a, new GemmPackingPanel<T>(sourceB + jr, ldb, b), cTile, ldc, alpha, beta, overwrite,
                             ref next, perEightSteps);
                     else

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using DeformEngine.Cpu;
 
 namespace DeformEngine.Tests.Core;
@@ -244,6 +245,54 @@ public class GemmTests
         {
             EngineOptions.Threads = saved;
         }
+    }
+
+    [TestMethod]
+    public unsafe void PanelsA_PackedOnFirstTouch_EveryReaderSeesTheWholePanel()
+    {
+        // Four threads sweep the same panels, two from the first and two from the middle, wrapping round, as concurrent
+        // GEMM tasks do: each panel must reach every thread exactly as PackA writes it (never half packed by another
+        // thread), and end marked packed. 40 panels of 8 rows, the last one partial; rounds started together.
+        const int mr = 8, rows = 40 * mr - 3, kc = 512, lda = kc + 5, p0 = 3, threads = 4, rounds = 30;
+        int panels = (rows + mr - 1) / mr;
+        var random = new Random(17);
+        float[] a = GC.AllocateArray<float>(rows * lda, pinned: true);
+        for (int i = 0; i < a.Length; i++)
+            a[i] = (float)random.NextDouble() - 0.5f;
+        float[] expected = GC.AllocateArray<float>(panels * mr * kc, pinned: true);
+        float[] packed = GC.AllocateArray<float>(panels * mr * kc, pinned: true);
+        int[] state = GC.AllocateArray<int>(panels, pinned: true);
+        fixed (float* pa = a, pe = expected)
+            GemmPacking.PackA(pa, lda, false, 0, rows, p0, kc, mr, pe);
+        nint aAddress = (nint)Unsafe.AsPointer(ref a[0]), packedAddress = (nint)Unsafe.AsPointer(ref packed[0]);
+        nint stateAddress = (nint)Unsafe.AsPointer(ref state[0]);
+        int mismatches = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            Array.Fill(packed, float.NaN);
+            Array.Clear(state);
+            using var start = new Barrier(threads);
+            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+            {
+                var panelsA = new GemmPanelsA<float>((float*)packedAddress, (int*)stateAddress, (float*)aAddress, lda, false, 0, rows, p0);
+                start.SignalAndWait();
+                for (int index = 0; index < panels; index++)
+                {
+                    int ir = (t % 2 * panels / 2 + index) % panels * mr;
+                    float* panel = panelsA.Panel(ir, kc, mr);
+                    for (int i = 0; i < mr * kc; i++)
+                        if (BitConverter.SingleToInt32Bits(panel[i]) != BitConverter.SingleToInt32Bits(expected[ir * kc + i]))
+                        {
+                            Interlocked.Increment(ref mismatches);
+                            break;
+                        }
+                }
+            })).ToList();
+            workers.ForEach(w => w.Start());
+            workers.ForEach(w => w.Join());
+            CollectionAssert.AreEqual(Enumerable.Repeat(2, panels).ToArray(), state, $"round {round}: a panel not marked packed");
+        }
+        Assert.AreEqual(0, mismatches, "panels read before they were wholly packed, or packed wrongly");
     }
 
     [TestMethod]
