@@ -5,7 +5,7 @@ using DeformEngine.Cpu;
 
 namespace DeformEngine.Benchmarks;
 
-/// <summary><c>gemm [--threads 1,2] [--pairs P] [--sizes 1024,2048] [--shapes all|1,2,…] [--streak S] [--double] [--json PATH]</c>:
+/// <summary><c>gemm [--threads 1,2] [--pairs P] [--sizes 1024,2048] [--shapes all|1,2,…] [--streak S] [--double] [--self] [--json PATH]</c>:
 /// <see cref="Gemm.Multiply{T}"/> against OpenBLAS (called in this process, see <see cref="OpenBlas"/>)
 /// on square products and on the operator's three products of each shape (forward W·colsᵀ, gradient
 /// columns prodᵀ·W, weight gradient prod·cols; rows = N·H·W, depth = 9·C), P interleaved pairs each
@@ -14,7 +14,8 @@ namespace DeformEngine.Benchmarks;
 /// the process is idle (<see cref="Timing.OnceFromIdle"/>: OpenBLAS's threads spin after a call, and the
 /// engine's next run then had one core, measured at half of OpenBLAS's speed on some products); with --streak S each
 /// timed run is the last of S back to back from idle (<see cref="Timing.OnceFromIdle"/>). Reported: GFLOP/s
-/// from the fastest run of each side, their ratio, and the median of the pairs' ratios.</summary>
+/// from the fastest run of each side, their ratio, and the median of the pairs' ratios. With --self OpenBLAS runs on
+/// both sides: what the ratios read for two equal sides on this machine now, the noise of the comparison.</summary>
 public static class GemmBenchmark
 {
     private sealed record Case(string Name, bool TransA, bool TransB, int M, int N, int K)
@@ -28,12 +29,13 @@ public static class GemmBenchmark
         int pairs = 9, streak = 1;
         int[] sizes = [1024, 2048];
         string? shapes = "all", json = null;
-        bool useDouble = false;
+        bool useDouble = false, self = false;
         for (int i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--double")
+            if (args[i] is "--double" or "--self")
             {
-                useDouble = true;
+                useDouble |= args[i] == "--double";
+                self |= args[i] == "--self";
                 continue;
             }
             string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
@@ -46,7 +48,7 @@ public static class GemmBenchmark
                 case "--shapes": shapes = value; break;
                 case "--json": json = value; break;
                 default:
-                    throw new ArgumentException($"unknown option {args[i - 1]}; options: --threads 1,2 --pairs P --sizes 1024,2048|none --shapes all|none|1,2,… --streak S --double --json PATH");
+                    throw new ArgumentException($"unknown option {args[i - 1]}; options: --threads 1,2 --pairs P --sizes 1024,2048|none --shapes all|none|1,2,… --streak S --double --self --json PATH");
             }
         }
         var cases = new List<Case>();
@@ -60,10 +62,11 @@ public static class GemmBenchmark
         }
         if (streak < 1)
             throw new ArgumentException($"--streak must be at least 1, got {streak}");
-        return useDouble ? Run<double>(cases, threadCounts, pairs, streak, json) : Run<float>(cases, threadCounts, pairs, streak, json);
+        return useDouble ? Run<double>(cases, threadCounts, pairs, streak, self, json) : Run<float>(cases, threadCounts, pairs, streak, self, json);
     }
 
-    private static int Run<T>(List<Case> cases, int[] threadCounts, int pairs, int streak, string? json) where T : unmanaged, IFloatingPointIeee754<T>
+    private static int Run<T>(List<Case> cases, int[] threadCounts, int pairs, int streak, bool self, string? json)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         Console.WriteLine(IsaReport.Describe());
         Console.WriteLine(OpenBlas.Describe());
@@ -72,6 +75,8 @@ public static class GemmBenchmark
         Console.WriteLine($"{typeof(T).Name}, {pairs} interleaved pairs per case; GFLOP/s from each side's fastest run; " +
                           "1 thread: thread CPU time, more: wall-clock time" +
                           (streak > 1 ? $"; each timed run the last of {streak} back to back" : ""));
+        if (self)
+            Console.WriteLine("--self: the engine's column is OpenBLAS too (the ratios of two equal sides)");
         var results = new List<object>();
         foreach (int threads in threadCounts)
         {
@@ -81,7 +86,7 @@ public static class GemmBenchmark
             Console.WriteLine($"{"product",-30}{"m",7}{"n",7}{"k",7}{"engine",9}{"OpenBLAS",10}{"ratio",7}{"median",8}{"max rel err",13}");
             foreach (var c in cases)
             {
-                var r = Measure<T>(c, threads, pairs, streak);
+                var r = Measure<T>(c, threads, pairs, streak, self);
                 results.Add(new
                 {
                     name = c.Name, threads, c.M, c.N, c.K, engine_gflops = r.Engine, openblas_gflops = r.Blas,
@@ -93,19 +98,26 @@ public static class GemmBenchmark
         if (json is not null)
             File.WriteAllText(json, JsonSerializer.Serialize(new
             {
-                isa = IsaReport.Isa, openblas = OpenBlas.Describe(), type = typeof(T).Name, pairs, streak, results,
+                isa = IsaReport.Isa, openblas = OpenBlas.Describe(), type = typeof(T).Name, pairs, streak, self, results,
             }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return 0;
     }
 
-    private static (double Engine, double Blas, double MedianRatio, double Error) Measure<T>(Case c, int threads, int pairs, int streak)
+    private static (double Engine, double Blas, double MedianRatio, double Error) Measure<T>(Case c, int threads, int pairs, int streak,
+        bool self)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(1);
         T[] a = RandomMatrix<T>(random, c.M * c.K), b = RandomMatrix<T>(random, c.K * c.N);
         T[] ours = new T[c.M * c.N], theirs = new T[c.M * c.N];
         int lda = c.TransA ? c.M : c.K, ldb = c.TransB ? c.K : c.N;
-        void Engine() => Gemm.Multiply(c.TransA, c.TransB, c.M, c.N, c.K, T.One, a, lda, b, ldb, T.Zero, ours, c.N);
+        void Engine()
+        {
+            if (self)
+                OpenBlas.Multiply(c.TransA, c.TransB, c.M, c.N, c.K, a, lda, b, ldb, ours, c.N);
+            else
+                Gemm.Multiply(c.TransA, c.TransB, c.M, c.N, c.K, T.One, a, lda, b, ldb, T.Zero, ours, c.N);
+        }
         void Blas() => OpenBlas.Multiply(c.TransA, c.TransB, c.M, c.N, c.K, a, lda, b, ldb, theirs, c.N);
         // Warm-up: the first runs fault the outputs in and let tiered JIT finish optimising.
         long start = Stopwatch.GetTimestamp();
