@@ -63,9 +63,10 @@ for round in $(seq 1 "$rounds"); do
         "${torchvision[@]}" --shape "$shape" --json "$out/round$round/torchvision_$shape.json"
     done
 done
-echo "== sgemm: DeformEngine"
+gemm_name=$([[ ${#precision[@]} -gt 0 ]] && echo dgemm || echo sgemm)
+echo "== $gemm_name: DeformEngine"
 "${engine[@]}" --shape 3 --sgemm --json "$out/engine_sgemm.json" | sed -n '/gemm (Gemm/,$p'
-echo "== sgemm: torchvision (OpenBLAS)"
+echo "== $gemm_name: torchvision (OpenBLAS)"
 /usr/bin/python3 - "$here" "$reps" "$threads" "$out/torchvision_sgemm.json" "${precision[*]:-}" <<'PY'
 import json, sys
 sys.path.insert(0, sys.argv[1])
