@@ -234,7 +234,7 @@ internal static class CpuWorkers
 
         /// <summary>The helper's affinity as it started (read once, on the helper, so never one a wake-up or
         /// <see cref="KeepApart"/> narrowed for a moment), and whether a wake-up has narrowed it since.</summary>
-        private readonly ulong[] _affinity = new ulong[ThreadPlacement.AffinityWords];
+        private readonly ulong[] _affinity = new ulong[ThreadPlacement.MaskWords];
         private bool _steered;
         /// <summary>The helper's kernel thread id once it has read its affinity (0 until then, −1 where not known).</summary>
         private int _thread;

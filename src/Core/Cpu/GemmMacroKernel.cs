@@ -36,7 +36,7 @@ internal static unsafe class GemmMacroKernel
         Debug.Assert(sourceB == null || (startPanel + 1) * mr <= rows, "B packed as read needs a full first row panel.");
         T* tile = stackalloc T[mr * nr];
         // The next block's prefetches, spread evenly over this block's tiles.
-        long tiles = (long)((rows + mr - 1) / mr) * ((columns + nr - 1) / nr);
+        long tiles = (long)rowPanels * ((columns + nr - 1) / nr);
         int perTile = (int)Math.Min(int.MaxValue, (next.Count + tiles - 1) / tiles);
         int perEightSteps = (int)Math.Min(int.MaxValue, (perTile + Math.Max(1, kc / 8) - 1L) / Math.Max(1, kc / 8));
         var none = default(GemmPrefetch);

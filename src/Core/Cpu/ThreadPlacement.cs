@@ -12,8 +12,9 @@ namespace DeformEngine.Cpu;
 /// (<see cref="SteerAway"/>), which it puts back once awake (<see cref="SetAffinity"/>).</remarks>
 internal static unsafe partial class ThreadPlacement
 {
-    /// <summary>Processors an affinity mask passed to the kernel can name.</summary>
-    private const int MaskWords = 16;
+    /// <summary>Words (64 processors each) of an affinity mask passed to the kernel, and of the masks
+    /// <see cref="ReadAffinity"/> reads.</summary>
+    public const int MaskWords = 16;
 
     private static bool s_unavailable = !OperatingSystem.IsLinux();
 
@@ -54,10 +55,7 @@ internal static unsafe partial class ThreadPlacement
         return true;
     }
 
-    /// <summary>Words of an affinity mask as <see cref="ReadAffinity"/> reads it.</summary>
-    public const int AffinityWords = MaskWords;
-
-    /// <summary>Reads the calling thread's affinity into <paramref name="mask"/> (<see cref="AffinityWords"/> long);
+    /// <summary>Reads the calling thread's affinity into <paramref name="mask"/> (<see cref="MaskWords"/> long);
     /// false where it is not known.</summary>
     public static bool ReadAffinity(ulong[] mask)
     {

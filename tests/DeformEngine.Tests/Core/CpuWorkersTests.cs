@@ -171,7 +171,7 @@ public class CpuWorkersTests
         // woken, and must then run elsewhere (the kernel keeps a thread within its affinity) and get it all back.
         using var ready = new ManualResetEventSlim(false);
         using var wake = new ManualResetEventSlim(false);
-        var saved = new ulong[ThreadPlacement.AffinityWords];
+        var saved = new ulong[ThreadPlacement.MaskWords];
         int thread = 0, allowedBefore = 0, wokeOn = -1, allowedRestored = 0;
         bool restored = false;
         var sleeper = new Thread(() =>
