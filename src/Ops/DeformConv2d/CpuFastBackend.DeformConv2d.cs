@@ -15,6 +15,11 @@ public sealed partial class CpuFastBackend
     /// tests switch it off to compare both paths.</summary>
     internal static bool TiledForward { get; set; } = true;
 
+    /// <summary>Whether the backward may add the input gradient in its sampling pass
+    /// (<see cref="DeformConv2dFastKernels.SamplingAndInputGradients{T}"/>) where the chunk suits it; tests switch it
+    /// off to compare both paths.</summary>
+    internal static bool FusedInputGradient { get; set; } = true;
+
     /// <summary>Positions per tile instead of <see cref="DeformConv2dWorkspace.ForwardTileRows"/>'s choice (0: its
     /// choice); the tiles benchmark times the candidates with it.</summary>
     internal static int ForwardTileRowsOverride { get; set; }
@@ -94,7 +99,8 @@ public sealed partial class CpuFastBackend
 
     /// <summary>Per chunk: gradOut to [O, chunk·L]; ∂L/∂columns = gradOutᵀ·W; one sampling pass for the
     /// offset and mask gradients that also rebuilds the columns and the coefficient table; the input
-    /// gradient added channel run by channel run from that table; gradWeight += gradOut·columns.</summary>
+    /// gradient added channel run by channel run from that table (or, with two images or more per thread, in the
+    /// sampling pass itself, bitwise the same); gradWeight += gradOut·columns.</summary>
     private static void DeformConv2dFastBackward<T>(DeformConv2dParams dp, T[] src, T[] off, T[]? msk, Tensor<T> weight, T[] gradOut,
         T[]? gradInput, T[]? gradOffset, T[]? gradWeight, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -126,9 +132,17 @@ public sealed partial class CpuFastBackend
                     var weights = plan.TableWeights(scratch)[..(4 * tableLength)];
                     ConvGemm.GradColumnsPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight,
                         product.Span, gradColumns.Span);
-                    DeformConv2dFastKernels.SamplingGradients(chunk, padded, off, msk, gradColumns, columns, pixels, weights, gradOffset, gradMask);
-                    if (gradInput is not null)
-                        DeformConv2dFastKernels.ScatterInputGradient(chunk, gradColumns, pixels, weights, plan.GradPadded(scratch), gradInput);
+                    if (gradInput is not null && FusedInputGradient && DeformConv2dFastKernels.FusesInputGradient(chunk, EngineOptions.Threads))
+                    {
+                        DeformConv2dFastKernels.SamplingAndInputGradients(chunk, padded, off, msk, gradColumns, columns, plan.GradPadded(scratch),
+                            gradInput, gradOffset, gradMask);
+                    }
+                    else
+                    {
+                        DeformConv2dFastKernels.SamplingGradients(chunk, padded, off, msk, gradColumns, columns, pixels, weights, gradOffset, gradMask);
+                        if (gradInput is not null)
+                            DeformConv2dFastKernels.ScatterInputGradient(chunk, gradColumns, pixels, weights, plan.GradPadded(scratch), gradInput);
+                    }
                 }
                 else
                 {

@@ -15,7 +15,8 @@ namespace DeformEngine.Kernels;
 /// of <see cref="RowBlock"/> output positions and own those column rows and the offset/mask
 /// gradients at those positions (their channel sums run inside the task, in channel order); input
 /// gradient tasks are (image, run of channels) and own those channels of that image, adding every
-/// position and kernel point in a fixed order.</summary>
+/// position and kernel point in a fixed order. With two images or more per thread one pass does both, a task per
+/// image (<see cref="SamplingAndInputGradients{T}"/>), with the same sums in the same order.</summary>
 internal static unsafe class DeformConv2dFastKernels
 {
     /// <summary>Output positions per sampling task.</summary>
@@ -157,56 +158,99 @@ internal static unsafe class DeformConv2dFastKernels
             fixed (T* gOff = gradOffset)
             fixed (T* gMask = gradMask)
             {
-                int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Parameters.Conv.OutW, groups = chunk.Parameters.OffsetGroups;
-                bool wantSums = gOff != null || gMask != null;
                 for (int r = block * RowBlock, end = Math.Min(r + RowBlock, chunk.Rows); r < end; r++)
-                {
-                    int b = r / chunk.Positions, l = r - b * chunk.Positions, y = l / outW, x = l - y * outW;
-                    T* row = col == null ? null : col + (long)r * chunk.RowLength;
-                    T* upstreamRow = gradCol + (long)r * chunk.RowLength;
-                    for (int g = 0; g < groups; g++)
-                        for (int k = 0; k < chunk.KernelPoints; k++)
-                        {
-                            var s = chunk.Locate(off, msk, b, y, x, g, k);
-                            T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
-                            if (tPixel != null)
-                            {
-                                long entry = ((long)r * groups + g) * chunk.KernelPoints + k;
-                                tPixel[entry] = s.Pixel;
-                                tWeight[4 * entry] = w0;
-                                tWeight[4 * entry + 1] = w1;
-                                tWeight[4 * entry + 2] = w2;
-                                tWeight[4 * entry + 3] = w3;
-                            }
-                            if (!wantSums && row == null) continue;
-                            // An edge point's sums read its real corners; its column entries are 0.
-                            T* lt = pad + (long)s.SlopePixel * channels, lb = lt + wp * channels;
-                            T* sampleRow = s.OnEdge ? null : row;
-                            T sLt = T.Zero, sRt = T.Zero, sLb = T.Zero, sRb = T.Zero;
-                            for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
-                            {
-                                int runEnd = chunk.RunEnd(c, groupEnd), at = chunk.ColumnOffset(c, k);
-                                if (wantSums)
-                                {
-                                    ChannelVectors.CornerSums(upstreamRow + at, lt + c, lt + channels + c, lb + c, lb + channels + c, runEnd - c,
-                                        sampleRow == null ? null : sampleRow + at, w0, w1, w2, w3, out T a, out T bb, out T cc, out T d);
-                                    sLt += a;
-                                    sRt += bb;
-                                    sLb += cc;
-                                    sRb += d;
-                                }
-                                else if (sampleRow != null)
-                                {
-                                    ChannelVectors.Bilinear(sampleRow + at, lt + c, lt + channels + c, lb + c, lb + channels + c, w0, w1, w2, w3, runEnd - c);
-                                }
-                                if (row != null && sampleRow == null) new Span<T>(row + at, runEnd - c).Clear();
-                                c = runEnd;
-                            }
-                            if (wantSums) WriteCoordinateGradients(chunk, s, b, l, g, k, sLt, sRt, sLb, sRb, gOff, gMask);
-                        }
-                }
+                    RowGradients(chunk, r, pad, off, msk, gradCol, col, tPixel, tWeight, gOff, gMask, gradPad: null);
             }
         });
+    }
+
+    /// <summary><see cref="SamplingGradients{T}"/> and <see cref="ScatterInputGradient{T}"/> in one pass, one task
+    /// per image: each sampling point's ∂L/∂col run is read once, for its corner sums and for its adds into the
+    /// input gradient, while it is still in L1 (the two passes read the chunk's ∂L/∂columns twice from memory). A task
+    /// owns its image's input gradient and adds into it in the order <see cref="ScatterRun{T}"/> does (positions, then
+    /// kernel points), so every result is bitwise the same as from the two passes. With few images per thread the
+    /// two passes' finer tasks balance better (<see cref="FusesInputGradient"/>).</summary>
+    public static void SamplingAndInputGradients<T>(DeformChunk chunk, ReadOnlyMemory<T> padded, T[] offset, T[]? mask,
+        ReadOnlyMemory<T> gradColumns, Memory<T> columns, Memory<T> gradPadded, T[] gradInput, T[]? gradOffset, T[]? gradMask)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ParallelLoop.For(chunk.Images, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int b) =>
+        {
+            fixed (T* pad = padded.Span)
+            fixed (T* off = offset)
+            fixed (T* msk = mask)
+            fixed (T* gradCol = gradColumns.Span)
+            fixed (T* col = columns.Span)
+            fixed (T* gOff = gradOffset)
+            fixed (T* gMask = gradMask)
+            fixed (T* gradPad = gradPadded.Span)
+            {
+                ClearGradientRun(chunk, b, 0, chunk.Channels, gradPad);
+                for (int r = b * chunk.Positions, end = r + chunk.Positions; r < end; r++)
+                    RowGradients(chunk, r, pad, off, msk, gradCol, col, null, null, gOff, gMask, gradPad);
+                CopyGradientRun(chunk, b, 0, chunk.Channels, gradPad, gradInput);
+            }
+        });
+    }
+
+    /// <summary>Whether <see cref="SamplingAndInputGradients{T}"/> suits the chunk: at least two images per thread.</summary>
+    public static bool FusesInputGradient(in DeformChunk chunk, int threads) => chunk.Images >= 2 * threads;
+
+    /// <summary>One column row's sampling points: their corner sums and coordinate gradients, the columns, the
+    /// coefficient table (where <paramref name="tPixel"/> is not null) and, where <paramref name="gradPad"/> is not
+    /// null, their adds into the zero-bordered channels-last input gradient.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowGradients<T>(in DeformChunk chunk, int r, T* pad, T* off, T* msk, T* gradCol, T* col,
+        int* tPixel, T* tWeight, T* gOff, T* gMask, T* gradPad) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int channels = chunk.Channels, wp = chunk.PaddedWidth, outW = chunk.Parameters.Conv.OutW, groups = chunk.Parameters.OffsetGroups;
+        bool wantSums = gOff != null || gMask != null;
+        int b = r / chunk.Positions, l = r - b * chunk.Positions, y = l / outW, x = l - y * outW;
+        T* row = col == null ? null : col + (long)r * chunk.RowLength;
+        T* upstreamRow = gradCol + (long)r * chunk.RowLength;
+        for (int g = 0; g < groups; g++)
+            for (int k = 0; k < chunk.KernelPoints; k++)
+            {
+                var s = chunk.Locate(off, msk, b, y, x, g, k);
+                T w0 = s.Mask * s.Glt, w1 = s.Mask * s.Grt, w2 = s.Mask * s.Glb, w3 = s.Mask * s.Grb;
+                if (tPixel != null)
+                {
+                    long entry = ((long)r * groups + g) * chunk.KernelPoints + k;
+                    tPixel[entry] = s.Pixel;
+                    tWeight[4 * entry] = w0;
+                    tWeight[4 * entry + 1] = w1;
+                    tWeight[4 * entry + 2] = w2;
+                    tWeight[4 * entry + 3] = w3;
+                }
+                if (!wantSums && row == null && gradPad == null) continue;
+                // An edge point's sums read its real corners; its column entries are 0.
+                T* lt = pad + (long)s.SlopePixel * channels, lb = lt + wp * channels;
+                T* sampleRow = s.OnEdge ? null : row;
+                T* glt = gradPad == null ? null : gradPad + (long)s.Pixel * channels, glb = glt + wp * channels;
+                T sLt = T.Zero, sRt = T.Zero, sLb = T.Zero, sRb = T.Zero;
+                for (int c = g * chunk.OffsetGroupChannels, groupEnd = c + chunk.OffsetGroupChannels; c < groupEnd;)
+                {
+                    int runEnd = chunk.RunEnd(c, groupEnd), at = chunk.ColumnOffset(c, k);
+                    if (wantSums)
+                    {
+                        ChannelVectors.CornerSums(upstreamRow + at, lt + c, lt + channels + c, lb + c, lb + channels + c, runEnd - c,
+                            sampleRow == null ? null : sampleRow + at, w0, w1, w2, w3, out T a, out T bb, out T cc, out T d);
+                        sLt += a;
+                        sRt += bb;
+                        sLb += cc;
+                        sRb += d;
+                    }
+                    else if (sampleRow != null)
+                    {
+                        ChannelVectors.Bilinear(sampleRow + at, lt + c, lt + channels + c, lb + c, lb + channels + c, w0, w1, w2, w3, runEnd - c);
+                    }
+                    if (row != null && sampleRow == null) new Span<T>(row + at, runEnd - c).Clear();
+                    if (glt != null)
+                        ChannelVectors.Scatter(upstreamRow + at, glt + c, glt + channels + c, glb + c, glb + channels + c, w0, w1, w2, w3, runEnd - c);
+                    c = runEnd;
+                }
+                if (wantSums) WriteCoordinateGradients(chunk, s, b, l, g, k, sLt, sRt, sLb, sRb, gOff, gMask);
+            }
     }
 
     /// <summary>gradMask = Σ_q g_q·S_q; gradOffset (dy, dx) = m·((1−lx)(S_lb − S_lt) + lx(S_rb − S_rt),
@@ -278,11 +322,8 @@ internal static unsafe class DeformConv2dFastKernels
     private static void ScatterRun<T>(in DeformChunk chunk, int b, int start, int end, int g, T* gradCol, int* tPixel, T* tWeight,
         T* gradPad, T[] gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var cp = chunk.Parameters.Conv;
         int channels = chunk.Channels, wp = chunk.PaddedWidth, count = end - start;
-        T* image = gradPad + (long)b * chunk.PaddedPixels * channels;
-        for (int p = 0; p < chunk.PaddedPixels; p++)
-            new Span<T>(image + (long)p * channels + start, count).Clear();
+        ClearGradientRun(chunk, b, start, end, gradPad);
         for (int l = 0; l < chunk.Positions; l++)
         {
             long r = (long)b * chunk.Positions + l;
@@ -296,12 +337,38 @@ internal static unsafe class DeformConv2dFastKernels
                     w[0], w[1], w[2], w[3], count);
             }
         }
-        int h = cp.Height, width = cp.Width, plane = h * width;
+        CopyGradientRun(chunk, b, start, end, gradPad, gradInput);
+    }
+
+    /// <summary>Zeroes channels [<paramref name="start"/>, <paramref name="end"/>) of image <paramref name="b"/>'s
+    /// zero-bordered channels-last input gradient, border included.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ClearGradientRun<T>(in DeformChunk chunk, int b, int start, int end, T* gradPad) where T : unmanaged
+    {
+        int channels = chunk.Channels;
+        T* image = gradPad + (long)b * chunk.PaddedPixels * channels;
+        if (start == 0 && end == channels)
+        {
+            new Span<T>(image, chunk.PaddedPixels * channels).Clear();
+            return;
+        }
+        for (int p = 0; p < chunk.PaddedPixels; p++)
+            new Span<T>(image + (long)p * channels + start, end - start).Clear();
+    }
+
+    /// <summary>Copies channels [<paramref name="start"/>, <paramref name="end"/>) of image <paramref name="b"/>'s
+    /// input gradient, without the border, to NCHW.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyGradientRun<T>(in DeformChunk chunk, int b, int start, int end, T* gradPad, T[] gradInput) where T : unmanaged
+    {
+        var cp = chunk.Parameters.Conv;
+        int channels = chunk.Channels, wp = chunk.PaddedWidth, h = cp.Height, width = cp.Width, plane = h * width;
+        T* image = gradPad + (long)b * chunk.PaddedPixels * channels;
         fixed (T* gradIn = gradInput)
         {
             T* to = gradIn + ((long)(chunk.First + b) * channels + start) * plane;
             for (int y = 0; y < h; y++)
-                BlockTranspose.Transpose(image + ((long)(y + 1) * wp + 1) * channels + start, channels, to + y * width, plane, width, count);
+                BlockTranspose.Transpose(image + ((long)(y + 1) * wp + 1) * channels + start, channels, to + y * width, plane, width, end - start);
         }
     }
 }

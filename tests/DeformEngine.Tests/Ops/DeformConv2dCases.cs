@@ -14,6 +14,10 @@ public sealed record DeformConv2dCase(string Name, int Seed, int N, int C, int O
     // A floor, as PyTorch: a kernel one past the input has no window even with stride 2.
     private static int OutLength(int span, int stride) => span < 0 ? 0 : span / stride + 1;
 
+    /// <summary>The operator's parameters for this case.</summary>
+    public DeformConv2dParams Parameters() =>
+        new(new Conv2dParams(N, C, H, W, O, Kh, Kw, Stride, Padding, Dilation, Groups), OffsetGroups, Mask);
+
     public override string ToString() =>
         $"{Name}: N{N} C{C}->{O} {H}x{W} k{Kh}x{Kw} s{Stride} p{Padding} d{Dilation} groups {Groups} offset groups {OffsetGroups} mask {Mask} bias {Bias} offsets ×{OffsetScale}";
 

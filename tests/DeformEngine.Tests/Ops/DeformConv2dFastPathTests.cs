@@ -57,8 +57,7 @@ public class DeformConv2dFastPathTests
         try
         {
             EngineOptions.WorkspaceBytes = 1 << 16;
-            var dp = new DeformConv2dParams(new Conv2dParams(config.N, config.C, config.H, config.W, config.O, config.Kh, config.Kw,
-                config.Stride, config.Padding, config.Dilation, config.Groups), config.OffsetGroups, config.Mask);
+            var dp = config.Parameters();
             // The plans the fast backend takes for this call's forward and full backward.
             var forward = DeformConv2dWorkspace.ForForward(dp, sizeof(double));
             var backward = DeformConv2dWorkspace.ForBackward(dp, sizeof(double), gradInput: true, gradOffsetOrMask: true, gradWeight: true);
@@ -182,8 +181,7 @@ public class DeformConv2dFastPathTests
         {
             foreach (var config in configs)
             {
-                var dp = new DeformConv2dParams(new Conv2dParams(config.N, config.C, config.H, config.W, config.O, config.Kh, config.Kw,
-                    config.Stride, config.Padding, config.Dilation, config.Groups), config.OffsetGroups, config.Mask);
+                var dp = config.Parameters();
                 foreach (int threads in new[] { 1, 2 })
                 {
                     EngineOptions.Threads = threads;
@@ -218,6 +216,66 @@ public class DeformConv2dFastPathTests
             DeformConv2dWorkspace.ForwardTileBytes = savedTile;
             CpuFastBackend.TiledForward = true;
             EngineOptions.Threads = savedThreads;
+        }
+    }
+
+    /// <summary>The backward's one pass over the sampling points that also adds the input gradient (one task per
+    /// image) against its two passes (sampling points in blocks of positions, then the input gradient in runs of
+    /// channels from the coefficient table): every gradient bitwise the same, with a mask or none, groups, offset
+    /// groups, stride, dilation, points outside the image and on its edges, channels split into runs, several
+    /// chunks, on one and two threads. Both add the same terms to each input-gradient element in the same order;
+    /// a missed or doubled corner, a wrong pixel or a different order changes some element.</summary>
+    [TestMethod]
+    public void FusedInputGradient_BitwiseSameAsTwoPasses()
+    {
+        var configs = new[]
+        {
+            new DeformConv2dCase("fused_mask_bias", 401, 8, 5, 6, 15, 13, 3, 3, (1, 1), (1, 1), (1, 1), 1, 1, true, true),
+            new DeformConv2dCase("fused_groups_og", 402, 9, 6, 9, 13, 14, 3, 3, (1, 1), (1, 1), (1, 1), 3, 2, true, false),
+            new DeformConv2dCase("fused_stride_dil_nomask", 403, 4, 4, 4, 27, 25, 3, 2, (2, 1), (1, 1), (2, 1), 2, 1, false, true),
+            new DeformConv2dCase("fused_far_offsets", 404, 5, 3, 5, 16, 17, 3, 3, (1, 1), (1, 1), (1, 1), 1, 3, true, true, OffsetScale: 6),
+            new DeformConv2dCase("fused_long_runs", 405, 4, 300, 8, 5, 4, 3, 3, (1, 1), (1, 1), (1, 1), 1, 1, true, false),
+        };
+        int savedThreads = EngineOptions.Threads;
+        long savedBudget = EngineOptions.WorkspaceBytes;
+        try
+        {
+            foreach (var config in configs)
+            {
+                var dp = config.Parameters();
+                foreach (int threads in new[] { 1, 2 })
+                    foreach (long budget in new[] { savedBudget, 0L })
+                    {
+                        EngineOptions.Threads = threads;
+                        // The default workspace holds the whole batch; the smallest one a few images per chunk.
+                        var plan = DeformConv2dWorkspace.ForBackward(dp, sizeof(float), true, true, true);
+                        if (budget == 0)
+                        {
+                            // Two chunks, each with at least two images per thread.
+                            if (config.N < 4 * threads) continue;
+                            EngineOptions.WorkspaceBytes = plan.Bytes / config.N * ((config.N + 1) / 2) + 1;
+                            plan = DeformConv2dWorkspace.ForBackward(dp, sizeof(float), true, true, true);
+                            Assert.AreEqual(2, plan.Chunks, $"{config}: expected two chunks of {plan.ChunkImages} images");
+                        }
+                        var chunk = new DeformChunk(dp, 0, Math.Min(plan.ChunkImages, config.N));
+                        Assert.IsTrue(DeformConv2dFastKernels.FusesInputGradient(chunk, threads),
+                            $"{config}: the fused pass must run on {threads} threads ({chunk.Images} images per chunk)");
+                        string what = $"{threads} threads, {plan.ChunkImages} images per chunk, {config}";
+                        CpuFastBackend.FusedInputGradient = false;
+                        var twoPassFloat = RunFast<float>(config);
+                        var twoPassDouble = RunFast<double>(config);
+                        CpuFastBackend.FusedInputGradient = true;
+                        BackendRuns.AssertIdentical(twoPassFloat, RunFast<float>(config), config.Names, $"float, {what}");
+                        BackendRuns.AssertIdentical(twoPassDouble, RunFast<double>(config), config.Names, $"double, {what}");
+                        EngineOptions.WorkspaceBytes = savedBudget;
+                    }
+            }
+        }
+        finally
+        {
+            CpuFastBackend.FusedInputGradient = true;
+            EngineOptions.Threads = savedThreads;
+            EngineOptions.WorkspaceBytes = savedBudget;
         }
     }
 
