@@ -72,7 +72,7 @@ public sealed partial class CpuFastBackend
         CpuWorkers.Run(threads, () =>
         {
             Gemm.WarmThreadBuffers<T>();
-            ThreadScratch<T>.Get(tileLength).AsSpan().Clear();
+            ThreadScratch<T>.Get(tileLength).Clear();
             Interlocked.Increment(ref arrived);
             var spinner = new SpinWait();
             while (Volatile.Read(ref arrived) < threads && Stopwatch.GetElapsedTime(start).TotalMilliseconds < 100)

@@ -3,7 +3,9 @@ namespace DeformEngine.Kernels;
 /// <summary>One cached scratch array per element type, reused from call to call so that a large
 /// column buffer is not allocated (and zeroed, and collected) on every forward and backward. A call
 /// takes the array and gives it back; a call that finds it taken (another thread inside an operator)
-/// allocates its own. Arrays longer than the current workspace budget are dropped, not kept.</summary>
+/// allocates its own. Arrays longer than the current workspace budget are dropped, not kept. The arrays are
+/// pinned (they never move), so that a caller can place its buffers on cache-line boundaries
+/// (<see cref="ScratchAlignment"/>).</summary>
 internal static class ScratchArrays<T> where T : unmanaged
 {
     private static T[]? _cached;
@@ -15,24 +17,53 @@ internal static class ScratchArrays<T> where T : unmanaged
         if (array is not null && array.Length >= length && array.Length <= keepLimit) return array;
         if (length > Array.MaxLength)
             throw new InvalidOperationException($"A workspace of {length} elements does not fit in one array; lower EngineOptions.WorkspaceBytes.");
-        return new T[Math.Max(length, 1)];
+        return GC.AllocateUninitializedArray<T>((int)Math.Max(length, 1), pinned: true);
     }
 
     public static void Return(T[] array) => Volatile.Write(ref _cached, array);
 }
 
-/// <summary>One scratch array per thread and element type, for the tasks of a parallel loop that each need a
+/// <summary>One scratch buffer per thread and element type, for the tasks of a parallel loop that each need a
 /// private buffer (a task runs to completion on its thread, so a thread never needs two at once). It grows to
-/// the largest length asked for and is kept.</summary>
+/// the largest length asked for and is kept; it starts on a cache line (a pinned array, <see cref="ScratchAlignment"/>).</summary>
 internal static class ThreadScratch<T> where T : unmanaged
 {
     [ThreadStatic] private static T[]? t_array;
 
-    public static T[] Get(int length)
+    public static Span<T> Get(int length)
     {
         var array = t_array;
-        if (array is null || array.Length < length)
-            t_array = array = GC.AllocateUninitializedArray<T>(Math.Max(length, 1));
-        return array;
+        if (array is null || array.Length < length + ScratchAlignment.Slack)
+            t_array = array = GC.AllocateUninitializedArray<T>(Math.Max(length, 1) + ScratchAlignment.Slack, pinned: true);
+        return array.AsSpan(ScratchAlignment.Offset(array), length);
     }
+}
+
+/// <summary>Where in a pinned scratch array a buffer starts on a cache line. A managed array's elements start
+/// 8 bytes past a 16-byte boundary at best, wherever the allocator put it: a vector loop over such a buffer splits
+/// a load or a store across two lines every other vector (Vector256) or every one (Vector512). In one process,
+/// one core, the backward's sampling pass (corner sums, columns and input-gradient adds over 256 channels) took
+/// 166–186 ns per sampling point on buffers on 64-byte boundaries against 246 on the layout a plain array gave.</summary>
+internal static class ScratchAlignment
+{
+    /// <summary>Bytes of a cache line, the boundary buffers start on.</summary>
+    public const int LineBytes = 64;
+
+    /// <summary>Elements a buffer may have to skip to reach a line (at most a line of floats, half of one of doubles), and
+    /// the multiple every buffer's length is rounded up to so that the next one starts on a line too.</summary>
+    public const int Slack = LineBytes / sizeof(float);
+
+    /// <summary>Elements to skip from the start of <paramref name="array"/> to a 64-byte boundary. The array must be
+    /// pinned (allocated on the pinned heap), or the answer would not hold once the collector moved it.</summary>
+    public static unsafe int Offset<T>(T[] array) where T : unmanaged
+    {
+        fixed (T* start = array)
+        {
+            int misaligned = (int)((nuint)start % LineBytes);
+            return misaligned == 0 ? 0 : (LineBytes - misaligned) / sizeof(T);
+        }
+    }
+
+    /// <summary><paramref name="length"/> rounded up to a multiple of <see cref="Slack"/> elements.</summary>
+    public static long Round(long length) => (length + Slack - 1) / Slack * Slack;
 }

@@ -99,7 +99,7 @@ public sealed partial class CpuFastBackend
 
     /// <summary>Per chunk: gradOut to [O, chunk·L]; ∂L/∂columns = gradOutᵀ·W; one sampling pass for the
     /// offset and mask gradients that also rebuilds the columns and the coefficient table; the input
-    /// gradient added channel run by channel run from that table (or, with two images or more per thread, in the
+    /// gradient added channel run by channel run from that table (or, with an image or more per thread, in the
     /// sampling pass itself, bitwise the same); gradWeight += gradOut·columns.</summary>
     private static void DeformConv2dFastBackward<T>(DeformConv2dParams dp, T[] src, T[] off, T[]? msk, Tensor<T> weight, T[] gradOut,
         T[]? gradInput, T[]? gradOffset, T[]? gradWeight, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>

@@ -129,9 +129,12 @@ internal readonly struct DeformChunk
 internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int PaddedLength, int ProductLength,
     int ColumnLength, int GradColumnLength, int GradPaddedLength, int TableLength, long Bytes)
 {
-    /// <summary>Elements of T in the scratch array (the table's indices are a separate int array).</summary>
+    /// <summary>Elements of T in the scratch array (the table's indices are a separate int array), with the slack that
+    /// puts every buffer on a cache line.</summary>
     public long ScratchLength =>
-        (long)PaddedLength + ProductLength + ColumnLength + GradColumnLength + GradPaddedLength + 4L * TableLength;
+        ScratchAlignment.Slack + ScratchAlignment.Round(PaddedLength) + ScratchAlignment.Round(ProductLength)
+        + ScratchAlignment.Round(ColumnLength) + ScratchAlignment.Round(GradColumnLength) + ScratchAlignment.Round(GradPaddedLength)
+        + 4L * TableLength;
 
     /// <summary>The plan of a forward pass; <paramref name="tiled"/> for
     /// <see cref="DeformConv2dFastKernels.SampleAndMultiply{T}"/>, which needs only the padded images.</summary>
@@ -267,8 +270,10 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
         long perImageElements = padded + (product ? cp.OutChannels * L : 0) + (columns ? columnLength : 0) + (sampling ? columnLength : 0)
                                 + (inputGradient ? padded + 4 * tableEntries : 0);
         long perImage = perImageElements * elementSize + tableEntries * sizeof(int);
+        // What puts each of the (up to six) buffers on a cache line: a line to reach the first, a line's rounding of each.
+        long alignmentBytes = 6L * ScratchAlignment.Slack * elementSize;
         // An empty batch has no chunk.
-        int fit = (int)Math.Clamp(EngineOptions.WorkspaceBytes / perImage, 1, Math.Max(cp.Batch, 1));
+        int fit = (int)Math.Clamp((EngineOptions.WorkspaceBytes - alignmentBytes) / perImage, 1, Math.Max(cp.Batch, 1));
         int chunks = (cp.Batch + fit - 1) / fit;
         int images = chunks == 0 ? 0 : (cp.Batch + chunks - 1) / chunks;
         var plan = new DeformConv2dWorkspace(images, chunks,
@@ -278,20 +283,25 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
             GradColumnLength: sampling ? checked((int)(columnLength * images)) : 0,
             GradPaddedLength: inputGradient ? checked((int)(padded * images)) : 0,
             TableLength: checked((int)(tableEntries * images)),
-            Bytes: perImage * images);
+            Bytes: perImage * images + alignmentBytes);
         return plan;
     }
 
-    private int ProductStart => PaddedLength;
-    private int ColumnStart => ProductStart + ProductLength;
-    private int GradColumnStart => ColumnStart + ColumnLength;
-    private int GradPaddedStart => GradColumnStart + GradColumnLength;
-    private int TableStart => GradPaddedStart + GradPaddedLength;
+    // Each buffer starts on a cache line: the scratch array is pinned, the first buffer starts at the array's first
+    // 64-byte boundary and every length is rounded up to a line's multiple (see ScratchAlignment).
+    private int ProductStart => (int)ScratchAlignment.Round(PaddedLength);
+    private int ColumnStart => ProductStart + (int)ScratchAlignment.Round(ProductLength);
+    private int GradColumnStart => ColumnStart + (int)ScratchAlignment.Round(ColumnLength);
+    private int GradPaddedStart => GradColumnStart + (int)ScratchAlignment.Round(GradColumnLength);
+    private int TableStart => GradPaddedStart + (int)ScratchAlignment.Round(GradPaddedLength);
 
-    public Memory<T> Padded<T>(T[] scratch) => scratch.AsMemory(0, PaddedLength);
-    public Memory<T> Product<T>(T[] scratch) => scratch.AsMemory(ProductStart, ProductLength);
-    public Memory<T> Columns<T>(T[] scratch) => scratch.AsMemory(ColumnStart, ColumnLength);
-    public Memory<T> GradColumns<T>(T[] scratch) => scratch.AsMemory(GradColumnStart, GradColumnLength);
-    public Memory<T> GradPadded<T>(T[] scratch) => scratch.AsMemory(GradPaddedStart, GradPaddedLength);
-    public Memory<T> TableWeights<T>(T[] scratch) => scratch.AsMemory(TableStart, 4 * TableLength);
+    public Memory<T> Padded<T>(T[] scratch) where T : unmanaged => Buffer(scratch, 0, PaddedLength);
+    public Memory<T> Product<T>(T[] scratch) where T : unmanaged => Buffer(scratch, ProductStart, ProductLength);
+    public Memory<T> Columns<T>(T[] scratch) where T : unmanaged => Buffer(scratch, ColumnStart, ColumnLength);
+    public Memory<T> GradColumns<T>(T[] scratch) where T : unmanaged => Buffer(scratch, GradColumnStart, GradColumnLength);
+    public Memory<T> GradPadded<T>(T[] scratch) where T : unmanaged => Buffer(scratch, GradPaddedStart, GradPaddedLength);
+    public Memory<T> TableWeights<T>(T[] scratch) where T : unmanaged => Buffer(scratch, TableStart, 4 * TableLength);
+
+    private static Memory<T> Buffer<T>(T[] scratch, int start, int length) where T : unmanaged =>
+        scratch.AsMemory(ScratchAlignment.Offset(scratch) + start, length);
 }

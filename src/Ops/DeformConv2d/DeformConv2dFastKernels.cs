@@ -15,7 +15,7 @@ namespace DeformEngine.Kernels;
 /// of <see cref="RowBlock"/> output positions and own those column rows and the offset/mask
 /// gradients at those positions (their channel sums run inside the task, in channel order); input
 /// gradient tasks are (image, run of channels) and own those channels of that image, adding every
-/// position and kernel point in a fixed order. With two images or more per thread one pass does both, a task per
+/// position and kernel point in a fixed order. With an image or more per thread one pass does both, a task per
 /// image (<see cref="SamplingAndInputGradients{T}"/>), with the same sums in the same order.</summary>
 internal static unsafe class DeformConv2dFastKernels
 {
@@ -97,7 +97,7 @@ internal static unsafe class DeformConv2dFastKernels
                 SampleRows(chunk, pad, off, msk, firstRow, firstRow + n, dest);
             var image = result.AsSpan((chunk.First + b) * outChannels * positions, outChannels * positions);
             for (int g = 0; g < groups; g++)
-                Gemm.MultiplyPacked(weight[g], true, n, T.One, tile.AsSpan(g * kg), chunk.RowLength, T.Zero, image[(g * og * positions + l0)..],
+                Gemm.MultiplyPacked(weight[g], true, n, T.One, tile[(g * kg)..], chunk.RowLength, T.Zero, image[(g * og * positions + l0)..],
                     positions, threads: 1);
             if (bias is not null)
                 for (int o = 0; o < outChannels; o++)
@@ -169,7 +169,7 @@ internal static unsafe class DeformConv2dFastKernels
     /// input gradient, while it is still in L1 (the two passes read the chunk's ∂L/∂columns twice from memory). A task
     /// owns its image's input gradient and adds into it in the order <see cref="ScatterRun{T}"/> does (positions, then
     /// kernel points), so every result is bitwise the same as from the two passes. With few images per thread the
-    /// two passes' finer tasks balance better (<see cref="FusesInputGradient"/>).</summary>
+    /// two passes' finer tasks are the ones that keep every thread busy (<see cref="FusesInputGradient"/>).</summary>
     public static void SamplingAndInputGradients<T>(DeformChunk chunk, ReadOnlyMemory<T> padded, T[] offset, T[]? mask,
         ReadOnlyMemory<T> gradColumns, Memory<T> columns, Memory<T> gradPadded, T[] gradInput, T[]? gradOffset, T[]? gradMask)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -193,8 +193,8 @@ internal static unsafe class DeformConv2dFastKernels
         });
     }
 
-    /// <summary>Whether <see cref="SamplingAndInputGradients{T}"/> suits the chunk: at least two images per thread.</summary>
-    public static bool FusesInputGradient(in DeformChunk chunk, int threads) => chunk.Images >= 2 * threads;
+    /// <summary>Whether <see cref="SamplingAndInputGradients{T}"/> suits the chunk: an image for every thread.</summary>
+    public static bool FusesInputGradient(in DeformChunk chunk, int threads) => chunk.Images >= threads;
 
     /// <summary>One column row's sampling points: their corner sums and coordinate gradients, the columns, the
     /// coefficient table (where <paramref name="tPixel"/> is not null) and, where <paramref name="gradPad"/> is not

@@ -251,9 +251,11 @@ public class DeformConv2dFastPathTests
                         var plan = DeformConv2dWorkspace.ForBackward(dp, sizeof(float), true, true, true);
                         if (budget == 0)
                         {
-                            // Two chunks, each with at least two images per thread.
-                            if (config.N < 4 * threads) continue;
-                            EngineOptions.WorkspaceBytes = plan.Bytes / config.N * ((config.N + 1) / 2) + 1;
+                            // Two chunks, each with an image or more per thread.
+                            if (config.N < 2 * threads) continue;
+                            // A budget of exactly the plan of half the batch (float; double runs in smaller chunks).
+                            var half = config with { N = (config.N + 1) / 2 };
+                            EngineOptions.WorkspaceBytes = DeformConv2dWorkspace.ForBackward(half.Parameters(), sizeof(float), true, true, true).Bytes;
                             plan = DeformConv2dWorkspace.ForBackward(dp, sizeof(float), true, true, true);
                             Assert.AreEqual(2, plan.Chunks, $"{config}: expected two chunks of {plan.ChunkImages} images");
                         }
@@ -277,6 +279,71 @@ public class DeformConv2dFastPathTests
             EngineOptions.Threads = savedThreads;
             EngineOptions.WorkspaceBytes = savedBudget;
         }
+    }
+
+    /// <summary>The backward's scratch buffers (padded images, product, columns, gradient columns, padded input
+    /// gradient, coefficient weights) and a thread's tile buffer start on 64-byte boundaries, lie inside the scratch
+    /// array and do not overlap, for float and double, with and without each optional buffer, and with odd lengths
+    /// (which the rounding must carry to the next line).</summary>
+    [TestMethod]
+    public void Workspace_BuffersStartOnCacheLines_InsideTheArray_WithoutOverlap()
+    {
+        foreach (var config in new[] { DeformConv2dCase.Named("odd_k3x2_nomask_nobias"), DeformConv2dCase.Named("groups3_og2"),
+                     DeformConv2dCase.Named("batch33") })
+            foreach (var (input, offsetOrMask, weight) in new[] { (true, true, true), (true, false, false), (false, true, true), (false, false, true) })
+            {
+                var dp = config.Parameters();
+                CheckBuffers<float>(DeformConv2dWorkspace.ForBackward(dp, sizeof(float), input, offsetOrMask, weight), $"float, {config}");
+                CheckBuffers<double>(DeformConv2dWorkspace.ForBackward(dp, sizeof(double), input, offsetOrMask, weight), $"double, {config}");
+            }
+        foreach (int length in new[] { 1, 17, 1000 })
+        {
+            CheckLine(ThreadScratch<float>.Get(length), $"float tile of {length}");
+            CheckLine(ThreadScratch<double>.Get(length), $"double tile of {length}");
+        }
+    }
+
+    private static void CheckBuffers<T>(DeformConv2dWorkspace plan, string what) where T : unmanaged
+    {
+        var scratch = ScratchArrays<T>.Rent(plan.ScratchLength);
+        try
+        {
+            var buffers = new (string Name, Memory<T> Buffer)[]
+            {
+                ("padded", plan.Padded(scratch)), ("product", plan.Product(scratch)), ("columns", plan.Columns(scratch)),
+                ("gradient columns", plan.GradColumns(scratch)), ("padded input gradient", plan.GradPadded(scratch)),
+                ("table weights", plan.TableWeights(scratch)),
+            };
+            var ranges = new List<(long Start, long End, string Name)>();
+            foreach (var (name, buffer) in buffers)
+            {
+                if (buffer.Length == 0) continue;
+                CheckLine(buffer.Span, $"{what}: {name}");
+                long start = Offset(scratch, buffer.Span);
+                Assert.IsTrue(start >= 0 && start + buffer.Length <= scratch.Length,
+                    $"{what}: {name} [{start}, {start + buffer.Length}) outside the scratch of {scratch.Length}");
+                foreach (var (s, e, other) in ranges)
+                    Assert.IsTrue(start >= e || start + buffer.Length <= s, $"{what}: {name} overlaps {other}");
+                ranges.Add((start, start + buffer.Length, name));
+            }
+        }
+        finally
+        {
+            ScratchArrays<T>.Return(scratch);
+        }
+    }
+
+    private static unsafe void CheckLine<T>(Span<T> buffer, string what) where T : unmanaged
+    {
+        fixed (T* start = buffer)
+            Assert.AreEqual(0L, (long)((nuint)start % 64), $"{what}: starts {(nuint)start % 64} bytes past a 64-byte boundary");
+    }
+
+    private static unsafe long Offset<T>(T[] array, Span<T> buffer) where T : unmanaged
+    {
+        fixed (T* a = array)
+        fixed (T* b = buffer)
+            return (b - a);
     }
 
     private static T[] Forward<T>(DeformConv2dCase c, string backend = TestBackends.CpuFast) where T : unmanaged, IFloatingPointIeee754<T>
