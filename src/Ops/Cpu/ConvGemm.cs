@@ -71,14 +71,31 @@ internal static class ConvGemm
     }
 
     /// <summary>Copies images [first, first + images) of an [N, O, L] tensor into the channel-major
-    /// [O, images·L] layout of a chunk's GEMM.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ToChannelMajor<T>(ReadOnlySpan<T> batch, int first, int images, int outChannels, int plane, Span<T> chunk)
+    /// [O, images·L] layout of a chunk's GEMM, in tasks of output channels. With <paramref name="gradBias"/>, adds each
+    /// plane's sum to gradBias[o] on the way: called for the chunks in order, the same sums in the same order as
+    /// <see cref="GradBiasVectorized{T}"/>, without a second pass over the upstream gradient.</summary>
+    public static unsafe void ToChannelMajor<T>(ReadOnlySpan<T> batch, int first, int images, int outChannels, int plane, Span<T> chunk,
+        T[]? gradBias = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int o = 0; o < outChannels; o++)
-            for (int b = 0; b < images; b++)
-                batch.Slice(((first + b) * outChannels + o) * plane, plane).CopyTo(chunk.Slice((o * images + b) * plane, plane));
+        int size = images * plane;
+        fixed (T* from = batch)
+        fixed (T* to = chunk)
+        {
+            T* source = from, destination = to;
+            ParallelLoop.For(PermuteTasks(outChannels, size), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
+            {
+                var (start, end) = PermuteRange(task, outChannels, size);
+                for (int o = start; o < end; o++)
+                    for (int b = 0; b < images; b++)
+                    {
+                        var row = new ReadOnlySpan<T>(source + ((long)(first + b) * outChannels + o) * plane, plane);
+                        row.CopyTo(new Span<T>(destination + ((long)o * images + b) * plane, plane));
+                        if (gradBias is not null)
+                            gradBias[o] += TensorPrimitives.Sum(row);
+                    }
+            });
+        }
     }
 
     /// <summary>The inverse of <see cref="ToChannelMajor{T}"/>, adding bias[o] on the way (bias may be empty).</summary>
@@ -185,7 +202,7 @@ internal static class ConvGemm
         }
     }
 
-    /// <summary>Tasks of a weight permutation: about 64 K elements each, at most one per output channel.</summary>
+    /// <summary>Tasks of a weight permutation or a layout copy: about 64 K elements each, at most one per output channel.</summary>
     private static int PermuteTasks(int outChannels, int size) =>
         (int)Math.Clamp((long)outChannels * size / (1 << 16), 1, Math.Max(1, outChannels));
 

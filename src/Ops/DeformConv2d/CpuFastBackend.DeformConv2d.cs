@@ -85,24 +85,26 @@ public sealed partial class CpuFastBackend
         var gradOffset = needs[1] ? new T[off.Length] : null;
         var gradWeight = needs[2] ? new T[weight.Numel] : null;
         var gradMask = msk is not null && needs[4] ? new T[msk.Length] : null;
+        var gradBias = bias is not null && needs[3] ? new T[cp.OutChannels] : null;
+        // The bias gradient is summed while the upstream gradient is laid out for the products, or alone.
         if (gradInput is not null || gradOffset is not null || gradMask is not null || gradWeight is not null)
-            DeformConv2dFastBackward(dp, src, off, msk, weight, g, gradInput, gradOffset, gradWeight, gradMask);
+            DeformConv2dFastBackward(dp, src, off, msk, weight, g, gradInput, gradOffset, gradWeight, gradMask, gradBias);
+        else if (gradBias is not null)
+            gradBias = ConvGemm.GradBiasVectorized<T>(g, cp.Batch, cp.OutChannels, cp.ColumnCols);
         return [
             gradInput is null ? null : Tensor<T>.Wrap(gradInput, input.ShapeArray),
             gradOffset is null ? null : Tensor<T>.Wrap(gradOffset, offset.ShapeArray),
             gradWeight is null ? null : Tensor<T>.Wrap(gradWeight, weight.ShapeArray),
-            bias is not null && needs[3]
-                ? Tensor<T>.Wrap(ConvGemm.GradBiasVectorized<T>(g, cp.Batch, cp.OutChannels, cp.ColumnCols), cp.OutChannels)
-                : null,
+            gradBias is null ? null : Tensor<T>.Wrap(gradBias, cp.OutChannels),
             gradMask is null ? null : Tensor<T>.Wrap(gradMask, mask!.ShapeArray)];
     }
 
-    /// <summary>Per chunk: gradOut to [O, chunk·L]; ∂L/∂columns = gradOutᵀ·W; one sampling pass for the
+    /// <summary>Per chunk: gradOut to [O, chunk·L] (and its sums into gradBias); ∂L/∂columns = gradOutᵀ·W; one sampling pass for the
     /// offset and mask gradients that also rebuilds the columns and the coefficient table; the input
     /// gradient added channel run by channel run from that table (or, with an image or more per thread, in the
     /// sampling pass itself, bitwise the same); gradWeight += gradOut·columns.</summary>
     private static void DeformConv2dFastBackward<T>(DeformConv2dParams dp, T[] src, T[] off, T[]? msk, Tensor<T> weight, T[] gradOut,
-        T[]? gradInput, T[]? gradOffset, T[]? gradWeight, T[]? gradMask) where T : unmanaged, IFloatingPointIeee754<T>
+        T[]? gradInput, T[]? gradOffset, T[]? gradWeight, T[]? gradMask, T[]? gradBias) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var cp = dp.Conv;
         int groupChannels = cp.InChannels / cp.Groups;
@@ -122,7 +124,7 @@ public sealed partial class CpuFastBackend
                 var padded = plan.Padded(scratch);
                 var product = plan.Product(scratch)[..(cp.OutChannels * chunk.Rows)];
                 var columns = gradWeight is null ? Memory<T>.Empty : plan.Columns(scratch)[..columnLength];
-                ConvGemm.ToChannelMajor<T>(gradOut, first, chunk.Images, cp.OutChannels, cp.ColumnCols, product.Span);
+                ConvGemm.ToChannelMajor<T>(gradOut, first, chunk.Images, cp.OutChannels, cp.ColumnCols, product.Span, gradBias);
                 DeformConv2dFastKernels.PadImages(chunk, src, padded);
                 if (sampling)
                 {

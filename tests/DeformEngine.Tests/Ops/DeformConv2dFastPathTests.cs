@@ -281,6 +281,41 @@ public class DeformConv2dFastPathTests
         }
     }
 
+    /// <summary>The bias gradient, summed while the backward lays the upstream gradient out for its products (chunk by
+    /// chunk, in tasks of output channels), is bitwise the plain per-plane sums over the batch in image order; so is the
+    /// one computed alone when no other gradient is asked for. One and two threads, one chunk and several.</summary>
+    [TestMethod]
+    public void BiasGradient_SummedWithTheLayoutCopy_BitwiseSameAsAlone()
+    {
+        var config = new DeformConv2dCase("bias_chunks", 501, 7, 3, 5, 12, 11, 3, 3, (1, 1), (1, 1), (1, 1), 1, 1, true, true);
+        int savedThreads = EngineOptions.Threads;
+        long savedBudget = EngineOptions.WorkspaceBytes;
+        try
+        {
+            var upstream = Tensor<double>.Randn(config.UpstreamSeed, config.N, config.O, config.OutH, config.OutW).ToArray();
+            var expected = ConvGemm.GradBiasVectorized<double>(upstream, config.N, config.O, config.OutH * config.OutW);
+            var half = config with { N = 2 };
+            foreach (long budget in new[] { savedBudget, DeformConv2dWorkspace.ForBackward(half.Parameters(), sizeof(double), true, true, true).Bytes })
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    EngineOptions.Threads = threads;
+                    EngineOptions.WorkspaceBytes = budget;
+                    using var fast = TestBackends.Open<double>(TestBackends.CpuFast);
+                    string what = $"{threads} threads, workspace {budget}";
+                    var all = BackendRuns.ForwardBackward(fast.Device, config.Function<double>(), config.Inputs<double>(), config.UpstreamSeed);
+                    var alone = BackendRuns.ForwardBackward(fast.Device, config.Function<double>(), config.Inputs<double>(), config.UpstreamSeed,
+                        requires: [false, false, false, true, false]);
+                    CollectionAssert.AreEqual(expected, all[4]!.ToArray(), $"with every gradient, {what}");
+                    CollectionAssert.AreEqual(expected, alone[4]!.ToArray(), $"alone, {what}");
+                }
+        }
+        finally
+        {
+            EngineOptions.Threads = savedThreads;
+            EngineOptions.WorkspaceBytes = savedBudget;
+        }
+    }
+
     /// <summary>The backward's scratch buffers (padded images, product, columns, gradient columns, padded input
     /// gradient, coefficient weights) and a thread's tile buffer start on 64-byte boundaries, lie inside the scratch
     /// array and do not overlap, for float and double, with and without each optional buffer, and with odd lengths
