@@ -83,9 +83,8 @@ internal static class ConvGemm
         fixed (T* to = chunk)
         {
             T* source = from, destination = to;
-            ParallelLoop.For(PermuteTasks(outChannels, size), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
+            ForChannelBlocks(outChannels, size, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
-                var (start, end) = PermuteRange(task, outChannels, size);
                 for (int o = start; o < end; o++)
                     for (int b = 0; b < images; b++)
                     {
@@ -157,9 +156,8 @@ internal static class ConvGemm
         {
             T* source = from, destination = to;
             // Pure copies, split over blocks of output channels (a few 100 µs to ms on C = 256–512).
-            ParallelLoop.For(PermuteTasks(outChannels, size), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
+            ForChannelBlocks(outChannels, size, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
-                var (start, end) = PermuteRange(task, outChannels, size);
                 for (int o = start; o < end; o++)
                     BlockTranspose.Transpose(source + (long)o * size, kernelPoints, destination + (long)o * size, groupChannels, groupChannels, kernelPoints);
             });
@@ -180,9 +178,8 @@ internal static class ConvGemm
             // Each row is copied to a small buffer and comes back through 8×8 register transposes
             // (8-lane stores at stride K): alone on one core, O = C = 512, 0.9 ms against 2.9 ms for
             // the element loop.
-            ParallelLoop.For(PermuteTasks(outChannels, size), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int task) =>
+            ForChannelBlocks(outChannels, size, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
-                var (start, end) = PermuteRange(task, outChannels, size);
                 T[] buffer = ArrayPool<T>.Shared.Rent(size);
                 try
                 {
@@ -202,14 +199,13 @@ internal static class ConvGemm
         }
     }
 
-    /// <summary>Tasks of a weight permutation or a layout copy: about 64 K elements each, at most one per output channel.</summary>
-    private static int PermuteTasks(int outChannels, int size) =>
-        (int)Math.Clamp((long)outChannels * size / (1 << 16), 1, Math.Max(1, outChannels));
-
-    private static (int Start, int End) PermuteRange(int task, int outChannels, int size)
+    /// <summary>Runs <paramref name="body"/> over blocks [start, end) of output channels, in parallel: tasks of about
+    /// 64 K elements (<paramref name="size"/> per output channel), at most one per output channel. For the weight
+    /// permutations and the layout copies.</summary>
+    private static void ForChannelBlocks(int outChannels, int size, Action<int, int> body)
     {
-        int tasks = PermuteTasks(outChannels, size);
-        return ((int)((long)task * outChannels / tasks), (int)((long)(task + 1) * outChannels / tasks));
+        int tasks = (int)Math.Clamp((long)outChannels * size / (1 << 16), 1, Math.Max(1, outChannels));
+        ParallelLoop.For(tasks, task => body((int)((long)task * outChannels / tasks), (int)((long)(task + 1) * outChannels / tasks)));
     }
 
     /// <summary>Position-major columns [rows, rowLength], group g's block at columns g·rowLength/groups,
