@@ -97,19 +97,30 @@ internal static class ConvGemm
         }
     }
 
-    /// <summary>The inverse of <see cref="ToChannelMajor{T}"/>, adding bias[o] on the way (bias may be empty).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void FromChannelMajor<T>(ReadOnlySpan<T> chunk, ReadOnlySpan<T> bias, int first, int images, int outChannels, int plane, Span<T> batch)
+    /// <summary>The inverse of <see cref="ToChannelMajor{T}"/>, adding bias[o] on the way (bias may be empty), in tasks
+    /// of output channels.</summary>
+    public static unsafe void FromChannelMajor<T>(ReadOnlySpan<T> chunk, ReadOnlySpan<T> bias, int first, int images, int outChannels, int plane,
+        Span<T> batch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int o = 0; o < outChannels; o++)
-            for (int b = 0; b < images; b++)
+        int size = images * plane;
+        fixed (T* from = chunk)
+        fixed (T* to = batch)
+        fixed (T* added = bias)
+        {
+            T* source = from, destination = to, biasValues = added;
+            ForChannelBlocks(outChannels, size, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
-                var source = chunk.Slice((o * images + b) * plane, plane);
-                var destination = batch.Slice(((first + b) * outChannels + o) * plane, plane);
-                if (bias.IsEmpty) source.CopyTo(destination);
-                else AddBias(source, bias[o], destination);
-            }
+                for (int o = start; o < end; o++)
+                    for (int b = 0; b < images; b++)
+                    {
+                        var row = new ReadOnlySpan<T>(source + ((long)o * images + b) * plane, plane);
+                        var destinationRow = new Span<T>(destination + ((long)(first + b) * outChannels + o) * plane, plane);
+                        if (biasValues == null) row.CopyTo(destinationRow);
+                        else AddBias(row, biasValues[o], destinationRow);
+                    }
+            });
+        }
     }
 
     /// <summary>destination[i] = source[i] + bias (the same sums as TensorPrimitives.Add; source may be
