@@ -41,9 +41,9 @@ internal static class ThreadScratch<T> where T : unmanaged
 
 /// <summary>Where in a pinned scratch array a buffer starts on a cache line. A managed array's elements start
 /// 8 bytes past a 16-byte boundary at best, wherever the allocator put it: a vector loop over such a buffer splits
-/// a load or a store across two lines every other vector (Vector256) or every one (Vector512). In one process,
-/// one core, the backward's sampling pass (corner sums, columns and input-gradient adds over 256 channels) took
-/// 166–186 ns per sampling point on buffers on 64-byte boundaries against 246 on the layout a plain array gave.</summary>
+/// a load or a store across two lines every other vector (Vector256) or every one (Vector512). On one core the
+/// backward's sampling pass at N4 C256 took 10.2–12.2 ms on buffers on 64-byte boundaries against 11.4–13.4 on the
+/// layout the plain array gave (docs/benchmarks.md, seventh pass).</summary>
 internal static class ScratchAlignment
 {
     /// <summary>Bytes of a cache line, the boundary buffers start on.</summary>
