@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace DeformEngine.Cpu;
 
 /// <summary>Per-thread packing buffers, reused across calls so that packing allocates nothing once
@@ -11,8 +8,6 @@ namespace DeformEngine.Cpu;
 /// to completion on its thread, and a GEMM call does not call back into user code.</remarks>
 internal static unsafe class GemmBuffers<T> where T : unmanaged
 {
-    private const int Alignment = 64;
-
     [ThreadStatic] private static PinnedBuffer? s_shared;
     [ThreadStatic] private static PinnedBuffer? s_slice;
 
@@ -34,9 +29,8 @@ internal static unsafe class GemmBuffers<T> where T : unmanaged
 
         public PinnedBuffer(int length)
         {
-            _storage = GC.AllocateUninitializedArray<T>(length + Alignment / sizeof(T), pinned: true);
-            nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
-            Pointer = (T*)((start + Alignment - 1) & ~(nint)(Alignment - 1));
+            _storage = CacheLine.AllocatePinned<T>(length);
+            Pointer = CacheLine.Start(_storage);
             Length = length;
         }
 

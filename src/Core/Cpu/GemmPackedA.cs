@@ -1,6 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace DeformEngine.Cpu;
 
@@ -10,8 +8,6 @@ namespace DeformEngine.Cpu;
 /// same kernel runs over the same panels and depth steps.</summary>
 internal sealed unsafe class GemmPackedA<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const int Alignment = 64;
-
     // Pinned so that the pointer stays valid; held to keep it alive.
     private readonly T[] _storage;
 
@@ -20,9 +16,8 @@ internal sealed unsafe class GemmPackedA<T> where T : unmanaged, IFloatingPointI
         M = m;
         K = k;
         WideKernel = wideKernel;
-        _storage = GC.AllocateUninitializedArray<T>(checked((int)(length + Alignment / sizeof(T))), pinned: true);
-        nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
-        Pointer = (T*)((start + Alignment - 1) & ~(nint)(Alignment - 1));
+        _storage = CacheLine.AllocatePinned<T>(length);
+        Pointer = CacheLine.Start(_storage);
     }
 
     public int M { get; }

@@ -1,3 +1,5 @@
+using DeformEngine.Cpu;
+
 namespace DeformEngine.Kernels;
 
 /// <summary>One cached scratch array per element type, reused from call to call so that a large
@@ -39,30 +41,17 @@ internal static class ThreadScratch<T> where T : unmanaged
     }
 }
 
-/// <summary>Where in a pinned scratch array a buffer starts on a cache line. A managed array's elements start
-/// 8 bytes past a 16-byte boundary at best, wherever the allocator put it: a vector loop over such a buffer splits
-/// a load or a store across two lines every other vector (Vector256) or every one (Vector512). On one core the
-/// backward's sampling pass at N4 C256 took 10.2–12.2 ms on buffers on 64-byte boundaries against 11.4–13.4 on the
+/// <summary>Where the buffers of a pinned scratch array start: each on a cache line (<see cref="CacheLine"/>). On one core
+/// the backward's sampling pass at N4 C256 took 10.2–12.2 ms on buffers on 64-byte boundaries against 11.4–13.4 on the
 /// layout the plain array gave (docs/benchmarks.md, seventh pass).</summary>
 internal static class ScratchAlignment
 {
-    /// <summary>Bytes of a cache line, the boundary buffers start on.</summary>
-    public const int LineBytes = 64;
-
     /// <summary>Elements a buffer may have to skip to reach a line (at most a line of floats, half of one of doubles), and
     /// the multiple every buffer's length is rounded up to so that the next one starts on a line too.</summary>
-    public const int Slack = LineBytes / sizeof(float);
+    public const int Slack = CacheLine.Bytes / sizeof(float);
 
-    /// <summary>Elements to skip from the start of <paramref name="array"/> to a 64-byte boundary. The array must be
-    /// pinned (allocated on the pinned heap), or the answer would not hold once the collector moved it.</summary>
-    public static unsafe int Offset<T>(T[] array) where T : unmanaged
-    {
-        fixed (T* start = array)
-        {
-            int misaligned = (int)((nuint)start % LineBytes);
-            return misaligned == 0 ? 0 : (LineBytes - misaligned) / sizeof(T);
-        }
-    }
+    /// <summary>Elements to skip from the start of a pinned <paramref name="array"/> to a 64-byte boundary.</summary>
+    public static int Offset<T>(T[] array) where T : unmanaged => CacheLine.Offset(array);
 
     /// <summary><paramref name="length"/> rounded up to a multiple of <see cref="Slack"/> elements.</summary>
     public static long Round(long length) => (length + Slack - 1) / Slack * Slack;
