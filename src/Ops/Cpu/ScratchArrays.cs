@@ -35,9 +35,9 @@ internal static class ThreadScratch<T> where T : unmanaged
     public static Span<T> Get(int length)
     {
         var array = t_array;
-        if (array is null || array.Length < length + ScratchAlignment.Slack)
-            t_array = array = GC.AllocateUninitializedArray<T>(Math.Max(length, 1) + ScratchAlignment.Slack, pinned: true);
-        return array.AsSpan(ScratchAlignment.Offset(array), length);
+        if (array is null || array.Length - CacheLine.Offset(array) < length)
+            t_array = array = CacheLine.AllocatePinned<T>(Math.Max(length, 1));
+        return array.AsSpan(CacheLine.Offset(array), length);
     }
 }
 
@@ -49,9 +49,6 @@ internal static class ScratchAlignment
     /// <summary>Elements a buffer may have to skip to reach a line (at most a line of floats, half of one of doubles), and
     /// the multiple every buffer's length is rounded up to so that the next one starts on a line too.</summary>
     public const int Slack = CacheLine.Bytes / sizeof(float);
-
-    /// <summary>Elements to skip from the start of a pinned <paramref name="array"/> to a 64-byte boundary.</summary>
-    public static int Offset<T>(T[] array) where T : unmanaged => CacheLine.Offset(array);
 
     /// <summary><paramref name="length"/> rounded up to a multiple of <see cref="Slack"/> elements.</summary>
     public static long Round(long length) => (length + Slack - 1) / Slack * Slack;

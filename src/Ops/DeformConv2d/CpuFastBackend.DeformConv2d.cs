@@ -129,9 +129,6 @@ public sealed partial class CpuFastBackend
                 if (sampling)
                 {
                     var gradColumns = plan.GradColumns(scratch)[..columnLength];
-                    int tableLength = gradInput is null ? 0 : chunk.Rows * dp.OffsetGroups * dp.KernelPoints;
-                    var pixels = tablePixels.AsMemory(0, tableLength);
-                    var weights = plan.TableWeights(scratch)[..(4 * tableLength)];
                     ConvGemm.GradColumnsPositionMajor<T>(cp.Groups, cp.OutChannels, chunk.RowLength, chunk.Rows, permutedWeight,
                         product.Span, gradColumns.Span);
                     if (gradInput is not null && FusedInputGradient && DeformConv2dFastKernels.FusesInputGradient(chunk, EngineOptions.Threads))
@@ -141,6 +138,10 @@ public sealed partial class CpuFastBackend
                     }
                     else
                     {
+                        // The coefficient table the input-gradient pass reads (none without an input gradient).
+                        int tableLength = gradInput is null ? 0 : chunk.Rows * dp.OffsetGroups * dp.KernelPoints;
+                        var pixels = tablePixels.AsMemory(0, tableLength);
+                        var weights = plan.TableWeights(scratch)[..(4 * tableLength)];
                         DeformConv2dFastKernels.SamplingGradients(chunk, padded, off, msk, gradColumns, columns, pixels, weights, gradOffset, gradMask);
                         if (gradInput is not null)
                             DeformConv2dFastKernels.ScatterInputGradient(chunk, gradColumns, pixels, weights, plan.GradPadded(scratch), gradInput);

@@ -303,5 +303,5 @@ internal sealed record DeformConv2dWorkspace(int ChunkImages, int Chunks, int Pa
     public Memory<T> TableWeights<T>(T[] scratch) where T : unmanaged => Buffer(scratch, TableStart, 4 * TableLength);
 
     private static Memory<T> Buffer<T>(T[] scratch, int start, int length) where T : unmanaged =>
-        scratch.AsMemory(ScratchAlignment.Offset(scratch) + start, length);
+        scratch.AsMemory(Cpu.CacheLine.Offset(scratch) + start, length);
 }
