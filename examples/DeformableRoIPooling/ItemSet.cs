@@ -1,13 +1,10 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
-
 namespace DeformEngine.Examples.DeformableRoIPooling;
 
 /// <summary>28×28 grey items in [0, 1] (row-major, one after another) with their class indices:
 /// what the scenes are made of.</summary>
 internal sealed record ItemSet(float[] Pixels, int[] Labels, string[] ClassNames, string Source)
 {
-    public const int Side = 28;
+    public const int Side = FashionMnistIdx.Side;
     public const int ItemSize = Side * Side;
 
     public int Count => Labels.Length;
@@ -15,50 +12,17 @@ internal sealed record ItemSet(float[] Pixels, int[] Labels, string[] ClassNames
     public ReadOnlySpan<float> Item(int index) => Pixels.AsSpan(index * ItemSize, ItemSize);
 }
 
-/// <summary>Reads Fashion-MNIST from the gzipped IDX files of Debian's dataset-fashion-mnist.</summary>
+/// <summary>Fashion-MNIST as ItemSets (<see cref="FashionMnistIdx"/>).</summary>
 internal static class FashionMnist
 {
-    public static readonly string[] ClassNames =
-        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+    public static bool IsPresent(string directory) => FashionMnistIdx.IsPresent(directory);
 
-    public static bool IsPresent(string directory) =>
-        new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz" }
-            .All(f => File.Exists(Path.Combine(directory, f)));
-
-    /// <summary>The training items (for training scenes) and the test items (for test scenes).</summary>
     public static (ItemSet Train, ItemSet Test) Load(string directory) => (Read(directory, "train"), Read(directory, "t10k"));
 
     private static ItemSet Read(string directory, string prefix)
     {
-        var images = Decompress(Path.Combine(directory, $"{prefix}-images-idx3-ubyte.gz"));
-        var labels = Decompress(Path.Combine(directory, $"{prefix}-labels-idx1-ubyte.gz"));
-        RequireMagic(images, 0x0803, prefix + " images");
-        RequireMagic(labels, 0x0801, prefix + " labels");
-        int count = BinaryPrimitives.ReadInt32BigEndian(images.AsSpan(4));
-        int rows = BinaryPrimitives.ReadInt32BigEndian(images.AsSpan(8));
-        int cols = BinaryPrimitives.ReadInt32BigEndian(images.AsSpan(12));
-        if (rows != ItemSet.Side || cols != ItemSet.Side || BinaryPrimitives.ReadInt32BigEndian(labels.AsSpan(4)) != count
-            || images.Length < 16 + count * ItemSet.ItemSize || labels.Length < 8 + count)
-            throw new InvalidDataException($"{prefix}: unexpected IDX sizes ({count} images of {rows}×{cols}).");
-        var pixels = new float[count * ItemSet.ItemSize];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = images[16 + i] / 255f;
-        var classes = labels.AsSpan(8, count).ToArray().Select(b => (int)b).ToArray();
-        return new ItemSet(pixels, classes, ClassNames, "Fashion-MNIST");
-    }
-
-    private static byte[] Decompress(string path)
-    {
-        using var file = File.OpenRead(path);
-        using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        using var memory = new MemoryStream();
-        gzip.CopyTo(memory);
-        return memory.ToArray();
-    }
-
-    private static void RequireMagic(byte[] data, int magic, string what)
-    {
-        if (data.Length < 8 || BinaryPrimitives.ReadInt32BigEndian(data) != magic)
-            throw new InvalidDataException($"{what}: not an IDX file (magic 0x{magic:X8} expected).");
+        var (pixels, labels) = FashionMnistIdx.Read(directory, prefix);
+        return new ItemSet(pixels, labels, FashionMnistIdx.ClassNames, "Fashion-MNIST");
     }
 }
 

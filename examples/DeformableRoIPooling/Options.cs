@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace DeformEngine.Examples.DeformableRoIPooling;
 
 /// <summary>Command-line settings. The defaults keep the whole run (four heads without mimicking,
@@ -14,7 +12,7 @@ internal sealed record Options
     public double MimicWeight { get; init; } = 1;
     public double BudgetSeconds { get; init; } = 250;
     public long Seed { get; init; } = 1;
-    public string DataDirectory { get; init; } = "/usr/share/datasets/fashion-mnist";
+    public string DataDirectory { get; init; } = FashionMnistIdx.DefaultDirectory;
     public bool Synthetic { get; init; }
     public bool NoMimic { get; init; }
     public bool MimicAll { get; init; }
@@ -42,39 +40,27 @@ internal sealed record Options
           --out DIR             folder for the figures (default ./deformable-roi-pooling-output)
         """;
 
-    public static Options Parse(string[] args)
+    public static Options Parse(CommandLine line)
     {
         var options = new Options();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string flag = args[i];
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{flag} needs a value.");
-            int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0
-                ? v : throw new ArgumentException($"{flag} needs a positive integer, got '{args[i]}'.");
-            double Real() => double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0
-                ? v : throw new ArgumentException($"{flag} needs a non-negative number, got '{args[i]}'.");
+        while (line.NextFlag(out string flag))
             options = flag switch
             {
-                "--train" => options with { Train = Int() },
-                "--test" => options with { Test = Int() },
-                "--epochs" => options with { Epochs = Int() },
-                "--batch" => options with { BatchSize = Int() },
-                "--lr" => options with { LearningRate = Real() },
-                "--mimic-weight" => options with { MimicWeight = Real() },
+                "--train" => options with { Train = line.PositiveInt() },
+                "--test" => options with { Test = line.PositiveInt() },
+                "--epochs" => options with { Epochs = line.PositiveInt() },
+                "--batch" => options with { BatchSize = line.PositiveInt() },
+                "--lr" => options with { LearningRate = line.NonNegative() },
+                "--mimic-weight" => options with { MimicWeight = line.NonNegative() },
                 "--no-mimic" => options with { NoMimic = true },
                 "--mimic-all" => options with { MimicAll = true },
-                "--budget-seconds" => options with { BudgetSeconds = Real() },
-                "--seed" => options with
-                {
-                    Seed = long.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long s)
-                        ? s : throw new ArgumentException($"--seed needs an integer, got '{args[i]}'."),
-                },
-                "--data" => options with { DataDirectory = Value() },
+                "--budget-seconds" => options with { BudgetSeconds = line.NonNegative() },
+                "--seed" => options with { Seed = line.Integer() },
+                "--data" => options with { DataDirectory = line.Value() },
                 "--synthetic" => options with { Synthetic = true },
-                "--out" => options with { Out = Value() },
+                "--out" => options with { Out = line.Value() },
                 _ => throw new ArgumentException($"unknown option '{flag}'."),
             };
-        }
         return options;
     }
 }

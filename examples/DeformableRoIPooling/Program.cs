@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using DeformEngine;
+using DeformEngine.Examples;
 using DeformEngine.Examples.DeformableRoIPooling;
 using Spectre.Console;
 
@@ -8,21 +9,8 @@ using Spectre.Console;
 // deformable RoI poolings side by side, and R-CNN feature mimicking (DCNv2 §3.3) with and without.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 180);
-Options options;
-try
-{
-    if (args.Contains("--help") || args.Contains("-h"))
-    {
-        Console.WriteLine(Options.Usage);
-        return 0;
-    }
-    options = Options.Parse(args);
-}
-catch (ArgumentException e)
-{
-    Console.Error.WriteLine($"error: {e.Message}\n\n{Options.Usage}");
-    return 2;
-}
+if (!CommandLine.TryParse(args, Options.Usage, Options.Parse, out var options, out int exitCode))
+    return exitCode;
 
 var clock = Stopwatch.StartNew();
 var (trainItems, testItems) = LoadItems(options);

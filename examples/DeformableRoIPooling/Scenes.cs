@@ -111,7 +111,7 @@ internal static class SceneGenerator
                     (sx, sy) = (sx + placement.ElasticAmplitude * Math.Sin(k * sy + placement.PhaseX),
                                 sy + placement.ElasticAmplitude * Math.Sin(k * sx + placement.PhaseY));
                 }
-                float value = Bilinear(item, sy + centre, sx + centre);
+                float value = FashionMnistIdx.Bilinear(item, sy + centre, sx + centre);
                 if (value <= 0) continue;
                 layer[r * size + c] = value;
                 if (value <= InkThreshold) continue;
@@ -137,20 +137,5 @@ internal static class SceneGenerator
         var (m00, m01, m10, m11) = Matrix(scale, angle, shear, aspect);
         const double half = ItemSet.Side / 2.0;
         return ((Math.Abs(m00) + Math.Abs(m01)) * half, (Math.Abs(m10) + Math.Abs(m11)) * half);
-    }
-
-    private static float Bilinear(ReadOnlySpan<float> item, double y, double x)
-    {
-        int y0 = (int)Math.Floor(y), x0 = (int)Math.Floor(x);
-        double ly = y - y0, lx = x - x0;
-        double sum = 0;
-        for (int dy = 0; dy <= 1; dy++)
-            for (int dx = 0; dx <= 1; dx++)
-            {
-                int yy = y0 + dy, xx = x0 + dx;
-                if (yy < 0 || yy >= ItemSet.Side || xx < 0 || xx >= ItemSet.Side) continue;
-                sum += (dy == 1 ? ly : 1 - ly) * (dx == 1 ? lx : 1 - lx) * item[yy * ItemSet.Side + xx];
-            }
-        return (float)sum;
     }
 }

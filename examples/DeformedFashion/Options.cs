@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace DeformEngine.Examples.DeformedFashion;
 
 /// <summary>Command-line settings. The defaults keep the whole run (three models) under five
@@ -14,7 +12,7 @@ internal sealed record Options
     public double LearningRate { get; init; } = 3e-3;
     public double OffsetLrMultiplier { get; init; } = 0.1;
     public long Seed { get; init; } = 1;
-    public string DataDirectory { get; init; } = "/usr/share/datasets/fashion-mnist";
+    public string DataDirectory { get; init; } = FashionMnistIdx.DefaultDirectory;
     public string? SaveWeights { get; init; }
     public bool Synthetic { get; init; }
 
@@ -36,33 +34,25 @@ internal sealed record Options
           --save-weights PATH   save the DCNv2 model's weights as safetensors
         """;
 
-    public static Options Parse(string[] args)
+    public static Options Parse(CommandLine line)
     {
         var options = new Options();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string flag = args[i];
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{flag} needs a value.");
-            int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0
-                ? v : throw new ArgumentException($"{flag} needs a positive integer, got '{args[i]}'.");
-            double Real() => double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0
-                ? v : throw new ArgumentException($"{flag} needs a non-negative number, got '{args[i]}'.");
+        while (line.NextFlag(out string flag))
             options = flag switch
             {
-                "--train" => options with { Train = Int() },
-                "--test" => options with { Test = Int() },
-                "--epochs" => options with { Epochs = Int() },
-                "--budget-seconds" => options with { BudgetSeconds = Real() },
-                "--batch" => options with { BatchSize = Int() },
-                "--lr" => options with { LearningRate = Real() },
-                "--offset-lr-mult" => options with { OffsetLrMultiplier = Real() },
-                "--seed" => options with { Seed = long.Parse(Value(), CultureInfo.InvariantCulture) },
-                "--data" => options with { DataDirectory = Value() },
+                "--train" => options with { Train = line.PositiveInt() },
+                "--test" => options with { Test = line.PositiveInt() },
+                "--epochs" => options with { Epochs = line.PositiveInt() },
+                "--budget-seconds" => options with { BudgetSeconds = line.NonNegative() },
+                "--batch" => options with { BatchSize = line.PositiveInt() },
+                "--lr" => options with { LearningRate = line.NonNegative() },
+                "--offset-lr-mult" => options with { OffsetLrMultiplier = line.NonNegative() },
+                "--seed" => options with { Seed = line.Integer() },
+                "--data" => options with { DataDirectory = line.Value() },
                 "--synthetic" => options with { Synthetic = true },
-                "--save-weights" => options with { SaveWeights = Value() },
+                "--save-weights" => options with { SaveWeights = line.Value() },
                 _ => throw new ArgumentException($"unknown option '{flag}'."),
             };
-        }
         return options;
     }
 }

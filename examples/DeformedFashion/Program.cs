@@ -1,26 +1,14 @@
 using System.Globalization;
 using DeformEngine.Examples.DeformedFashion;
 using DeformEngine;
+using DeformEngine.Examples;
 using DeformEngine.IO;
 using Spectre.Console;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 140);
-Options options;
-try
-{
-    if (args.Contains("--help") || args.Contains("-h"))
-    {
-        Console.WriteLine(Options.Usage);
-        return 0;
-    }
-    options = Options.Parse(args);
-}
-catch (ArgumentException e)
-{
-    Console.Error.WriteLine($"error: {e.Message}\n\n{Options.Usage}");
-    return 2;
-}
+if (!CommandLine.TryParse(args, Options.Usage, Options.Parse, out var options, out int exitCode))
+    return exitCode;
 
 var (train, test) = LoadData(options);
 var deform = new SeededRandom(options.Seed + 2);

@@ -33,22 +33,7 @@ internal static class RandomAffine
             {
                 double dy = y - centre - shiftY, dx = x - centre - shiftX;
                 double sy = i00 * dy + i01 * dx + centre, sx = i10 * dy + i11 * dx + centre;
-                target[y * Dataset.Side + x] = Bilinear(source, sy, sx);
+                target[y * Dataset.Side + x] = FashionMnistIdx.Bilinear(source, sy, sx);
             }
-    }
-
-    private static float Bilinear(ReadOnlySpan<float> image, double y, double x)
-    {
-        int y0 = (int)Math.Floor(y), x0 = (int)Math.Floor(x);
-        double ly = y - y0, lx = x - x0;
-        double sum = 0;
-        for (int dy = 0; dy <= 1; dy++)
-            for (int dx = 0; dx <= 1; dx++)
-            {
-                int yy = y0 + dy, xx = x0 + dx;
-                if (yy < 0 || yy >= Dataset.Side || xx < 0 || xx >= Dataset.Side) continue;
-                sum += (dy == 1 ? ly : 1 - ly) * (dx == 1 ? lx : 1 - lx) * image[yy * Dataset.Side + xx];
-            }
-        return (float)sum;
     }
 }
