@@ -22,8 +22,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-# (N, C, O, H): the three batched shapes of torchvision_bench.py, then two single images.
-SHAPES = [(8, 64, 64, 56), (4, 256, 256, 28), (2, 512, 512, 14), (1, 64, 64, 56), (1, 256, 256, 28)]
+# (N, C, O, H): the three batched shapes of torchvision_bench.py, then two single images, then a ResNet's
+# last stage (7x7) on one and two images; the order of BenchShapes.All.
+SHAPES = [(8, 64, 64, 56), (4, 256, 256, 28), (2, 512, 512, 14), (1, 64, 64, 56), (1, 256, 256, 28),
+          (1, 512, 512, 7), (2, 512, 512, 7)]
 OPSET = 19
 
 

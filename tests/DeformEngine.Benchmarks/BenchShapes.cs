@@ -16,7 +16,8 @@ public static class BenchShapes
 {
     /// <summary>The three batched shapes of tests/Benchmarks/torchvision_bench.py (the first is bound by
     /// sampling, the other two by the GEMM), then the two single-image shapes of the ONNX Runtime
-    /// comparison.</summary>
+    /// comparison, then a ResNet's last stage (7×7, where DCNv2 replaces the 3×3 convolutions) on one and two
+    /// images: 49 and 98 positions end in a partial GEMM panel of 1 and 2 columns.</summary>
     public static readonly BenchShape[] All =
     [
         new("N8 C64->64 56x56", 8, 64, 64, 56, 56),
@@ -24,6 +25,8 @@ public static class BenchShapes
         new("N2 C512->512 14x14", 2, 512, 512, 14, 14),
         new("N1 C64->64 56x56", 1, 64, 64, 56, 56),
         new("N1 C256->256 28x28", 1, 256, 256, 28, 28),
+        new("N1 C512->512 7x7", 1, 512, 512, 7, 7),
+        new("N2 C512->512 7x7", 2, 512, 512, 7, 7),
     ];
 
     /// <summary>The batched shapes compare.sh runs against torchvision.</summary>

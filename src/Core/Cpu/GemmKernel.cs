@@ -27,6 +27,10 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
         ref GemmPrefetch next, int perEightSteps)
         where TPanel : struct, IGemmPanelB<T>;
 
+    /// <summary>The widest last partial panel of a row of C that <see cref="GemmMacroKernel"/> computes with C's rows in
+    /// the lanes (<see cref="GemmColumnTail"/>) rather than through <see cref="MultiplyNarrow"/>; 0 for none.</summary>
+    static abstract int ColumnTailWidth { get; }
+
     /// <summary><see cref="Multiply"/> for a tile of <paramref name="vectors"/> vectors, fewer than
     /// a full one; packed B then holds vectors·VectorLanes values per k step.</summary>
     static abstract void MultiplyNarrow(int vectors, int kc, T* packedA, T* packedB, T* c, int ldc, T alpha, T beta, bool overwrite);

@@ -14,6 +14,9 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
 
     public static int VectorLanes => Vector256<T>.Count;
 
+    /// <inheritdoc />
+    public static int ColumnTailWidth => 0;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TPanel>(int kc, T* packedA, TPanel b, T* c, int ldc, T alpha, T beta, bool overwrite,
         ref GemmPrefetch next, int perEightSteps)

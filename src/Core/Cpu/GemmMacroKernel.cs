@@ -13,7 +13,9 @@ namespace DeformEngine.Cpu;
 /// (<see cref="GemmPackingPanel{T}"/>), for the later row panels to read; the caller has packed only a partial
 /// last panel, and the first row panel swept must then be a full one. The A panels come through a
 /// <see cref="GemmPanelsA{T}"/>, which may pack each one as the sweep reaches it. Given a <see cref="GemmTail{T}"/>, the row panels in
-/// its window also compute a partial panel packed after the slice, into its own place in C.</summary>
+/// its window also compute a partial panel packed after the slice, into its own place in C. A partial panel the kernel
+/// computes with C's rows in the lanes (<see cref="IGemmKernel{T}.ColumnTailWidth"/>, <see cref="GemmColumnTail"/>) is
+/// left out of the sweep and computed after it.</summary>
 internal static unsafe class GemmMacroKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -35,8 +37,15 @@ internal static unsafe class GemmMacroKernel
         int rowPanels = (rows + mr - 1) / mr;
         Debug.Assert(sourceB == null || (startPanel + 1) * mr <= rows, "B packed as read needs a full first row panel.");
         T* tile = stackalloc T[mr * nr];
+        // A last partial panel narrow enough for GemmColumnTail is left out of the sweep and computed after it, over
+        // all the row panels at once (as is the shared partial panel of a GemmTail).
+        int narrowStart = columns / nr * nr, narrowWidth = columns - narrowStart;
+        bool narrowByColumns = narrowWidth > 0 && narrowWidth <= TKernel.ColumnTailWidth;
+        bool tailByColumns = tail.Columns > 0 && tail.Columns <= TKernel.ColumnTailWidth;
+        Debug.Assert(tail.Columns == 0 || narrowWidth == 0, "A slice that shares a partial panel is whole panels.");
+        int sweptColumns = narrowByColumns ? narrowStart : columns;
         // The next block's prefetches, spread evenly over this block's tiles.
-        long tiles = (long)rowPanels * ((columns + nr - 1) / nr);
+        long tiles = Math.Max(1, (long)rowPanels * ((sweptColumns + nr - 1) / nr));
         int perTile = (int)Math.Min(int.MaxValue, (next.Count + tiles - 1) / tiles);
         int perEightSteps = (int)Math.Min(int.MaxValue, (perTile + Math.Max(1, kc / 8) - 1L) / Math.Max(1, kc / 8));
         var none = default(GemmPrefetch);
@@ -45,7 +54,7 @@ internal static unsafe class GemmMacroKernel
             int ir = panel * mr;
             int height = Math.Min(mr, rows - ir);
             T* a = panelsA.Panel(ir, kc, mr);
-            int end = tail.Columns > 0 && ir >= tail.FirstRow && ir < tail.EndRow ? columns + tail.Columns : columns;
+            int end = !tailByColumns && tail.Columns > 0 && ir >= tail.FirstRow && ir < tail.EndRow ? columns + tail.Columns : sweptColumns;
             for (int jr = 0; jr < end; jr += nr)
             {
                 int width = Math.Min(nr, end - jr);
@@ -94,6 +103,34 @@ internal static unsafe class GemmMacroKernel
                             : T.FusedMultiplyAdd(tileRow[jj], alpha, beta * cRow[jj]);
                 }
             }
+        }
+        if (narrowByColumns)
+            ColumnTail<T, TKernel>(0, rows, kc, panelsA, packedB + (long)narrowStart * kc, GemmPacking.PanelWidth(narrowWidth, nr, TKernel.VectorLanes),
+                narrowWidth, c + narrowStart, ldc, alpha, beta, overwrite);
+        if (tailByColumns && tail.FirstRow < Math.Min(tail.EndRow, rows))
+            ColumnTail<T, TKernel>(tail.FirstRow, Math.Min(tail.EndRow, rows), kc, panelsA, packedB + (long)columns * kc,
+                GemmPacking.PanelWidth(tail.Columns, nr, TKernel.VectorLanes), tail.Columns, tail.C, ldc, alpha, beta, overwrite);
+    }
+
+    /// <summary>The rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) (whole row panels from the first) of a
+    /// partial panel of <paramref name="width"/> columns packed at <paramref name="packedB"/>, into C at
+    /// <paramref name="c"/> (the task's first row), by <see cref="GemmColumnTail"/>.</summary>
+    private static void ColumnTail<T, TKernel>(int firstRow, int endRow, int kc, GemmPanelsA<T> panelsA, T* packedB, int bStep,
+        int width, T* c, int ldc, T alpha, T beta, bool overwrite)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IGemmKernel<T>
+    {
+        Debug.Assert(typeof(T) == typeof(float) && TKernel.Rows == GemmColumnTail.PanelRows);
+        int mr = TKernel.Rows, groupRows = GemmColumnTail.Panels(width) * mr;
+        for (int ir = firstRow; ir < endRow; ir += groupRows)
+        {
+            int rows = Math.Min(groupRows, endRow - ir);
+            // Every panel was reached by the sweep, so all are packed; asking makes sure of it.
+            for (int r = ir + mr; r < ir + rows; r += mr)
+                panelsA.Panel(r, kc, mr);
+            T* a = panelsA.Panel(ir, kc, mr);
+            GemmColumnTail.Multiply(width, rows, kc, (float*)a, (long)mr * kc, (float*)packedB, bStep, (float*)(c + (long)ir * ldc), ldc,
+                Unsafe.As<T, float>(ref alpha), Unsafe.As<T, float>(ref beta), overwrite);
         }
     }
 }

@@ -376,6 +376,72 @@ public class GemmTests
     }
 
     [TestMethod]
+    [DoNotParallelize]
+    public void Multiply_NarrowLastPanel_ColumnsBitwiseAsInsideAFullPanel()
+    {
+        // A last panel of at most 8 columns is computed with C's rows in the lanes (GemmColumnTail, the AVX-512 float
+        // kernel): each of its columns must come out exactly as when the same column of B sits in a full panel. Every
+        // width 1–8 and 9 and 16 (the row kernels), after one panel and after eight (on two threads the slices then
+        // share the partial panel by rows), rows ending in an edge panel, one and two depth steps, B transposed or
+        // stored, A prepacked, beta ≠ 0, one and two threads.
+        int saved = EngineOptions.Threads;
+        try
+        {
+            var random = new Random(71);
+            float[] Random(int length) => Enumerable.Range(0, length).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+            foreach (var (m, k) in new[] { (203, 700), (64, 50) })
+            {
+                float[] a = Random(m * k);
+                var packed = Gemm.PackA<float>(false, m, k, a, k);
+                foreach (int panels in new[] { 1, 8 })
+                    foreach (int width in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 16 })
+                    {
+                        int n = panels * 48 + width, inside = 96;
+                        // op(B) as n×k rows (transposed storage); the reference holds the last columns first, in a full panel.
+                        float[] b = Random(n * k), reference = Random(inside * k);
+                        Array.Copy(b, (long)(n - width) * k, reference, 0, (long)width * k);
+                        float[] initial = Random(m * n), referenceInitial = Random(m * inside);
+                        for (int i = 0; i < m; i++)
+                            Array.Copy(initial, i * n + n - width, referenceInitial, i * inside, width);
+                        foreach (int threads in new[] { 1, 2 })
+                            foreach (string how in new[] { "B transposed", "B stored", "A prepacked" })
+                            {
+                                EngineOptions.Threads = threads;
+                                float[] c = Product(how, b, n, initial), expected = Product(how, reference, inside, referenceInitial);
+                                for (int i = 0; i < m; i++)
+                                    for (int j = 0; j < width; j++)
+                                        Assert.AreEqual(BitConverter.SingleToInt32Bits(expected[i * inside + j]),
+                                            BitConverter.SingleToInt32Bits(c[i * n + n - width + j]),
+                                            $"m={m} n={n} k={k}, {how}, {threads} thread(s): C[{i}, {n - width + j}]");
+                            }
+                    }
+
+                float[] Product(string how, float[] bRows, int n, float[] initial)
+                {
+                    float[] c = (float[])initial.Clone();
+                    if (how == "A prepacked")
+                        Gemm.MultiplyPacked(packed, true, n, 0.75f, bRows, k, 0.5f, c, n);
+                    else if (how == "B transposed")
+                        Gemm.Multiply(false, true, m, n, k, 0.75f, a, k, bRows, k, 0.5f, c, n);
+                    else
+                    {
+                        float[] stored = new float[k * n];
+                        for (int j = 0; j < n; j++)
+                            for (int p = 0; p < k; p++)
+                                stored[p * n + j] = bRows[j * k + p];
+                        Gemm.Multiply(false, false, m, n, k, 0.75f, a, k, stored, n, 0.5f, c, n);
+                    }
+                    return c;
+                }
+            }
+        }
+        finally
+        {
+            EngineOptions.Threads = saved;
+        }
+    }
+
+    [TestMethod]
     public void Multiply_LastRowPanel_RowsBitwiseAsInsideAFullPanel()
     {
         // A last row panel with fewer rows than the kernel's runs the four-row kernel (four or more rows left) and
