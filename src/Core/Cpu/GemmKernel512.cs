@@ -18,7 +18,7 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmKernel<T> where T : unma
     public static int VectorLanes => Vector512<T>.Count;
 
     /// <inheritdoc />
-    public static int ColumnTailWidth => typeof(T) == typeof(float) ? GemmColumnTail.MaxColumns : 0;
+    public static int ColumnTailWidth => GemmColumnTail.MaxColumns<T>();
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TPanel>(int kc, T* packedA, TPanel b, T* c, int ldc, T alpha, T beta, bool overwrite,

@@ -120,7 +120,7 @@ internal static unsafe class GemmMacroKernel
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
     {
-        Debug.Assert(typeof(T) == typeof(float) && TKernel.Rows == GemmColumnTail.PanelRows);
+        Debug.Assert(TKernel.Rows == GemmColumnTail.PanelRows && width <= GemmColumnTail.MaxColumns<T>());
         int mr = TKernel.Rows, groupRows = GemmColumnTail.Panels(width) * mr;
         for (int ir = firstRow; ir < endRow; ir += groupRows)
         {
@@ -129,8 +129,7 @@ internal static unsafe class GemmMacroKernel
             for (int r = ir + mr; r < ir + rows; r += mr)
                 panelsA.Panel(r, kc, mr);
             T* a = panelsA.Panel(ir, kc, mr);
-            GemmColumnTail.Multiply(width, rows, kc, (float*)a, (long)mr * kc, (float*)packedB, bStep, (float*)(c + (long)ir * ldc), ldc,
-                Unsafe.As<T, float>(ref alpha), Unsafe.As<T, float>(ref beta), overwrite);
+            GemmColumnTail.Multiply(width, rows, kc, a, (long)mr * kc, packedB, bStep, c + (long)ir * ldc, ldc, alpha, beta, overwrite);
         }
     }
 }

@@ -379,65 +379,73 @@ public class GemmTests
     [DoNotParallelize]
     public void Multiply_NarrowLastPanel_ColumnsBitwiseAsInsideAFullPanel()
     {
-        // A last panel of at most 8 columns is computed with C's rows in the lanes (GemmColumnTail, the AVX-512 float
-        // kernel): each of its columns must come out exactly as when the same column of B sits in a full panel. Every
-        // width 1–8 and 9 and 16 (the row kernels), after one panel and after eight (on two threads the slices then
-        // share the partial panel by rows), rows ending in an edge panel, one and two depth steps, B transposed or
-        // stored, A prepacked, beta ≠ 0, one and two threads.
+        // A last panel of at most half a vector of columns is computed with C's rows in the lanes (GemmColumnTail, the
+        // AVX-512 kernel: up to 8 float or 4 double columns): each of its columns must come out exactly as when the same
+        // column of B sits in a full panel. Widths from 1 to past half a vector and a whole one (the row kernels), after
+        // one panel and after eight (on two threads the slices then share the partial panel by rows), rows ending in an
+        // edge panel, one and two depth steps, B transposed or stored, A prepacked, beta ≠ 0, one and two threads.
         int saved = EngineOptions.Threads;
         try
         {
-            var random = new Random(71);
-            float[] Random(int length) => Enumerable.Range(0, length).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-            foreach (var (m, k) in new[] { (203, 700), (64, 50) })
-            {
-                float[] a = Random(m * k);
-                var packed = Gemm.PackA<float>(false, m, k, a, k);
-                foreach (int panels in new[] { 1, 8 })
-                    foreach (int width in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 16 })
-                    {
-                        int n = panels * 48 + width, inside = 96;
-                        // op(B) as n×k rows (transposed storage); the reference holds the last columns first, in a full panel.
-                        float[] b = Random(n * k), reference = Random(inside * k);
-                        Array.Copy(b, (long)(n - width) * k, reference, 0, (long)width * k);
-                        float[] initial = Random(m * n), referenceInitial = Random(m * inside);
-                        for (int i = 0; i < m; i++)
-                            Array.Copy(initial, i * n + n - width, referenceInitial, i * inside, width);
-                        foreach (int threads in new[] { 1, 2 })
-                            foreach (string how in new[] { "B transposed", "B stored", "A prepacked" })
-                            {
-                                EngineOptions.Threads = threads;
-                                float[] c = Product(how, b, n, initial), expected = Product(how, reference, inside, referenceInitial);
-                                for (int i = 0; i < m; i++)
-                                    for (int j = 0; j < width; j++)
-                                        Assert.AreEqual(BitConverter.SingleToInt32Bits(expected[i * inside + j]),
-                                            BitConverter.SingleToInt32Bits(c[i * n + n - width + j]),
-                                            $"m={m} n={n} k={k}, {how}, {threads} thread(s): C[{i}, {n - width + j}]");
-                            }
-                    }
-
-                float[] Product(string how, float[] bRows, int n, float[] initial)
-                {
-                    float[] c = (float[])initial.Clone();
-                    if (how == "A prepacked")
-                        Gemm.MultiplyPacked(packed, true, n, 0.75f, bRows, k, 0.5f, c, n);
-                    else if (how == "B transposed")
-                        Gemm.Multiply(false, true, m, n, k, 0.75f, a, k, bRows, k, 0.5f, c, n);
-                    else
-                    {
-                        float[] stored = new float[k * n];
-                        for (int j = 0; j < n; j++)
-                            for (int p = 0; p < k; p++)
-                                stored[p * n + j] = bRows[j * k + p];
-                        Gemm.Multiply(false, false, m, n, k, 0.75f, a, k, stored, n, 0.5f, c, n);
-                    }
-                    return c;
-                }
-            }
+            CheckNarrowColumns<float>([1, 2, 3, 4, 5, 7, 8, 9, 16]);
+            CheckNarrowColumns<double>([1, 2, 3, 4, 5, 8]);
         }
         finally
         {
             EngineOptions.Threads = saved;
+        }
+    }
+
+    private static void CheckNarrowColumns<T>(int[] widths) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(71);
+        T[] Random(int length) => Enumerable.Range(0, length).Select(_ => T.CreateTruncating(random.NextDouble() - 0.5)).ToArray();
+        int panel = Gemm.PanelColumns<T>(), inside = 2 * panel;
+        T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(0.5);
+        foreach (var (m, k) in new[] { (203, 700), (64, 50) })
+        {
+            T[] a = Random(m * k);
+            var packed = Gemm.PackA<T>(false, m, k, a, k);
+            foreach (int panels in new[] { 1, 8 })
+                foreach (int width in widths)
+                {
+                    int n = panels * panel + width;
+                    // op(B) as n×k rows (transposed storage); the reference holds the last columns first, in a full panel.
+                    T[] b = Random(n * k), reference = Random(inside * k);
+                    Array.Copy(b, (long)(n - width) * k, reference, 0, (long)width * k);
+                    T[] initial = Random(m * n), referenceInitial = Random(m * inside);
+                    for (int i = 0; i < m; i++)
+                        Array.Copy(initial, i * n + n - width, referenceInitial, i * inside, width);
+                    foreach (int threads in new[] { 1, 2 })
+                        foreach (string how in new[] { "B transposed", "B stored", "A prepacked" })
+                        {
+                            EngineOptions.Threads = threads;
+                            T[] c = Product(how, b, n, initial), expected = Product(how, reference, inside, referenceInitial);
+                            for (int i = 0; i < m; i++)
+                                for (int j = 0; j < width; j++)
+                                    Assert.IsTrue(expected[i * inside + j].Equals(c[i * n + n - width + j]),
+                                        $"{typeof(T).Name} m={m} n={n} k={k}, {how}, {threads} thread(s): C[{i}, {n - width + j}] = " +
+                                        $"{c[i * n + n - width + j]:R}, inside a full panel {expected[i * inside + j]:R}");
+                        }
+                }
+
+            T[] Product(string how, T[] bRows, int n, T[] initial)
+            {
+                T[] c = (T[])initial.Clone();
+                if (how == "A prepacked")
+                    Gemm.MultiplyPacked(packed, true, n, alpha, bRows, k, beta, c, n);
+                else if (how == "B transposed")
+                    Gemm.Multiply(false, true, m, n, k, alpha, a, k, bRows, k, beta, c, n);
+                else
+                {
+                    T[] stored = new T[k * n];
+                    for (int j = 0; j < n; j++)
+                        for (int p = 0; p < k; p++)
+                            stored[p * n + j] = bRows[j * k + p];
+                    Gemm.Multiply(false, false, m, n, k, alpha, a, k, stored, n, beta, c, n);
+                }
+                return c;
+            }
         }
     }
 
