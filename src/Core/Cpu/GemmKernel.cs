@@ -28,8 +28,17 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
         where TPanel : struct, IGemmPanelB<T>;
 
     /// <summary>The widest last partial panel of a row of C that <see cref="GemmMacroKernel"/> computes with C's rows in
-    /// the lanes (<see cref="GemmColumnTail"/>) rather than through <see cref="MultiplyNarrow"/>; 0 for none.</summary>
+    /// the lanes (<see cref="MultiplyColumnTail"/>) rather than through <see cref="MultiplyNarrow"/>; 0 for none.</summary>
     static abstract int ColumnTailWidth { get; }
+
+    /// <summary><see cref="GemmColumnTail.Multiply{T, TL}"/> over this kernel's packed A panels, for a partial panel of at most
+    /// <see cref="ColumnTailWidth"/> columns; <see cref="ColumnTailPanels"/> panels at most.</summary>
+    static abstract void MultiplyColumnTail(int columns, int rows, int kc, T* packedA, T* packedB, int bStep, T* c, int ldc,
+        T alpha, T beta, bool overwrite);
+
+    /// <summary>The A panels one <see cref="MultiplyColumnTail"/> call takes for a partial panel of
+    /// <paramref name="columns"/> columns.</summary>
+    static abstract int ColumnTailPanels(int columns);
 
     /// <summary><see cref="Multiply"/> for a tile of <paramref name="vectors"/> vectors, fewer than
     /// a full one; packed B then holds vectors·VectorLanes values per k step.</summary>

@@ -15,7 +15,20 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
     public static int VectorLanes => Vector256<T>.Count;
 
     /// <inheritdoc />
-    public static int ColumnTailWidth => 0;
+    public static int ColumnTailWidth => typeof(T) == typeof(float) ? ColumnLanes256.MaxColumns : 0;
+
+    /// <inheritdoc />
+    public static int ColumnTailPanels(int columns) => GemmColumnTail.Panels(columns);
+
+    /// <inheritdoc />
+    public static void MultiplyColumnTail(int columns, int rows, int kc, T* packedA, T* packedB, int bStep, T* c, int ldc,
+        T alpha, T beta, bool overwrite)
+    {
+        if (typeof(T) != typeof(float))
+            throw new NotSupportedException("The AVX2 kernel computes only float partial panels by columns.");
+        GemmColumnTail.Multiply<float, ColumnLanes256>(columns, rows, kc, (float*)packedA, (long)Rows * kc, (float*)packedB, bStep,
+            (float*)c, ldc, Unsafe.As<T, float>(ref alpha), Unsafe.As<T, float>(ref beta), overwrite);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TPanel>(int kc, T* packedA, TPanel b, T* c, int ldc, T alpha, T beta, bool overwrite,

@@ -120,8 +120,8 @@ internal static unsafe class GemmMacroKernel
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IGemmKernel<T>
     {
-        Debug.Assert(TKernel.Rows == GemmColumnTail.PanelRows && width <= GemmColumnTail.MaxColumns<T>());
-        int mr = TKernel.Rows, groupRows = GemmColumnTail.Panels(width) * mr;
+        Debug.Assert(width <= TKernel.ColumnTailWidth);
+        int mr = TKernel.Rows, groupRows = TKernel.ColumnTailPanels(width) * mr;
         for (int ir = firstRow; ir < endRow; ir += groupRows)
         {
             int rows = Math.Min(groupRows, endRow - ir);
@@ -129,7 +129,7 @@ internal static unsafe class GemmMacroKernel
             for (int r = ir + mr; r < ir + rows; r += mr)
                 panelsA.Panel(r, kc, mr);
             T* a = panelsA.Panel(ir, kc, mr);
-            GemmColumnTail.Multiply(width, rows, kc, a, (long)mr * kc, packedB, bStep, c + (long)ir * ldc, ldc, alpha, beta, overwrite);
+            TKernel.MultiplyColumnTail(width, rows, kc, a, packedB, bStep, c + (long)ir * ldc, ldc, alpha, beta, overwrite);
         }
     }
 }

@@ -379,8 +379,9 @@ public class GemmTests
     [DoNotParallelize]
     public void Multiply_NarrowLastPanel_ColumnsBitwiseAsInsideAFullPanel()
     {
-        // A last panel of at most half a vector of columns is computed with C's rows in the lanes (GemmColumnTail, the
-        // AVX-512 kernel: up to 8 float or 4 double columns): each of its columns must come out exactly as when the same
+        // A last panel of at most half a vector of columns is computed with C's rows in the lanes (GemmColumnTail: up to
+        // 8 float or 4 double columns with the AVX-512 kernel, 4 float with the AVX2 one; run the class with
+        // DOTNET_EnableAVX512=0 for the latter): each of its columns must come out exactly as when the same
         // column of B sits in a full panel. Widths from 1 to past half a vector and a whole one (the row kernels), after
         // one panel and after eight (on two threads the slices then share the partial panel by rows), rows ending in an
         // edge panel, one and two depth steps, B transposed or stored, A prepacked, beta ≠ 0, one and two threads.
