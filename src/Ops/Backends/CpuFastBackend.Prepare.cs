@@ -18,14 +18,23 @@ public sealed partial class CpuFastBackend
     /// time (1.4–1.6× in CPU time). It also sizes each worker thread's packing and tile buffers.</remarks>
     public static void Prepare<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // Products whose last column panel needs the full, the one- and the two-vector kernel.
-        foreach (int columns in new[] { 112, 128 })
+        // Products whose last column panel needs the full, the one- and the two-vector kernel, and each kernel of a
+        // narrow last panel computed by columns (GemmColumnTail: 1, 3 and 5 columns past a full panel; at N1 C512 7×7
+        // its kernel was 6 of a first call's 11 ms of compiling).
+        int panel = Gemm.PanelColumns<T>();
+        foreach (int columns in new[] { 112, 128, panel + 1, panel + 3, panel + 5 })
         {
             var a = new T[8 * 8];
             var b = new T[8 * columns];
             var c = new T[8 * columns];
             Gemm.Multiply(false, false, 8, columns, 8, T.One, a, 8, b, columns, T.Zero, c, columns);
             Gemm.MultiplyPacked(Gemm.PackA<T>(false, 8, 8, a, 8), true, columns, T.One, c, 8, T.Zero, new T[8 * columns], columns);
+        }
+        // One product large enough for the worker threads, so that its partition of the columns is compiled too.
+        {
+            const int m = 64, k = 400;
+            int n = 2 * panel + 1;
+            Gemm.Multiply(false, false, m, n, k, T.One, new T[m * k], k, new T[k * n], n, T.Zero, new T[m * n], n);
         }
         // Through the backend itself, so that the backward runs whether or not gradients are enabled.
         foreach (var (channels, size, outChannels, backward) in PrepareLayers<T>())
