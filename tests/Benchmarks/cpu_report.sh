@@ -4,7 +4,7 @@
 # it); the console shows the tables. Parts:
 #   gemm-avx512, gemm-avx2   Gemm.Multiply against OpenBLAS sgemm (SkylakeX / Haswell kernels), 1 and 2 threads
 #   floor-avx512, floor-avx2 DeformConv2d fwd+bwd against OpenBLAS's three products, 1 and 2 threads
-#   ort                      forward against ONNX Runtime 1.31.1, five shapes, 2 threads (and 1 thread)
+#   ort                      forward against ONNX Runtime 1.31.1, seven shapes, 2 threads (and 1 thread)
 #   torchvision-f32, -f32-avx2, -f64   tests/Benchmarks/compare.sh (fwd, bwd, fwd+bwd against torchvision)
 #   first-call               tests/Benchmarks/first_call.sh
 #   faults                   minor page faults per warm call
