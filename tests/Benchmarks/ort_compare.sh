@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # DeformEngine against ONNX Runtime 1.31.1 (the .NET peer), float32 DeformConv2d forward (3x3, pad 1,
-# mask and bias) on seven shapes (the five of the issue, then a ResNet's 7x7 last stage on one and two
+# mask and bias) on seven shapes (three batched, two single images, then a ResNet's 7x7 last stage on one and two
 # images; --shapes picks some), both in one process on the same inputs and on the same number of
 # threads (ORT: intra-op threads, sequential execution), interleaved pairs. Writes the one-node
 # opset-19 models first (tests/Benchmarks/make_onnx_deformconv.py, Debian python3-onnx), then prints
