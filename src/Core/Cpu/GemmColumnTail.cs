@@ -46,7 +46,7 @@ internal static unsafe class GemmColumnTail
             EightColumns<T, TL>(kc, Panel(0), Panel(1), b, bStep, c, ldc, rows, columns, alpha, beta, overwrite);
     }
 
-    /// <summary>Eight panels (64 rows) by two columns.</summary>
+    /// <summary>Eight panels by two columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TwoColumns<T, TL>(int kc, T* a0, T* a1, T* a2, T* a3, T* a4, T* a5, T* a6, T* a7,
         T* b, int bStep, T* c, int ldc, int rows, int columns, T alpha, T beta, bool overwrite)
@@ -75,7 +75,7 @@ internal static unsafe class GemmColumnTail
         s.Column(6, 0, c60); s.Column(6, 1, c61); s.Column(7, 0, c70); s.Column(7, 1, c71);
     }
 
-    /// <summary>Four panels (32 rows) by four columns.</summary>
+    /// <summary>Four panels by four columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FourColumns<T, TL>(int kc, T* a0, T* a1, T* a2, T* a3,
         T* b, int bStep, T* c, int ldc, int rows, int columns, T alpha, T beta, bool overwrite)
@@ -99,7 +99,7 @@ internal static unsafe class GemmColumnTail
         s.Column(3, 0, c30); s.Column(3, 1, c31); s.Column(3, 2, c32); s.Column(3, 3, c33);
     }
 
-    /// <summary>Two panels (16 rows) by eight columns.</summary>
+    /// <summary>Two panels by eight columns (only the AVX-512 float kernel has partial panels that wide).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EightColumns<T, TL>(int kc, T* a0, T* a1,
         T* b, int bStep, T* c, int ldc, int rows, int columns, T alpha, T beta, bool overwrite)
