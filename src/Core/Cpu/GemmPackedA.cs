@@ -66,6 +66,9 @@ internal sealed unsafe class GemmPackedA<T> where T : unmanaged, IFloatingPointI
             fixed (T* pa = a)
             fixed (int* order = columnOrder)
                 GemmJob<T, TKernel>.Pack(pa, lda, transA, m, k, packed.Pointer, EngineOptions.Threads, order);
+        // The workers write the storage through a raw pointer. Inlined into a caller that drops the result, nothing
+        // else would keep it alive while they do: a collection then freed it under them (an access violation).
+        GC.KeepAlive(packed);
         return packed;
     }
 }

@@ -316,6 +316,45 @@ public class GemmTests
 
     [TestMethod]
     [DoNotParallelize]
+    public void PackA_ResultDropped_StorageNotCollectedWhileTheWorkersPack()
+    {
+        // Gemm.PackA's workers write the packed storage through a raw pointer. Once the call was inlined into an optimised
+        // caller that drops its result, nothing kept the storage alive while they did, and a background collection freed
+        // it under them: the process died of an access violation (a benchmark's loop did, in most runs). Make a caller
+        // that drops the result hot enough to be optimised, and pack on two threads while allocating.
+        int saved = EngineOptions.Threads;
+        try
+        {
+            EngineOptions.Threads = 2;
+            const int m = 256, k = 2304;
+            var a = new float[m * k];
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            int calls = 0;
+            while (System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds < 1500 || calls < 200)
+            {
+                PackAndDrop(a, m, k);
+                calls++;
+            }
+            // Reaching here is the test: the packed result of the last call is still right.
+            var packed = Gemm.PackA<float>(false, m, k, a, k);
+            float[] c = new float[m * 48];
+            Gemm.MultiplyPacked(packed, true, 48, 1f, new float[48 * k], k, 0f, c, 48);
+            Assert.IsTrue(c.All(v => v == 0f), "zeros times zeros");
+        }
+        finally
+        {
+            EngineOptions.Threads = saved;
+        }
+    }
+
+    private static void PackAndDrop(float[] a, int m, int k)
+    {
+        Gemm.PackA<float>(false, m, k, a, k);
+        _ = new byte[64 << 10];
+    }
+
+    [TestMethod]
+    [DoNotParallelize]
     public void MultiplyPacked_PackedOperandHeldOnlyByTheCall_NotCollectedWhileTheProductRuns()
     {
         // A packed A that only the call refers to (as in Gemm.MultiplyPacked(Gemm.PackA(...), ...)) must live until
