@@ -47,7 +47,11 @@ public sealed partial class CpuFastBackend
             var parameters = DeformConv2dParams.Create(input, offset, weight, bias, null, (1, 1), null, mask);
             var output = Instance.DeformConv2d(parameters, input, offset, weight, bias, mask);
             if (backward)
+            {
                 Instance.DeformConv2dBackward(parameters, Tensor<T>.Ones(output.Shape), input, offset, weight, bias, mask, [true, true, true, true, true]);
+                // And once through the public entry, which finds the backend (none of these tensors records a graph).
+                Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask);
+            }
         }
         WarmWorkerBuffers<T>();
     }
