@@ -97,9 +97,10 @@ public class GemmTests
     /// <summary>Column counts for the kernels' last panels: 112 = 2·48 + 16 and 128 = 2·48 + 32 end
     /// in an exact narrow panel of one or two Vector512 (the 8×48 kernel), 131 = 2·48 + 35 in a
     /// partial full-width one; for the 6×16 kernel they end in a full panel, a full panel and a
-    /// partial narrow one. m = 45 leaves an edge of 5 (8-row) or 3 (6-row) rows; k = 600 runs two
-    /// depth steps, so the beta step and the accumulate step both meet every edge.</summary>
-    private static readonly int[] LastPanelColumns = [112, 128, 131];
+    /// partial narrow one. 97, 99 and 101 end in partial panels of 1, 3 and 5 columns for both kernels, which
+    /// GemmColumnTail computes (but the 6×16 kernel's 5). m = 45 leaves an edge of 5 (8-row) or 3 (6-row) rows;
+    /// k = 600 runs two depth steps, so the beta step and the accumulate step both meet every edge.</summary>
+    private static readonly int[] LastPanelColumns = [112, 128, 131, 97, 99, 101];
 
     [TestMethod]
     [DataRow("GemmKernel256")]
