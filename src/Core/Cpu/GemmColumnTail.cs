@@ -246,8 +246,9 @@ internal readonly unsafe struct ColumnLanes256 : IColumnLanes<ColumnLanes256, fl
     public static int MaxColumns => Vector256<float>.Count / 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ColumnLanes256 Load(float* step) =>
-        new(Avx.MaskLoad(step, Vector256.Create(-1f, -1f, -1f, -1f, -1f, -1f, 0f, 0f)));
+    public static ColumnLanes256 Load(float* step) => Avx.IsSupported
+        ? new(Avx.MaskLoad(step, Vector256.Create(-1f, -1f, -1f, -1f, -1f, -1f, 0f, 0f)))
+        : new(Vector256.Create(step[0], step[1], step[2], step[3], step[4], step[5], 0f, 0f));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ColumnLanes256 Broadcast(float value) => new(Vector256.Create(value));
