@@ -32,13 +32,9 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
     static abstract int ColumnTailWidth { get; }
 
     /// <summary><see cref="GemmColumnTail.Multiply{T, TL}"/> over this kernel's packed A panels, for a partial panel of at most
-    /// <see cref="ColumnTailWidth"/> columns; <see cref="ColumnTailPanels"/> panels at most.</summary>
+    /// <see cref="ColumnTailWidth"/> columns; <see cref="GemmColumnTail.Panels"/> panels at most.</summary>
     static abstract void MultiplyColumnTail(int columns, int rows, int kc, T* packedA, T* packedB, int bStep, T* c, int ldc,
         T alpha, T beta, bool overwrite);
-
-    /// <summary>The A panels one <see cref="MultiplyColumnTail"/> call takes for a partial panel of
-    /// <paramref name="columns"/> columns.</summary>
-    static abstract int ColumnTailPanels(int columns);
 
     /// <summary><see cref="Multiply"/> for a tile of <paramref name="vectors"/> vectors, fewer than
     /// a full one; packed B then holds vectors·VectorLanes values per k step.</summary>

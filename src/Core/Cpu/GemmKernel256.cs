@@ -18,9 +18,6 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmKernel<T> where T : unma
     public static int ColumnTailWidth => typeof(T) == typeof(float) ? ColumnLanes256.MaxColumns : 0;
 
     /// <inheritdoc />
-    public static int ColumnTailPanels(int columns) => GemmColumnTail.Panels(columns);
-
-    /// <inheritdoc />
     public static void MultiplyColumnTail(int columns, int rows, int kc, T* packedA, T* packedB, int bStep, T* c, int ldc,
         T alpha, T beta, bool overwrite)
     {

@@ -21,9 +21,6 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmKernel<T> where T : unma
     public static int ColumnTailWidth => ColumnLanes512<T>.MaxColumns;
 
     /// <inheritdoc />
-    public static int ColumnTailPanels(int columns) => GemmColumnTail.Panels(columns);
-
-    /// <inheritdoc />
     public static void MultiplyColumnTail(int columns, int rows, int kc, T* packedA, T* packedB, int bStep, T* c, int ldc,
         T alpha, T beta, bool overwrite) =>
         GemmColumnTail.Multiply<T, ColumnLanes512<T>>(columns, rows, kc, packedA, (long)Rows * kc, packedB, bStep, c, ldc, alpha, beta,

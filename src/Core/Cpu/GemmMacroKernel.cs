@@ -121,7 +121,7 @@ internal static unsafe class GemmMacroKernel
         where TKernel : struct, IGemmKernel<T>
     {
         Debug.Assert(width <= TKernel.ColumnTailWidth);
-        int mr = TKernel.Rows, groupRows = TKernel.ColumnTailPanels(width) * mr;
+        int mr = TKernel.Rows, groupRows = GemmColumnTail.Panels(width) * mr;
         for (int ir = firstRow; ir < endRow; ir += groupRows)
         {
             int rows = Math.Min(groupRows, endRow - ir);
