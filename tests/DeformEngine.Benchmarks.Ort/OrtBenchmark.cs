@@ -10,7 +10,7 @@ namespace DeformEngine.Benchmarks;
 /// DeformConv (opset 19, the one-node models of tests/Benchmarks/make_onnx_deformconv.py, weight and
 /// bias as initializers) in this process, on the same inputs, both on T threads (ONNX Runtime:
 /// intra-op threads T, sequential execution; on one thread both run on the calling thread, timed in
-/// its CPU time, see <see cref="Timing.Once"/>). After warm-up (one second each), P interleaved pairs
+/// its CPU time, see <see cref="Timing.Once"/>). After warm-up (each side until the JIT has settled, see <see cref="WarmUp"/>), P interleaved pairs
 /// (the side that runs first alternates). Before each run the process must be idle: ONNX Runtime's
 /// intra-op workers keep spinning for 40–50 ms after a run (measured here: the process used 19 ms of
 /// CPU during a 20 ms sleep after an ORT run, none after an engine run), so a fixed 20 ms pause let
@@ -60,7 +60,8 @@ public static class OrtBenchmark
                           $"worker spin {EngineOptions.WorkerSpinTime.TotalMilliseconds} ms; " +
                           $"{pairs} interleaved pairs, {Timing.ClockName(threads)}; forward, float32, 3x3 pad 1, mask and bias" +
                           (gapMs >= 0 ? $"; each turn a stream of {StreamCalls} calls {gapMs} ms apart" : "; each run from an idle process"));
-        Console.WriteLine($"{"shape",-22}{"ORT min",9}{"med",8}{"engine min",12}{"med",8}{"ORT/engine med",16}{"min",6}{"pairs",7}{"max rel err",13}");
+        Console.WriteLine("warm-up: each side until the JIT has settled (Timing.SettleJit, at least 70 calls); jit: methods compiled during the timed pairs");
+        Console.WriteLine($"{"shape",-22}{"ORT min",9}{"med",8}{"engine min",12}{"med",8}{"ORT/engine med",16}{"min",6}{"pairs",7}{"max rel err",13}{"jit",5}");
         var results = new List<object>();
         foreach (var shape in BenchShapes.Parse(shapes))
         {
@@ -69,10 +70,10 @@ public static class OrtBenchmark
             {
                 name = shape.Name, ort_min_ms = r.OrtMin, ort_median_ms = r.OrtMedian, engine_min_ms = r.EngineMin,
                 engine_median_ms = r.EngineMedian, ratio_median = r.OrtMedian / r.EngineMedian, ratio_min = r.OrtMin / r.EngineMin,
-                median_pair_ratio = r.PairRatio, max_relative_error = r.Error,
+                median_pair_ratio = r.PairRatio, max_relative_error = r.Error, methods_jitted_during_pairs = r.Jitted,
             });
             Console.WriteLine($"{shape.Name,-22}{r.OrtMin,9:F2}{r.OrtMedian,8:F2}{r.EngineMin,12:F2}{r.EngineMedian,8:F2}" +
-                              $"{r.OrtMedian / r.EngineMedian,16:F2}{r.OrtMin / r.EngineMin,6:F2}{r.PairRatio,7:F2}{r.Error,13:E1}");
+                              $"{r.OrtMedian / r.EngineMedian,16:F2}{r.OrtMin / r.EngineMin,6:F2}{r.PairRatio,7:F2}{r.Error,13:E1}{r.Jitted,5}");
         }
         if (json is not null)
             File.WriteAllText(json, JsonSerializer.Serialize(new
@@ -82,7 +83,7 @@ public static class OrtBenchmark
         return 0;
     }
 
-    private readonly record struct Result(double OrtMin, double OrtMedian, double EngineMin, double EngineMedian, double PairRatio, double Error);
+    private readonly record struct Result(double OrtMin, double OrtMedian, double EngineMin, double EngineMedian, double PairRatio, double Error, long Jitted);
 
     private static Result Measure(BenchShape shape, string models, int threads, int pairs, double gapMs)
     {
@@ -140,6 +141,10 @@ public static class OrtBenchmark
                 times.Add(Timing.Once(action, threads) * 1e3);
             }
         }
+        // One untimed turn each first: the timing path's own first calls compile it.
+        Turn(Ort, []);
+        Turn(Engine, []);
+        long jitBefore = Timing.CompiledMethods;
         for (int pair = 0; pair < pairs; pair++)
         {
             if (pair % 2 == 0)
@@ -155,15 +160,12 @@ public static class OrtBenchmark
         }
         var ratios = ort.Zip(engine, (o, e) => o / e).ToList();
         return new Result(Samples.Min(ort), Samples.Median(ort), Samples.Min(engine), Samples.Median(engine),
-            Samples.Median(ratios), RelativeError(engineOutput!.AsSpan(), y));
+            Samples.Median(ratios), RelativeError(engineOutput!.AsSpan(), y), Timing.CompiledMethods - jitBefore);
     }
 
-    private static void WarmUp(Action action)
-    {
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < 3 || Stopwatch.GetElapsedTime(start).TotalSeconds < 1; i++)
-            action();
-    }
+    /// <summary>Until the JIT has settled (<see cref="Timing.SettleJit"/>): both sides have managed per-call code (ONNX
+    /// Runtime its .NET binding), which tiered compilation recompiles after 30 and again after 60 calls.</summary>
+    private static void WarmUp(Action action) => Timing.SettleJit(action, calls: 70);
 
     private static double TimeMs(Action action, int threads)
     {

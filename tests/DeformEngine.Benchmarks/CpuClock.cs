@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace DeformEngine.Benchmarks;
@@ -24,11 +25,14 @@ public static partial class CpuClock
     public static bool IsAvailable { get; } = OperatingSystem.IsLinux();
 
     /// <summary>Seconds of CPU time the calling thread has used.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Thread() => Read(ThreadCpuTimeId);
 
     /// <summary>Seconds of CPU time all threads of this process have used.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Process() => Read(ProcessCpuTimeId);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Read(int clock)
     {
         if (!IsAvailable || ClockGetTime(clock, out var time) != 0)

@@ -41,7 +41,10 @@ public static class FloorBenchmark
         EngineOptions.Threads = threads;
         OpenBlas.Threads(threads);
         Console.WriteLine($"{(useDouble ? "float64" : "float32")}, {threads} thread(s), {Timing.ClockName(threads)}, {pairs} interleaved pairs{(streak > 1 ? $", each timed run the last of {streak} back to back" : "")}");
-        Console.WriteLine($"{"shape",-22}{"fwd+bwd min",13}{"med",8}{"BLAS 3 min",12}{"med",8}{"ratio min",11}{"pairs",7}");
+        var small = new BenchShape("N2 C32->32 16x16", 2, 32, 32, 16, 16);
+        long settled = Timing.SettleJit(useDouble ? OperatorCall<double>(small) : OperatorCall<float>(small));
+        Console.WriteLine($"before timing, {settled} methods compiled while {small.Name} calls ran until the JIT settled; jit: methods compiled during the timed pairs");
+        Console.WriteLine($"{"shape",-22}{"fwd+bwd min",13}{"med",8}{"BLAS 3 min",12}{"med",8}{"ratio min",11}{"pairs",7}{"jit",5}");
         var results = new List<object>();
         foreach (var shape in BenchShapes.Parse(shapes))
         {
@@ -50,8 +53,9 @@ public static class FloorBenchmark
             {
                 name = shape.Name, fwd_bwd_min_ms = r.OpMin, fwd_bwd_median_ms = r.OpMedian, blas3_min_ms = r.BlasMin,
                 blas3_median_ms = r.BlasMedian, ratio_min = r.OpMin / r.BlasMin, median_pair_ratio = r.PairRatio,
+                methods_jitted_during_pairs = r.Jitted,
             });
-            Console.WriteLine($"{shape.Name,-22}{r.OpMin,13:F1}{r.OpMedian,8:F1}{r.BlasMin,12:F1}{r.BlasMedian,8:F1}{r.OpMin / r.BlasMin,11:F2}{r.PairRatio,7:F2}");
+            Console.WriteLine($"{shape.Name,-22}{r.OpMin,13:F1}{r.OpMedian,8:F1}{r.BlasMin,12:F1}{r.BlasMedian,8:F1}{r.OpMin / r.BlasMin,11:F2}{r.PairRatio,7:F2}{r.Jitted,5}");
         }
         if (json is not null)
             File.WriteAllText(json, JsonSerializer.Serialize(new
@@ -61,9 +65,8 @@ public static class FloorBenchmark
         return 0;
     }
 
-    private readonly record struct Result(double OpMin, double OpMedian, double BlasMin, double BlasMedian, double PairRatio);
-
-    private static Result Measure<T>(BenchShape shape, int threads, int pairs, int streak) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>One forward + backward of the shape (every gradient), on inputs made once.</summary>
+    private static Action OperatorCall<T>(BenchShape shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var input = Tensor<T>.Randn(1, shape.N, shape.C, shape.H, shape.W);
         var offset = Tensor<T>.Randn(2, shape.N, 18, shape.H, shape.W).MulScalar(T.CreateTruncating(2));
@@ -74,13 +77,19 @@ public static class FloorBenchmark
         Tensor<T>[] leaves = [input, offset, mask, weight, bias];
         foreach (var leaf in leaves)
             leaf.RequiresGrad = true;
-        void Operator()
+        return () =>
         {
             foreach (var leaf in leaves)
                 leaf.Grad = null;
             Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask).Backward(grad);
-        }
+        };
+    }
 
+    private readonly record struct Result(double OpMin, double OpMedian, double BlasMin, double BlasMedian, double PairRatio, long Jitted);
+
+    private static Result Measure<T>(BenchShape shape, int threads, int pairs, int streak) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var Operator = OperatorCall<T>(shape);
         int rows = shape.Rows, depth = shape.Depth, o = shape.O;
         var random = new Random(7);
         T[] w = Random<T>(random, o * depth), columns = Random<T>(random, rows * depth);
@@ -100,6 +109,10 @@ public static class FloorBenchmark
         }
         var op = new List<double>();
         var blas = new List<double>();
+        // One untimed run each first: the timing path's own first calls compile it.
+        Timing.OnceFromIdle(Operator, threads, streak);
+        Timing.OnceFromIdle(Blas, threads, streak);
+        long jitBefore = Timing.CompiledMethods;
         for (int pair = 0; pair < pairs; pair++)
         {
             if (pair % 2 == 0)
@@ -114,7 +127,7 @@ public static class FloorBenchmark
             }
         }
         return new Result(Samples.Min(op), Samples.Median(op), Samples.Min(blas), Samples.Median(blas),
-            Samples.Median(op.Zip(blas, (x, y) => x / y).ToList()));
+            Samples.Median(op.Zip(blas, (x, y) => x / y).ToList()), Timing.CompiledMethods - jitBefore);
     }
 
     private static T[] Random<T>(Random random, int length) where T : IFloatingPointIeee754<T>

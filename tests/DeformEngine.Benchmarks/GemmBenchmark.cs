@@ -73,7 +73,7 @@ public static class GemmBenchmark
         if (!OpenBlas.IsAvailable)
             return 1;
         Console.WriteLine($"{typeof(T).Name}, {pairs} interleaved pairs per case; GFLOP/s from each side's fastest run; " +
-                          "1 thread: thread CPU time, more: wall-clock time" +
+                          "1 thread: thread CPU time, more: wall-clock time; jit: methods the JIT compiled during the timed pairs" +
                           (streak > 1 ? $"; each timed run the last of {streak} back to back" : ""));
         if (self)
             Console.WriteLine("--self: the engine's column is OpenBLAS too (the ratios of two equal sides)");
@@ -82,8 +82,9 @@ public static class GemmBenchmark
         {
             EngineOptions.Threads = threads;
             OpenBlas.Threads(threads);
-            Console.WriteLine($"-- {threads} thread(s)");
-            Console.WriteLine($"{"product",-30}{"m",7}{"n",7}{"k",7}{"engine",9}{"OpenBLAS",10}{"ratio",7}{"median",8}{"max rel err",13}");
+            long settled = Timing.SettleJit(SmallProducts<T>());
+            Console.WriteLine($"-- {threads} thread(s); before timing, {settled} methods compiled while small products ran until the JIT settled");
+            Console.WriteLine($"{"product",-30}{"m",7}{"n",7}{"k",7}{"engine",9}{"OpenBLAS",10}{"ratio",7}{"median",8}{"max rel err",13}{"jit",5}");
             foreach (var c in cases)
             {
                 var r = Measure<T>(c, threads, pairs, streak, self);
@@ -91,8 +92,9 @@ public static class GemmBenchmark
                 {
                     name = c.Name, threads, c.M, c.N, c.K, engine_gflops = r.Engine, openblas_gflops = r.Blas,
                     ratio = r.Engine / r.Blas, median_pair_ratio = r.MedianRatio, max_relative_error = r.Error,
+                    methods_jitted_during_pairs = r.Jitted,
                 });
-                Console.WriteLine($"{c.Name,-30}{c.M,7}{c.N,7}{c.K,7}{r.Engine,9:F1}{r.Blas,10:F1}{r.Engine / r.Blas,7:F2}{r.MedianRatio,8:F2}{r.Error,13:E1}");
+                Console.WriteLine($"{c.Name,-30}{c.M,7}{c.N,7}{c.K,7}{r.Engine,9:F1}{r.Blas,10:F1}{r.Engine / r.Blas,7:F2}{r.MedianRatio,8:F2}{r.Error,13:E1}{r.Jitted,5}");
             }
         }
         if (json is not null)
@@ -103,7 +105,22 @@ public static class GemmBenchmark
         return 0;
     }
 
-    private static (double Engine, double Blas, double MedianRatio, double Error) Measure<T>(Case c, int threads, int pairs, int streak,
+    /// <summary>One round of small products in the layouts of the cases (large enough for the threads), for
+    /// <see cref="Timing.SettleJit"/>: the cases share the per-call code, which then reaches its steady tier.</summary>
+    private static Action SmallProducts<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int size = 160;
+        var random = new Random(2);
+        T[] a = RandomMatrix<T>(random, size * size), b = RandomMatrix<T>(random, size * size), c = new T[size * size];
+        return () =>
+        {
+            Gemm.Multiply(false, true, size, size, size, T.One, a, size, b, size, T.Zero, c, size);
+            Gemm.Multiply(true, false, size, size, size, T.One, a, size, b, size, T.Zero, c, size);
+            Gemm.Multiply(false, false, size, size, size, T.One, a, size, b, size, T.Zero, c, size);
+        };
+    }
+
+    private static (double Engine, double Blas, double MedianRatio, double Error, long Jitted) Measure<T>(Case c, int threads, int pairs, int streak,
         bool self)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -128,6 +145,10 @@ public static class GemmBenchmark
         }
         var engine = new List<double>();
         var blas = new List<double>();
+        // One untimed run each first: the timing path's own first calls compile it.
+        Timing.OnceFromIdle(Engine, threads, streak);
+        Timing.OnceFromIdle(Blas, threads, streak);
+        long jitBefore = Timing.CompiledMethods;
         for (int pair = 0; pair < pairs; pair++)
         {
             if (pair % 2 == 0)
@@ -141,8 +162,10 @@ public static class GemmBenchmark
                 engine.Add(Timing.OnceFromIdle(Engine, threads, streak));
             }
         }
+        long jitted = Timing.CompiledMethods - jitBefore;
         var ratios = engine.Zip(blas, (e, o) => o / e).ToList();
-        return (c.Flops / Samples.Min(engine) / 1e9, c.Flops / Samples.Min(blas) / 1e9, Samples.Median(ratios), MaxRelativeError(ours, theirs));
+        return (c.Flops / Samples.Min(engine) / 1e9, c.Flops / Samples.Min(blas) / 1e9, Samples.Median(ratios), MaxRelativeError(ours, theirs),
+            jitted);
     }
 
     /// <summary>max |ours − theirs| / max |theirs|: the two sum in different orders.</summary>
