@@ -89,7 +89,7 @@ public static class FloorBenchmark
 
     private static Result Measure<T>(BenchShape shape, int threads, int pairs, int streak) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var Operator = OperatorCall<T>(shape);
+        var operatorCall = OperatorCall<T>(shape);
         int rows = shape.Rows, depth = shape.Depth, o = shape.O;
         var random = new Random(7);
         T[] w = Random<T>(random, o * depth), columns = Random<T>(random, rows * depth);
@@ -104,26 +104,26 @@ public static class FloorBenchmark
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int i = 0; i < 2 || System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds < 1; i++)
         {
-            Operator();
+            operatorCall();
             Blas();
         }
         var op = new List<double>();
         var blas = new List<double>();
         // One untimed run each first: the timing path's own first calls compile it.
-        Timing.OnceFromIdle(Operator, threads, streak);
+        Timing.OnceFromIdle(operatorCall, threads, streak);
         Timing.OnceFromIdle(Blas, threads, streak);
         long jitBefore = Timing.CompiledMethods;
         for (int pair = 0; pair < pairs; pair++)
         {
             if (pair % 2 == 0)
             {
-                op.Add(Timing.OnceFromIdle(Operator, threads, streak) * 1e3);
+                op.Add(Timing.OnceFromIdle(operatorCall, threads, streak) * 1e3);
                 blas.Add(Timing.OnceFromIdle(Blas, threads, streak) * 1e3);
             }
             else
             {
                 blas.Add(Timing.OnceFromIdle(Blas, threads, streak) * 1e3);
-                op.Add(Timing.OnceFromIdle(Operator, threads, streak) * 1e3);
+                op.Add(Timing.OnceFromIdle(operatorCall, threads, streak) * 1e3);
             }
         }
         return new Result(Samples.Min(op), Samples.Median(op), Samples.Min(blas), Samples.Median(blas),
