@@ -39,10 +39,12 @@ public static partial class Gemm
 
     /// <summary>op(A) packed once for many products with <see cref="MultiplyPacked{T}"/> (float and double).</summary>
     /// <remarks>With <paramref name="columnOrder"/> (A not transposed), op(A)[i, p] = A[i, columnOrder[p]]:
-    /// a re-ordering of A's columns applied while packing.</remarks>
-    internal static GemmPackedA<T> PackA<T>(bool transA, int m, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<int> columnOrder = default)
+    /// a re-ordering of A's columns applied while packing. With <paramref name="reuse"/> (an earlier result of the same
+    /// size that nothing reads any more) the packing goes into its storage.</remarks>
+    internal static GemmPackedA<T> PackA<T>(bool transA, int m, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<int> columnOrder = default,
+        GemmPackedA<T>? reuse = null)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        GemmPackedA<T>.Pack(transA, m, k, a, lda, columnOrder);
+        GemmPackedA<T>.Pack(transA, m, k, a, lda, columnOrder, reuse);
 
     /// <summary>C = alpha·A·op(B) + beta·C for a packed A (m×k); bitwise the same as
     /// <see cref="Multiply{T}"/> on the A it was packed from. <paramref name="threads"/> caps the threads

@@ -33,8 +33,12 @@ internal sealed unsafe class GemmPackedA<T> where T : unmanaged, IFloatingPointI
     public long Bytes => (long)_storage.Length * sizeof(T);
 
     /// <summary>Packs op(A): A is stored m×k with row stride lda, or k×m when transA. With
-    /// <paramref name="columnOrder"/> (k entries, A not transposed) op(A)[i, p] = A[i, columnOrder[p]].</summary>
-    public static GemmPackedA<T> Pack(bool transA, int m, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<int> columnOrder = default)
+    /// <paramref name="columnOrder"/> (k entries, A not transposed) op(A)[i, p] = A[i, columnOrder[p]]. With
+    /// <paramref name="reuse"/> of the same m×k packed for this machine's kernel, the result is packed into its storage
+    /// and it is returned (no allocation: a caller that repacks a changed operand of the same size, such as a weight
+    /// after each training step, takes no fresh pages); the caller must know that nothing reads it meanwhile.</summary>
+    public static GemmPackedA<T> Pack(bool transA, int m, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<int> columnOrder = default,
+        GemmPackedA<T>? reuse = null)
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
             throw new NotSupportedException($"Packed GEMM operands are float or double, not {typeof(T).Name}.");
@@ -42,9 +46,11 @@ internal sealed unsafe class GemmPackedA<T> where T : unmanaged, IFloatingPointI
         if (!columnOrder.IsEmpty)
             ValidateOrder(transA, k, lda, columnOrder);
         bool wide = GemmDriver.UsesWideKernel;
+        if (reuse is not null && (reuse.M != m || reuse.K != k || reuse.WideKernel != wide))
+            reuse = null;
         return wide
-            ? Create<GemmKernel512<T>>(transA, m, k, a, lda, columnOrder)
-            : Create<GemmKernel256<T>>(transA, m, k, a, lda, columnOrder);
+            ? Create<GemmKernel512<T>>(transA, m, k, a, lda, columnOrder, reuse)
+            : Create<GemmKernel256<T>>(transA, m, k, a, lda, columnOrder, reuse);
     }
 
     private static void ValidateOrder(bool transA, int k, int lda, ReadOnlySpan<int> columnOrder)
@@ -58,10 +64,11 @@ internal sealed unsafe class GemmPackedA<T> where T : unmanaged, IFloatingPointI
                 throw new ArgumentOutOfRangeException(nameof(columnOrder), column, $"columnOrder: entries must lie in [0, {k}).");
     }
 
-    private static GemmPackedA<T> Create<TKernel>(bool transA, int m, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<int> columnOrder)
+    private static GemmPackedA<T> Create<TKernel>(bool transA, int m, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<int> columnOrder,
+        GemmPackedA<T>? reuse)
         where TKernel : struct, IGemmKernel<T>
     {
-        var packed = new GemmPackedA<T>(m, k, typeof(TKernel) == typeof(GemmKernel512<T>), Math.Max(1, GemmJob<T, TKernel>.PackedLength(m, k)));
+        var packed = reuse ?? new GemmPackedA<T>(m, k, typeof(TKernel) == typeof(GemmKernel512<T>), Math.Max(1, GemmJob<T, TKernel>.PackedLength(m, k)));
         if (m > 0 && k > 0)
             fixed (T* pa = a)
             fixed (int* order = columnOrder)

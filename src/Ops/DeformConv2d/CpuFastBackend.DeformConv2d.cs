@@ -35,8 +35,9 @@ public sealed partial class CpuFastBackend
         // Every element is written below (by the product or the tiles' products), so it need not be zeroed.
         var result = GC.AllocateUninitializedArray<T>(cp.Batch * cp.OutChannels * cp.ColumnCols);
         // The weight re-laid-out and packed for the product, kept while the weight is unchanged.
-        var packedWeight = DeformConv2dWeights.CanPack<T>() ? DeformConv2dWeights.PackedForward(weight, cp.Groups) : null;
-        var permutedWeight = packedWeight is null ? DeformConv2dWeights.Permuted(weight, cp.Groups) : null;
+        using var weightForms = DeformConv2dWeights.ForForward(weight, cp.Groups);
+        var packedWeight = weightForms.Packed;
+        var permutedWeight = weightForms.Permuted;
         int tileRows = packedWeight is null || !TiledForward ? 0
             : ForwardTileRowsOverride > 0 ? ForwardTileRowsOverride
             : DeformConv2dWorkspace.ForwardTileRows(dp, Unsafe.SizeOf<T>(), EngineOptions.Threads);
@@ -115,8 +116,9 @@ public sealed partial class CpuFastBackend
         var tablePixels = ScratchArrays<int>.Rent(plan.TableLength);
         try
         {
-            // Only the gradient-columns product reads the permuted weight (in training, the one its forward built).
-            var permutedWeight = sampling ? DeformConv2dWeights.Permuted(weight, cp.Groups) : [];
+            // Only the gradient-columns product reads the permuted weight (built once per version of the weight).
+            using var weightForms = sampling ? DeformConv2dWeights.ForBackward(weight, cp.Groups) : default;
+            var permutedWeight = weightForms.Permuted ?? [];
             for (int first = 0; first < cp.Batch; first += plan.ChunkImages)
             {
                 var chunk = new DeformChunk(dp, first, Math.Min(plan.ChunkImages, cp.Batch - first));

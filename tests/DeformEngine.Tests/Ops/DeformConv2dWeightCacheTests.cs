@@ -1,3 +1,4 @@
+using DeformEngine.Cpu;
 using DeformEngine.Kernels;
 using DeformEngine.NN;
 using DeformEngine.Optim;
@@ -46,10 +47,83 @@ public class DeformConv2dWeightCacheTests
     {
         var c = MakeCase();
         float[] first = c.Forward().ToArray();
-        var packed = DeformConv2dWeights.PackedForward(c.Weight, groups: 1);
+        var packed = PackedNow(c.Weight);
         float[] second = c.Forward().ToArray();
-        Assert.AreSame(packed, DeformConv2dWeights.PackedForward(c.Weight, groups: 1));
+        Assert.AreSame(packed, PackedNow(c.Weight));
         CollectionAssert.AreEqual(first, second);
+    }
+
+    [TestMethod]
+    public void Forward_WeightWrittenBetweenCalls_RepackedIntoTheSameStorage()
+    {
+        // A training step writes the weight each time: the rebuild reuses the previous version's arrays.
+        var c = MakeCase();
+        c.Forward();
+        var packed = PackedNow(c.Weight);
+        for (int step = 0; step < 3; step++)
+        {
+            c.Weight.AsSpan()[7 * step] -= 0.5f;
+            float[] output = c.Forward().ToArray();
+            Assert.AreSame(packed, PackedNow(c.Weight), $"step {step}");
+            Assert.IsLessThan(FloatTolerance, MaxDifference(output, c.ReferenceForward().ToArray()), $"step {step}");
+        }
+    }
+
+    [TestMethod]
+    public void Forward_WeightWrittenWhileItsPackingIsRead_OldPackingLeftIntact()
+    {
+        // A call still reading the packed weight (its lease not disposed) keeps it: the rebuild after a write goes elsewhere.
+        var c = MakeCase();
+        var old = c.Weight.Clone();
+        using (var reading = DeformConv2dWeights.ForForward(c.Weight, groups: 1))
+        {
+            c.Weight.AsSpan()[0] += 1f;
+            float[] output = c.Forward().ToArray();
+            Assert.AreNotSame(reading.Packed![0], PackedNow(c.Weight)[0]);
+            Assert.IsLessThan(FloatTolerance, MaxDifference(output, c.ReferenceForward().ToArray()));
+            using var fresh = DeformConv2dWeights.ForForward(old, groups: 1);
+            CollectionAssert.AreEqual(AsMatrix(fresh.Packed![0]), AsMatrix(reading.Packed[0]));
+        }
+    }
+
+    [TestMethod]
+    public void Backward_WeightWrittenBetweenSteps_PermutedIntoTheSameArray()
+    {
+        var c = MakeCase();
+        var upstream = Tensor<float>.Randn(6, 2, 16, 7, 7);
+        var input = c.Input.Clone();
+        input.RequiresGrad = true;
+        float[]? permuted = null;
+        for (int step = 0; step < 3; step++)
+        {
+            input.Grad = null;
+            Functional.DeformConv2d(input, c.Offset, c.Weight, c.Bias, padding: (1, 1), mask: c.Mask).Backward(upstream);
+            using (var forms = DeformConv2dWeights.ForBackward(c.Weight, groups: 1))
+            {
+                permuted ??= forms.Permuted;
+                Assert.AreSame(permuted, forms.Permuted, $"step {step}");
+            }
+            c.Weight.AsSpan()[3 + step] += 0.25f;
+        }
+    }
+
+    /// <summary>The packed weight of the tensor's current version (the lease released at once).</summary>
+    private static GemmPackedA<float>[] PackedNow(Tensor<float> weight)
+    {
+        using var forms = DeformConv2dWeights.ForForward(weight, groups: 1);
+        return forms.Packed!;
+    }
+
+    /// <summary>op(A) read back out of a packed weight: its product with the identity.</summary>
+    private static float[] AsMatrix(GemmPackedA<float> packed)
+    {
+        int k = packed.K;
+        var identity = new float[k * k];
+        for (int i = 0; i < k; i++)
+            identity[i * k + i] = 1f;
+        var matrix = new float[packed.M * k];
+        Gemm.MultiplyPacked(packed, false, k, 1f, identity, k, 0f, matrix, k);
+        return matrix;
     }
 
     [TestMethod]
