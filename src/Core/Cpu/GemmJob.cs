@@ -118,13 +118,29 @@ internal sealed unsafe class GemmJob<T, TKernel>
         int depthStep = GemmBlocking.For<T, TKernel>().DepthStep(k);
         int steps = CeilDiv(k, depthStep);
         long stepStride = (long)CeilDiv(m, mr) * mr * depthStep;
+        if (columnOrder != null)
+        {
+            // A re-ordered A gathers each depth step's columns from all along its rows (a DeformConv2d weight's step
+            // holds one or two of its kernel points, each row's every ninth value): taken step by step, every step
+            // swept all of A again. Panel by panel, a panel's rows come from memory once and stay in cache for all the
+            // steps (the 9.4 MB weight of C512 3×3, fastest of 15: one thread 2.1 ms instead of 3.5–3.8, two 1.0–1.1
+            // instead of 1.4–1.5).
+            void PackPanel(int panel)
+            {
+                int i0 = panel * mr, rows = Math.Min(mr, m - i0);
+                for (int step = 0, pc = 0; step < steps; step++, pc += depthStep)
+                {
+                    int kc = Math.Min(depthStep, k - pc);
+                    GemmPacking.PackAReordered(a, lda, columnOrder, i0, rows, pc, kc, mr, packed + step * stepStride + (long)i0 * kc);
+                }
+            }
+            CpuWorkers.For(CeilDiv(m, mr), threads, PackPanel);
+            return;
+        }
         void PackStep(int step)
         {
             int pc = step * depthStep, kc = Math.Min(depthStep, k - pc);
-            if (columnOrder != null)
-                GemmPacking.PackAReordered(a, lda, columnOrder, 0, m, pc, kc, mr, packed + step * stepStride);
-            else
-                GemmPacking.PackA(a, lda, transA, 0, m, pc, kc, mr, packed + step * stepStride);
+            GemmPacking.PackA(a, lda, transA, 0, m, pc, kc, mr, packed + step * stepStride);
         }
         CpuWorkers.For(steps, threads, PackStep);
     }

@@ -78,9 +78,20 @@ internal static unsafe class GemmPacking
             int height = Math.Min(mr, rows - panel);
             T* dst = packed + (long)panel * kc;
             T* first = a + (long)(i0 + panel) * lda;
+            int* order = columnOrder + p0;
+            if (height == mr)
+            {
+                for (int p = 0; p < kc; p++, dst += mr)
+                {
+                    T* source = first + order[p];
+                    for (int ii = 0; ii < mr; ii++, source += lda)
+                        dst[ii] = *source;
+                }
+                continue;
+            }
             for (int p = 0; p < kc; p++, dst += mr)
             {
-                int column = columnOrder[p0 + p];
+                int column = order[p];
                 for (int ii = 0; ii < mr; ii++)
                     dst[ii] = ii < height ? first[(long)ii * lda + column] : default;
             }

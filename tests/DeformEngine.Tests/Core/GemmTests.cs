@@ -297,14 +297,33 @@ public class GemmTests
     }
 
     [TestMethod]
-    public void MultiplyPacked_ColumnOrder_SameAsReorderedMatrix()
+    [DoNotParallelize] // sets EngineOptions.Threads
+    [DataRow(21, 45, 1)]
+    [DataRow(21, 45, 2)]
+    [DataRow(37, 1201, 1)] // several depth steps (the last one shorter), each gathered panel by panel
+    [DataRow(37, 1201, 3)]
+    public void MultiplyPacked_ColumnOrder_SameAsReorderedMatrix(int m, int k, int threads)
     {
         // op(A)[i, p] = A[i, order[p]] packed directly must equal A with its columns re-ordered first.
-        const int m = 21, n = 70, k = 45;
+        const int n = 70;
+        int saved = EngineOptions.Threads;
+        EngineOptions.Threads = threads;
+        try
+        {
+            CompareColumnOrder(m, n, k);
+        }
+        finally
+        {
+            EngineOptions.Threads = saved;
+        }
+    }
+
+    private static void CompareColumnOrder(int m, int n, int k)
+    {
         var random = new Random(5);
         float[] a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
         float[] b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
-        int[] order = Enumerable.Range(0, k).Select(p => p * 7 % k).ToArray(); // 7 and 45 coprime: a permutation
+        int[] order = Enumerable.Range(0, k).Select(p => p * 7 % k).ToArray(); // 7 and k coprime: a permutation
         float[] reordered = new float[m * k];
         for (int i = 0; i < m; i++)
             for (int p = 0; p < k; p++)
