@@ -21,9 +21,11 @@ switch (command)
         return Dcnv3Benchmark.Run(args[1..]);
     case "tiles":
         return TileBenchmark.Run(args[1..]);
+    case "training":
+        return TrainingStepBenchmark.Run(args[1..]);
     default:
         Console.Error.WriteLine("usage: DeformEngine.Benchmarks <command> [options]");
-        Console.Error.WriteLine("commands: gemm, kernel, deform, floor, faults, attention, dcnv3, tiles");
+        Console.Error.WriteLine("commands: gemm, kernel, deform, floor, faults, attention, dcnv3, tiles, training");
         return 1;
 }
 return 0;
