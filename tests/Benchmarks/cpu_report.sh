@@ -8,6 +8,7 @@
 #   torchvision-f32, -f32-avx2, -f64   tests/Benchmarks/compare.sh (fwd, bwd, fwd+bwd against torchvision)
 #   first-call               tests/Benchmarks/first_call.sh
 #   faults                   minor page faults per warm call
+#   training                 fwd+bwd right after a write to the weight (a training step) against it unchanged
 #
 # Usage: tests/Benchmarks/cpu_report.sh [--out DIR] [--quick] [--only PART[,PART...]]
 #   --quick: fewer pairs and repetitions (a check that everything runs, not a measurement).
@@ -74,5 +75,8 @@ if want first-call; then
 fi
 if want faults; then
     run faults "${bench[@]}" faults
+fi
+if want training; then
+    run training "${bench[@]}" training --shapes 1,2,3,4,5 --pairs $((2 * pairs + 1))
 fi
 echo; echo "== done $(date +%T), load average $(cut -d' ' -f1-3 /proc/loadavg); logs in $out"
