@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace DeformEngine.Benchmarks;
 
 /// <summary>One DeformConv2d benchmark shape: 3×3 kernel, padding 1, stride 1, mask and bias.</summary>
@@ -45,4 +47,24 @@ public static class BenchShapes
             return All[index - 1];
         }).ToArray();
     }
+}
+
+/// <summary>A shape's operator inputs as every benchmark makes them (seeds 1–6): input ~ N(0, 1), offsets ~ 2·N(0, 1),
+/// mask ~ U(0, 1), weight ~ N(0, 1)/√(C·9), bias ~ N(0, 1), and an upstream gradient ~ N(0, 1) for the backward.</summary>
+public sealed record BenchInputs<T>(Tensor<T> Input, Tensor<T> Offset, Tensor<T> Mask, Tensor<T> Weight, Tensor<T> Bias, Tensor<T> Grad)
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static BenchInputs<T> For(BenchShape shape) => new(
+        Tensor<T>.Randn(1, shape.N, shape.C, shape.H, shape.W),
+        Tensor<T>.Randn(2, shape.N, 18, shape.H, shape.W).MulScalar(T.CreateTruncating(2)),
+        Tensor<T>.Rand(3, shape.N, 9, shape.H, shape.W),
+        Tensor<T>.Randn(4, shape.O, shape.C, 3, 3).MulScalar(T.One / T.Sqrt(T.CreateTruncating(shape.Depth))),
+        Tensor<T>.Randn(5, shape.O),
+        Tensor<T>.Randn(6, shape.N, shape.O, shape.H, shape.W));
+
+    /// <summary>The inputs a backward gives gradients to.</summary>
+    public Tensor<T>[] Leaves => [Input, Offset, Mask, Weight, Bias];
+
+    /// <summary>DeformConv2d 3×3, padding 1, with mask and bias.</summary>
+    public Tensor<T> Forward() => Functional.DeformConv2d(Input, Offset, Weight, Bias, padding: (1, 1), mask: Mask);
 }

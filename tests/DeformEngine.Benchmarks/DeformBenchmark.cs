@@ -30,12 +30,7 @@ public static class DeformBenchmark
     }
     private static readonly int[] GemmSizes = [1024, 2048];
 
-    private static readonly (string Name, int N, int C, int O, int H, int W)[] Shapes =
-    [
-        ("N8 C64->64 56x56", 8, 64, 64, 56, 56),
-        ("N4 C256->256 28x28", 4, 256, 256, 28, 28),
-        ("N2 C512->512 14x14", 2, 512, 512, 14, 14),
-    ];
+    private static readonly BenchShape[] Shapes = BenchShapes.Batched.ToArray();
 
     public static int Run(string[] args)
     {
@@ -78,7 +73,7 @@ public static class DeformBenchmark
         var times = new List<(double Forward, double Backward)>();
         foreach (var spec in specs)
         {
-            times.Add(BenchShape<T>(spec, reps));
+            times.Add(Measure<T>(spec, reps));
             Console.WriteLine($"{spec.Name,-22}{times[^1].Forward,10:F1}{times[^1].Backward,10:F1}");
         }
         double peakRssMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
@@ -89,7 +84,7 @@ public static class DeformBenchmark
         for (int s = 0; s < specs.Length; s++)
         {
             var spec = specs[s];
-            double gemms = ThreeGemms<T>(spec.N * spec.H * spec.W, spec.C * 9, spec.O, reps) * 1e3;
+            double gemms = ThreeGemms<T>(spec.Rows, spec.Depth, spec.O, reps) * 1e3;
             shapeResults.Add(new { name = spec.Name, fwd_ms = times[s].Forward, bwd_ms = times[s].Backward, gemm3_ms = gemms });
             Console.WriteLine($"{spec.Name,-22}{gemms,10:F1} ms");
         }
@@ -123,18 +118,12 @@ public static class DeformBenchmark
         return 0;
     }
 
-    private static (double Forward, double Backward) BenchShape<T>((string Name, int N, int C, int O, int H, int W) spec, int reps)
+    private static (double Forward, double Backward) Measure<T>(BenchShape shape, int reps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (_, n, c, o, h, w) = spec;
-        var input = Tensor<T>.Randn(1, n, c, h, w);
-        var offset = Tensor<T>.Randn(2, n, 18, h, w).MulScalar(T.CreateTruncating(2));
-        var mask = Tensor<T>.Rand(3, n, 9, h, w);
-        var weight = Tensor<T>.Randn(4, o, c, 3, 3).MulScalar(T.One / T.Sqrt(T.CreateTruncating(c * 9)));
-        var bias = Tensor<T>.Randn(5, o);
-        var grad = Tensor<T>.Randn(6, n, o, h, w);
-        Tensor<T>[] leaves = [input, offset, mask, weight, bias];
-        Tensor<T> Forward() => Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask);
+        var inputs = BenchInputs<T>.For(shape);
+        var leaves = inputs.Leaves;
+        Tensor<T> Forward() => inputs.Forward();
 
         double forward;
         using (Autograd.NoGrad())
@@ -144,14 +133,14 @@ public static class DeformBenchmark
         }
 
         foreach (var leaf in leaves) leaf.RequiresGrad = true;
-        WarmUp(() => Forward().Backward(grad));
+        WarmUp(() => Forward().Backward(inputs.Grad));
         var seconds = new List<double>();
         for (int i = 0; i < reps; i++)
         {
             foreach (var leaf in leaves) leaf.Grad = null;
             var output = Forward();
             long start = Stopwatch.GetTimestamp();
-            output.Backward(grad);
+            output.Backward(inputs.Grad);
             seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
         foreach (var leaf in leaves)

@@ -43,14 +43,9 @@ public static class FaultBenchmark
 
     private static void Measure<T>(BenchShape shape, int calls) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var input = Tensor<T>.Randn(1, shape.N, shape.C, shape.H, shape.W);
-        var offset = Tensor<T>.Randn(2, shape.N, 18, shape.H, shape.W);
-        var mask = Tensor<T>.Rand(3, shape.N, 9, shape.H, shape.W);
-        var weight = Tensor<T>.Randn(4, shape.O, shape.C, 3, 3);
-        var bias = Tensor<T>.Randn(5, shape.O);
-        var grad = Tensor<T>.Randn(6, shape.N, shape.O, shape.H, shape.W);
-        Tensor<T>[] leaves = [input, offset, mask, weight, bias];
-        Tensor<T> Forward() => Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask);
+        var inputs = BenchInputs<T>.For(shape);
+        var leaves = inputs.Leaves;
+        Tensor<T> Forward() => inputs.Forward();
         void ForwardOnly()
         {
             using var _ = Autograd.NoGrad();
@@ -60,7 +55,7 @@ public static class FaultBenchmark
         {
             foreach (var leaf in leaves)
                 leaf.Grad = null;
-            Forward().Backward(grad);
+            Forward().Backward(inputs.Grad);
         }
 
         var forward = Count(ForwardOnly, calls);

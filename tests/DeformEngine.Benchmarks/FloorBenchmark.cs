@@ -68,20 +68,15 @@ public static class FloorBenchmark
     /// <summary>One forward + backward of the shape (every gradient), on inputs made once.</summary>
     private static Action OperatorCall<T>(BenchShape shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var input = Tensor<T>.Randn(1, shape.N, shape.C, shape.H, shape.W);
-        var offset = Tensor<T>.Randn(2, shape.N, 18, shape.H, shape.W).MulScalar(T.CreateTruncating(2));
-        var mask = Tensor<T>.Rand(3, shape.N, 9, shape.H, shape.W);
-        var weight = Tensor<T>.Randn(4, shape.O, shape.C, 3, 3).MulScalar(T.One / T.Sqrt(T.CreateTruncating(shape.Depth)));
-        var bias = Tensor<T>.Randn(5, shape.O);
-        var grad = Tensor<T>.Randn(6, shape.N, shape.O, shape.H, shape.W);
-        Tensor<T>[] leaves = [input, offset, mask, weight, bias];
+        var inputs = BenchInputs<T>.For(shape);
+        var leaves = inputs.Leaves;
         foreach (var leaf in leaves)
             leaf.RequiresGrad = true;
         return () =>
         {
             foreach (var leaf in leaves)
                 leaf.Grad = null;
-            Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask).Backward(grad);
+            inputs.Forward().Backward(inputs.Grad);
         };
     }
 

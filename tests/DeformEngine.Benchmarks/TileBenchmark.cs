@@ -55,12 +55,8 @@ public static class TileBenchmark
 
     private static void Measure<T>(BenchShape shape, int threads, int pairs) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var input = Tensor<T>.Randn(1, shape.N, shape.C, shape.H, shape.W);
-        var offset = Tensor<T>.Randn(2, shape.N, 18, shape.H, shape.W).MulScalar(T.CreateChecked(2));
-        var mask = Tensor<T>.Rand(3, shape.N, 9, shape.H, shape.W);
-        var weight = Tensor<T>.Randn(4, shape.O, shape.C, 3, 3);
-        var bias = Tensor<T>.Randn(5, shape.O);
-        var dp = DeformConv2dParams.Create(input, offset, weight, bias, null, (1, 1), null, mask);
+        var inputs = BenchInputs<T>.For(shape);
+        var dp = DeformConv2dParams.Create(inputs.Input, inputs.Offset, inputs.Weight, inputs.Bias, null, (1, 1), null, inputs.Mask);
         int size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         int positions = shape.H * shape.W, panel = size == sizeof(float) ? Gemm.PanelColumns<float>() : Gemm.PanelColumns<double>();
         long largest = DeformConv2dWorkspace.LargestTileBytes / ((long)shape.Depth * size);
@@ -83,7 +79,7 @@ public static class TileBenchmark
             try
             {
                 using var _ = Autograd.NoGrad();
-                return Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask).CpuData;
+                return inputs.Forward().CpuData;
             }
             finally
             {

@@ -45,14 +45,8 @@ public static class TrainingStepBenchmark
     private static (List<double> Unchanged, List<double> Written) Measure<T>(BenchShape shape, int pairs)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (_, n, c, o, h, w) = shape;
-        var input = Tensor<T>.Randn(1, n, c, h, w);
-        var offset = Tensor<T>.Randn(2, n, 18, h, w).MulScalar(T.CreateTruncating(2));
-        var mask = Tensor<T>.Rand(3, n, 9, h, w);
-        var weight = Tensor<T>.Randn(4, o, c, 3, 3).MulScalar(T.One / T.Sqrt(T.CreateTruncating(c * 9)));
-        var bias = Tensor<T>.Randn(5, o);
-        var grad = Tensor<T>.Randn(6, n, o, h, w);
-        Tensor<T>[] leaves = [input, offset, mask, weight, bias];
+        var inputs = BenchInputs<T>.For(shape);
+        var leaves = inputs.Leaves;
         foreach (var leaf in leaves)
             leaf.RequiresGrad = true;
 
@@ -62,8 +56,8 @@ public static class TrainingStepBenchmark
                 leaf.Grad = null;
             long start = Stopwatch.GetTimestamp();
             if (write)
-                weight.AsSpan()[0] += T.Zero;
-            Functional.DeformConv2d(input, offset, weight, bias, padding: (1, 1), mask: mask).Backward(grad);
+                inputs.Weight.AsSpan()[0] += T.Zero;
+            inputs.Forward().Backward(inputs.Grad);
             return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
 
