@@ -107,6 +107,42 @@ public class DeformConv2dWeightCacheTests
         }
     }
 
+    [TestMethod]
+    public void ForwardAndBackward_CallersOnSeveralThreadsShareOneWeight_SameResultsAsAlone()
+    {
+        // Readers of one weight on several threads take leases on the same forms: every call sees the whole forms.
+        var c = MakeCase();
+        var upstream = Tensor<float>.Randn(6, 2, 16, 7, 7);
+        float[] InputGradient()
+        {
+            var input = c.Input.Clone();
+            input.RequiresGrad = true;
+            Functional.DeformConv2d(input, c.Offset, c.Weight, c.Bias, padding: (1, 1), mask: c.Mask).Backward(upstream);
+            return input.Grad!.ToArray();
+        }
+        float[] gradientBefore = InputGradient();
+        c.Weight.AsSpan()[1] += 0.5f;
+        float[] expectedOutput = c.Forward().ToArray(), expectedGradient = InputGradient();
+        Assert.IsLessThan(FloatTolerance, MaxDifference(expectedOutput, c.ReferenceForward().ToArray()), "the new version's output");
+        Assert.IsGreaterThan(1e-4, MaxDifference(expectedGradient, gradientBefore), "the write must change the gradient");
+        c.Weight.AsSpan()[1] += 0f; // a new version of the same data: the threads find the forms stale and race to rebuild them
+        int mismatches = 0;
+        var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+        {
+            for (int i = 0; i < 12; i++)
+            {
+                bool same = t % 2 == 0
+                    ? c.Forward().ToArray().SequenceEqual(expectedOutput)
+                    : InputGradient().SequenceEqual(expectedGradient);
+                if (!same)
+                    Interlocked.Increment(ref mismatches);
+            }
+        })).ToList();
+        threads.ForEach(thread => thread.Start());
+        threads.ForEach(thread => thread.Join());
+        Assert.AreEqual(0, mismatches, "calls on several threads disagreed with the same calls alone");
+    }
+
     /// <summary>The packed weight of the tensor's current version (the lease released at once).</summary>
     private static GemmPackedA<float>[] PackedNow(Tensor<float> weight)
     {
