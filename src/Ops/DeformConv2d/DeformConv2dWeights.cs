@@ -15,8 +15,9 @@ namespace DeformEngine.Kernels;
 /// those they were built from; any write through the engine moves the version, so the next call rebuilds.
 /// A training step writes the weight every step, so a rebuild goes into the previous version's arrays
 /// when no call reads them any more (a call holds a <see cref="Lease{T}"/> while it does): fresh arrays
-/// each step cost page faults and collections (N2 C512 14²: a third of the 9.4 MB weight's step again,
-/// docs/benchmarks.md). Forms still read by another call are left to it and the rebuild allocates. The
+/// each step cost page faults and collections (N2 C512 14², float: a step right after a write took 7.9–8.9 ms longer
+/// than one with the weight unchanged, and 3.5–3.8 ms with this and the panel-by-panel packing; docs/benchmarks.md,
+/// "Tenth pass"). Forms still read by another call are left to it and the rebuild allocates. The
 /// table holds its tensors weakly: the forms live as long as their weight tensor.
 /// </remarks>
 internal static class DeformConv2dWeights
