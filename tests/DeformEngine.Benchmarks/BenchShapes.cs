@@ -67,4 +67,19 @@ public sealed record BenchInputs<T>(Tensor<T> Input, Tensor<T> Offset, Tensor<T>
 
     /// <summary>DeformConv2d 3×3, padding 1, with mask and bias.</summary>
     public Tensor<T> Forward() => Functional.DeformConv2d(Input, Offset, Weight, Bias, padding: (1, 1), mask: Mask);
+
+    /// <summary>Marks every leaf as requiring a gradient, for <see cref="ForwardBackward"/>.</summary>
+    public void RequireGradients()
+    {
+        foreach (var leaf in Leaves)
+            leaf.RequiresGrad = true;
+    }
+
+    /// <summary>One training step's operator work: every leaf's gradient set to none (as an optimizer's zero_grad
+    /// does), then the forward and its backward seeded with <see cref="Grad"/>.</summary>
+    public void ForwardBackward()
+    {
+        Input.Grad = Offset.Grad = Mask.Grad = Weight.Grad = Bias.Grad = null;
+        Forward().Backward(Grad);
+    }
 }

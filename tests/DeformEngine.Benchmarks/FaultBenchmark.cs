@@ -45,23 +45,15 @@ public static class FaultBenchmark
     {
         var inputs = BenchInputs<T>.For(shape);
         var leaves = inputs.Leaves;
-        Tensor<T> Forward() => inputs.Forward();
         void ForwardOnly()
         {
             using var _ = Autograd.NoGrad();
-            Forward();
-        }
-        void ForwardBackward()
-        {
-            foreach (var leaf in leaves)
-                leaf.Grad = null;
-            Forward().Backward(inputs.Grad);
+            inputs.Forward();
         }
 
         var forward = Count(ForwardOnly, calls);
-        foreach (var leaf in leaves)
-            leaf.RequiresGrad = true;
-        var both = Count(ForwardBackward, calls);
+        inputs.RequireGradients();
+        var both = Count(inputs.ForwardBackward, calls);
         int size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         long outputPages = Pages((long)shape.N * shape.O * shape.H * shape.W * size);
         long resultPages = outputPages + leaves.Sum(leaf => Pages((long)leaf.Numel * size));

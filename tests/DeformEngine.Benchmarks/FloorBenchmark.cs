@@ -69,15 +69,8 @@ public static class FloorBenchmark
     private static Action OperatorCall<T>(BenchShape shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var inputs = BenchInputs<T>.For(shape);
-        var leaves = inputs.Leaves;
-        foreach (var leaf in leaves)
-            leaf.RequiresGrad = true;
-        return () =>
-        {
-            foreach (var leaf in leaves)
-                leaf.Grad = null;
-            inputs.Forward().Backward(inputs.Grad);
-        };
+        inputs.RequireGradients();
+        return inputs.ForwardBackward;
     }
 
     private readonly record struct Result(double OpMin, double OpMedian, double BlasMin, double BlasMedian, double PairRatio, long Jitted);

@@ -46,18 +46,14 @@ public static class TrainingStepBenchmark
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var inputs = BenchInputs<T>.For(shape);
-        var leaves = inputs.Leaves;
-        foreach (var leaf in leaves)
-            leaf.RequiresGrad = true;
+        inputs.RequireGradients();
 
         double Step(bool write)
         {
-            foreach (var leaf in leaves)
-                leaf.Grad = null;
             long start = Stopwatch.GetTimestamp();
             if (write)
                 inputs.Weight.AsSpan()[0] += T.Zero;
-            inputs.Forward().Backward(inputs.Grad);
+            inputs.ForwardBackward();
             return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
 
